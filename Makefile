@@ -1,0 +1,45 @@
+# The two front-door commands: `make plan` (dev stack's address plan) and `make test`.
+# Both set up what they need: Debian packages (as root, or via sudo), the .venv, the project.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.lanes-installed
+STACK ?= dev
+# Real tools the tests run rendered configs through, and the namespace hosts' plumbing.
+APT_PACKAGES := iproute2 procps openssh-server openssh-client netplan.io nftables iptables \
+	nginx-light libnginx-mod-stream
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: plan test deps venv lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+plan: venv
+	$(PY) -m lanes plan --stack $(STACK)
+
+lint: venv
+	$(PY) -m ruff check .
+
+test: venv deps lint
+	$(SUDO) $(PY) -m pytest -q
+
+bench: venv deps
+	$(PY) benchmarks/plan_region.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,101 @@
+"""The four platform networks as ComponentResources carrying their plan for policies and peers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from lanes.plan import NetworkPlan, Plan
+
+__all__ = [
+    "NetworkArgs",
+    "PlatformNetworkResource",
+    "AdjacencyNetwork",
+    "ManagementNetwork",
+    "TrafficNetwork",
+    "StorageNetwork",
+    "NETWORK_TYPES",
+    "declare_networks",
+]
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """What a network component is built from: its plan and the region's AZ order."""
+
+    plan: NetworkPlan
+    azs: tuple[str, ...]
+    region: str
+
+
+class PlatformNetworkResource(pulumi.ComponentResource):
+    """A platform network: the props are its whole plan (supernet, zones, blocks, VLAN).
+
+    It owns no cloud resource: the hosts and gateways that realise it hang off it, and the
+    policy pack reads its props to check the plan the engine is about to apply.
+    """
+
+    TYPE = "lanes:network:PlatformNetwork"
+
+    blocks: pulumi.Output[dict[str, Any]]
+    gateways: pulumi.Output[dict[str, Any]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        plan = args.plan
+        props = {"region": args.region, "azs": list(args.azs), **plan.to_dict()}
+        super().__init__(self.TYPE, name, props, opts)
+        blocks = {
+            az: {(z.name or "-"): str(z.block(az).cidr) for z in plan.zones if z.block(az)}
+            for az in args.azs
+        }
+        gateways = {
+            az: {(z.name or "-"): str(z.block(az).gateway) for z in plan.zones if z.block(az)}
+            for az in args.azs
+        }
+        self.blocks = pulumi.Output.from_input(blocks)
+        self.gateways = pulumi.Output.from_input(gateways)
+        self.register_outputs({"cidr": str(plan.cidr), "vlan": plan.vlan, "blocks": blocks, "gateways": gateways})
+
+
+class AdjacencyNetwork(PlatformNetworkResource):
+    """Neutral transit: exposure addresses and NAT pairs between overlapping networks."""
+
+    TYPE = "lanes:network:AdjacencyNetwork"
+
+
+class ManagementNetwork(PlatformNetworkResource):
+    """API server, etcd, kubelet, registry, ops: four zones, each split per AZ."""
+
+    TYPE = "lanes:network:ManagementNetwork"
+
+
+class TrafficNetwork(PlatformNetworkResource):
+    """Pod east-west and north-south, ingress and egress."""
+
+    TYPE = "lanes:network:TrafficNetwork"
+
+
+class StorageNetwork(PlatformNetworkResource):
+    """Hosts and pods to storage, databases and caches."""
+
+    TYPE = "lanes:network:StorageNetwork"
+
+
+NETWORK_TYPES: dict[str, type[PlatformNetworkResource]] = {
+    "management": ManagementNetwork,
+    "traffic": TrafficNetwork,
+    "storage": StorageNetwork,
+    "adjacency": AdjacencyNetwork,
+}
+
+
+def declare_networks(plan: Plan) -> dict[str, PlatformNetworkResource]:
+    """One component per platform network, named ``<region>-<network>``."""
+    return {
+        net.name: NETWORK_TYPES[net.name](
+            f"{plan.region}-{net.name}", NetworkArgs(net, plan.azs, plan.region)
+        )
+        for net in plan.networks
+    }

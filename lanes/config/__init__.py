@@ -1,0 +1,124 @@
+"""The stack config schema (config namespace ``lanes``): one set of pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from lanes.config.base import Address, Cidr, Model, Name
+from lanes.config.gateway import Consume, Egress, Gateway, IngressRoute, Mapping, Proxy, Publish
+from lanes.config.host import Bond, Host, HostSsh, Nic, ROLE_ZONES, Role
+from lanes.config.network import (
+    PLATFORM_NETWORKS,
+    Networks,
+    OutsideNetwork,
+    PlatformNetwork,
+    Zone,
+)
+
+__all__ = [
+    "NAMESPACE",
+    "SECRET_KEYS",
+    "ConfigError",
+    "StackConfig",
+    "JumpHost",
+    "Ssh",
+    "parse_stack_config",
+    "Address",
+    "Cidr",
+    "Name",
+    "Networks",
+    "PlatformNetwork",
+    "Zone",
+    "OutsideNetwork",
+    "PLATFORM_NETWORKS",
+    "Host",
+    "HostSsh",
+    "Nic",
+    "Bond",
+    "Role",
+    "ROLE_ZONES",
+    "Gateway",
+    "Egress",
+    "Mapping",
+    "IngressRoute",
+    "Publish",
+    "Consume",
+    "Proxy",
+]
+
+NAMESPACE = "lanes"
+# Keys held as Pulumi secrets: read by the program with require_secret, never by the planner.
+SECRET_KEYS: frozenset[str] = frozenset({"sshPrivateKey", "kubeconfig"})
+
+
+class JumpHost(Model):
+    """The one jump host (seed 001: 192.168.0.52 <-> 100.64.0.52) Pulumi connects through."""
+
+    address: Address
+    port: int = Field(default=22, ge=1, le=65535)
+    user: Name = "root"
+    host_key: str | None = None
+
+
+class Ssh(Model):
+    """How the stack reaches its hosts; the private key is the secret ``lanes:sshPrivateKey``."""
+
+    user: Name = "root"
+    jump: JumpHost | None = None
+
+
+class StackConfig(Model):
+    """Everything under the ``lanes:`` namespace of ``Pulumi.<stack>.yaml``."""
+
+    region: Name = Field(description="Region (one Kubernetes cluster).")
+    environment: Name = Field(description="Environment, e.g. dev or prod.")
+    az: Name = Field(description="The AZ this stack manages.")
+    azs: list[Name] = Field(min_length=1, description="The region's AZs, in block order.")
+    networks: Networks
+    outside: list[OutsideNetwork] = Field(default_factory=list)
+    hosts: list[Host] = Field(default_factory=list)
+    gateways: list[Gateway] = Field(default_factory=list)
+    ssh: Ssh = Field(default_factory=Ssh)
+
+
+class ConfigError(Exception):
+    """The config cannot be read as a StackConfig; ``problems`` are ``path: message`` lines."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """('hosts', 3, 'nics', 1, 'vlan') -> 'hosts[3].nics[1].vlan'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<root>"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key (value {error['input']!r})"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "string_pattern_mismatch":
+        return f"{error['input']!r} is not allowed here: {error['msg'].lower()}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{error['input']!r}: {message}" if "input" in error and kind != "value_error" else message
+
+
+def parse_stack_config(values: dict[str, Any]) -> StackConfig:
+    """Validate the ``lanes:`` keys (without prefix) into a StackConfig or raise ConfigError."""
+    plain = {key: value for key, value in values.items() if key not in SECRET_KEYS}
+    try:
+        return StackConfig.model_validate(plain)
+    except ValidationError as exc:
+        errors = sorted(exc.errors(), key=lambda e: format_loc(e["loc"]))
+        raise ConfigError([f"{format_loc(e['loc'])}: {_describe(e)}" for e in errors]) from None

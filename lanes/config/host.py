@@ -1,0 +1,85 @@
+"""Config of the host inventory: identity, role, AZ, NIC layout and SSH access."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from lanes.config.base import Address, IfName, Model, Name
+
+__all__ = ["Role", "Bond", "Nic", "HostSsh", "Host", "ROLE_ZONES", "HOST_KEY_PATTERN"]
+
+Role = Literal["master", "worker", "ingress", "gateway", "service"]
+
+# Management zone a role lives in when the host does not say (seed 000's zones).
+ROLE_ZONES: dict[str, str] = {
+    "master": "k8s-nodes",
+    "worker": "k8s-nodes",
+    "ingress": "k8s-nodes",
+    "service": "cloud-management",
+    "gateway": "cloud-management",
+}
+
+HOST_KEY_PATTERN = r"^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/]+={0,3}$"
+
+
+def _check_host_key(value: str) -> str:
+    if not re.match(HOST_KEY_PATTERN, value):
+        raise ValueError("is not an OpenSSH public host key like 'ssh-ed25519 AAAA...' (no comment)")
+    return value
+
+
+HostKey = Annotated[str, AfterValidator(_check_host_key)]
+
+
+class Bond(Model):
+    """An active-backup bond (mode 1): one member carries traffic, the others stand by."""
+
+    members: list[IfName] = Field(description="Physical NICs enslaved to the bond.")
+    primary: IfName | None = Field(default=None, description="Preferred member; default first.")
+    miimon: int = Field(default=100, ge=1, le=10000, description="Link check interval, ms.")
+
+
+class Nic(Model):
+    """A physical NIC or a bond, and the networks it carries (one VLAN each)."""
+
+    name: IfName
+    networks: list[Name] = Field(description="Platform or outside networks carried as VLANs.")
+    bond: Bond | None = None
+    tagged: bool = Field(
+        default=True,
+        description="Carry each network as an 802.1Q VLAN; false: one untagged network.",
+    )
+    mtu: int | None = Field(default=None, ge=576, le=9216)
+    macaddress: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", description="Match by MAC."
+    )
+
+
+class HostSsh(Model):
+    """How Pulumi reaches the host; the host key is pinned, never learned."""
+
+    address: Address | None = Field(default=None, description="Default: first management address.")
+    port: int = Field(default=22, ge=1, le=65535)
+    host_key: HostKey | None = None
+    via_jump: bool = Field(default=True, description="Go through the stack's jump host, if any.")
+
+
+class Host(Model):
+    """One inventory host. Its number is its last octets in every platform network."""
+
+    name: Name
+    number: int = Field(ge=0, description="Host number, kept in every network.")
+    role: Role
+    az: Name
+    zones: list[Name] | None = Field(
+        default=None, description="Management zones the host sits in; default by role."
+    )
+    nics: list[Nic] = Field(min_length=1)
+    outside: dict[Name, list[Address]] = Field(
+        default_factory=dict, description="Addresses on outside networks, per network."
+    )
+    ssh: HostSsh = Field(default_factory=HostSsh)
+    labels: dict[Name, Name] = Field(default_factory=dict)

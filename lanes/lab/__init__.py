@@ -1,0 +1,1 @@
+"""Rehearsal harness: hosts as network namespaces, reached over real SSH."""

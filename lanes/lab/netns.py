@@ -1,0 +1,533 @@
+"""Network-namespace lab: hosts, segments, veth links, sshd, and an SSH client like pulumi_command.
+
+Every resource lives in a namespace named ``<prefix><name>``; bridges live in the lab's own
+switch namespace ``<prefix>sw``, and veth pairs are created directly between namespaces, so the
+root namespace never holds an interface of the lab, not even for a moment. Files go under
+``/run/lanes-lab/<prefix>/`` and nowhere else (except ``/run/sshd``, which sshd insists on).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+__all__ = [
+    "STATE_ROOT",
+    "LabError",
+    "LabResources",
+    "Link",
+    "NetLab",
+    "NsHost",
+    "Segment",
+    "SshClient",
+    "SshEndpoint",
+    "SshResult",
+    "cleanup_stale",
+    "list_resources",
+]
+
+STATE_ROOT = Path("/run/lanes-lab")
+SSHD = "/usr/sbin/sshd"
+SWITCH = "sw"
+
+_PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}-?$")
+# A lab's own prefix ends in "-" so that no other lab's prefix can start with it.
+_LAB_PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}-$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,22}$")
+_IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+_REMOTE_PATH_RE = re.compile(r'^[^"\n\r\\]+$')
+
+
+class LabError(RuntimeError):
+    """A lab operation failed; the message names the namespace and the command."""
+
+
+@dataclass(frozen=True)
+class LabResources:
+    namespaces: list[str]
+    pids: list[int]
+    state_dirs: list[Path]
+
+    def empty(self) -> bool:
+        return not (self.namespaces or self.pids or self.state_dirs)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """An L2 segment: one bridge inside the lab's switch namespace."""
+
+    name: str
+    bridge: str
+
+
+@dataclass(frozen=True)
+class Link:
+    host: str
+    segment: str
+    ifname: str
+    switch_port: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SshEndpoint:
+    """Where and how to reach one sshd: address, port, user, client key, pinned host key."""
+
+    host: str
+    port: int
+    user: str
+    key_path: Path
+    host_key: str  # "ssh-ed25519 AAAA..." as in the server's .pub file, without comment
+
+    def known_hosts_line(self) -> str:
+        name = self.host if self.port == 22 else f"[{self.host}]:{self.port}"
+        return f"{name} {self.host_key}"
+
+    def at(self, host: str) -> SshEndpoint:
+        """The same sshd reached on another of its addresses."""
+        return replace(self, host=host)
+
+
+@dataclass(frozen=True)
+class SshResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def _validate(regex: re.Pattern[str], value: str, what: str) -> str:
+    if not isinstance(value, str) or not regex.match(value):
+        raise ValueError(f"{what}: {value!r} does not match {regex.pattern}")
+    return value
+
+
+def _run(argv: list[str], *, check: bool = True, input: str | bytes | None = None,
+         timeout: float = 30) -> subprocess.CompletedProcess:
+    text = not isinstance(input, bytes)
+    proc = subprocess.run(argv, input=input, capture_output=True, text=text, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise LabError(f"{shlex.join(argv)}: exit {proc.returncode}: {str(proc.stderr).strip()}")
+    return proc
+
+
+def _netns_names() -> list[str]:
+    out = _run(["ip", "netns", "list"]).stdout
+    # Lines look like "name" or "name (id: 3)".
+    return sorted(line.split()[0] for line in out.splitlines() if line.strip())
+
+
+def _netns_pids(ns: str) -> list[int]:
+    proc = _run(["ip", "netns", "pids", ns], check=False)
+    return sorted(int(p) for p in proc.stdout.split() if p.isdigit())
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel start time of pid, so a recycled pid is never mistaken for ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _kill_all(pids: list[int], grace: float = 2.0) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.02)
+        if not any(_alive(p) for p in pids):
+            return
+
+
+def _recorded_pids(state_dir: Path) -> list[int]:
+    """Pids from the lab's pidfiles that still belong to the process that wrote them."""
+    pids = []
+    for pidfile in sorted((state_dir / "pids").glob("*.pid")):
+        try:
+            pid_text, start = pidfile.read_text().split()
+        except (OSError, ValueError):
+            continue
+        if _start_time(int(pid_text)) == start:
+            pids.append(int(pid_text))
+    return pids
+
+
+def _state_dirs(prefix: str) -> list[Path]:
+    if not STATE_ROOT.is_dir():
+        return []
+    return sorted(p for p in STATE_ROOT.iterdir() if p.is_dir() and p.name.startswith(prefix))
+
+
+def list_resources(prefix: str) -> LabResources:
+    """Namespaces, live processes and state dirs left by labs whose prefix starts with prefix."""
+    _validate(_PREFIX_RE, prefix, "prefix")
+    namespaces = [ns for ns in _netns_names() if ns.startswith(prefix)]
+    state_dirs = _state_dirs(prefix)
+    pids = {pid for ns in namespaces for pid in _netns_pids(ns)}
+    pids.update(pid for d in state_dirs for pid in _recorded_pids(d))
+    return LabResources(namespaces, sorted(pids), state_dirs)
+
+
+def cleanup_stale(prefix: str) -> LabResources:
+    """Kill, delete and remove everything list_resources(prefix) finds; return what was found."""
+    found = list_resources(prefix)
+    _kill_all(found.pids)
+    errors = []
+    for ns in found.namespaces:
+        proc = _run(["ip", "netns", "delete", ns], check=False)
+        if proc.returncode != 0:
+            errors.append(f"ip netns delete {ns}: {proc.stderr.strip()}")
+    for state_dir in found.state_dirs:
+        shutil.rmtree(state_dir, ignore_errors=True)
+    if errors:
+        raise LabError("; ".join(errors))
+    return found
+
+
+class NsHost:
+    """One host: a network namespace of the lab."""
+
+    def __init__(self, lab: NetLab, name: str):
+        self.lab = lab
+        self.name = name
+        self.ns = lab.prefix + name
+        self.addresses: list[str] = []
+        self.endpoint: SshEndpoint | None = None
+
+    def __repr__(self) -> str:
+        return f"NsHost({self.ns!r})"
+
+    def argv(self, argv: list[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.ns, *argv]
+
+    def run(self, argv: list[str], check: bool = True, input: str | bytes | None = None,
+            timeout: float = 30) -> subprocess.CompletedProcess:
+        return _run(self.argv(argv), check=check, input=input, timeout=timeout)
+
+    def ip(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return _run(["ip", "-n", self.ns, *args], check=check)
+
+    def sysctl(self, key: str, value: str | int) -> None:
+        self.run(["sysctl", "-q", "-w", f"{key}={value}"])
+
+    def enable_forwarding(self) -> None:
+        self.sysctl("net.ipv4.ip_forward", 1)
+
+    def add_route(self, dest: str, via: str | None = None, dev: str | None = None,
+                  table: str | None = None) -> None:
+        args = ["route", "add", dest]
+        args += ["via", via] if via else []
+        args += ["dev", dev] if dev else []
+        args += ["table", table] if table else []
+        self.ip(*args)
+
+    def spawn(self, argv: list[str], log_name: str | None = None) -> subprocess.Popen:
+        """Start a background process inside the namespace; the lab kills it at close."""
+        return self.lab._spawn(self, argv, log_name)
+
+    def tcp_wait(self, host: str, port: int, timeout: float = 5.0) -> None:
+        """Wait until host:port accepts a TCP connection, seen from inside this namespace."""
+        script = (
+            "import socket,sys,time\n"
+            "h,p,t=sys.argv[1],int(sys.argv[2]),float(sys.argv[3]);end=time.monotonic()+t\n"
+            "while True:\n"
+            " try:\n  socket.create_connection((h,p),0.5).close();break\n"
+            " except OSError:\n"
+            "  if time.monotonic()>end: sys.exit(1)\n"
+            "  time.sleep(0.02)\n"
+        )
+        proc = self.run([sys.executable, "-c", script, host, str(port), str(timeout)],
+                        check=False, timeout=timeout + 10)
+        if proc.returncode != 0:
+            raise LabError(f"{self.ns}: {host}:{port} did not accept a connection in {timeout}s")
+
+    def tcp_connects(self, host: str, port: int, timeout: float = 1.0) -> bool:
+        try:
+            self.tcp_wait(host, port, timeout)
+        except LabError:
+            return False
+        return True
+
+    def start_sshd(self, listen: list[str] | None = None, port: int = 22) -> SshEndpoint:
+        """Run sshd in this namespace with a throwaway host key; return the pinned endpoint."""
+        if self.endpoint is not None:
+            raise LabError(f"{self.ns}: sshd already started")
+        listen = list(listen) if listen else []
+        for address in listen:
+            ipaddress.ip_address(address)
+        address = listen[0] if listen else self._default_address()
+        ssh_dir = self.lab.state_dir / "hosts" / self.name
+        ssh_dir.mkdir(parents=True, exist_ok=True)
+        host_key = ssh_dir / "ssh_host_ed25519_key"
+        _keygen(host_key)
+        client_key = self.lab.client_key()
+        config = ssh_dir / "sshd_config"
+        config.write_text(_sshd_config(port, listen, host_key, ssh_dir, client_key))
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+        proc = self.spawn([SSHD, "-D", "-e", "-f", str(config)], log_name=f"sshd-{self.name}")
+        try:
+            self.tcp_wait(address, port)
+        except LabError as exc:
+            log = (self.lab.state_dir / "logs" / f"sshd-{self.name}.log").read_text()
+            raise LabError(f"{exc}; sshd exit={proc.poll()} log: {log.strip()}") from None
+        pub = host_key.with_suffix(".pub").read_text().split()
+        self.endpoint = SshEndpoint(address, port, "root", client_key, f"{pub[0]} {pub[1]}")
+        return self.endpoint
+
+    def _default_address(self) -> str:
+        for cidr in self.addresses:
+            iface = ipaddress.ip_interface(cidr)
+            if iface.version == 4:
+                return str(iface.ip)
+        return "127.0.0.1"
+
+
+def _keygen(path: Path) -> None:
+    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lanes-lab", "-f", str(path)])
+
+
+def _sshd_config(port: int, listen: list[str], host_key: Path, ssh_dir: Path,
+                 client_key: Path) -> str:
+    authorized = ssh_dir / "authorized_keys"
+    authorized.write_text(client_key.with_suffix(".pub").read_text())
+    lines = [f"Port {port}"]
+    lines += [f"ListenAddress {a}" for a in listen]
+    lines += [
+        f"HostKey {host_key}",
+        f"PidFile {ssh_dir / 'sshd.pid'}",
+        f"AuthorizedKeysFile {authorized}",
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "StrictModes no",
+        "UseDNS no",
+        "PrintMotd no",
+        "PrintLastLog no",
+        "MaxStartups 100",
+        "LogLevel ERROR",
+        "Subsystem sftp internal-sftp",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class SshClient:
+    """An ssh/sftp client run inside from_host's namespace, pinned to the target's host key.
+
+    run() sends the command as one string that the remote user's shell executes, and copy()
+    uploads over SFTP: the same two things remote.Command and remote.CopyToRemote do.
+    """
+
+    def __init__(self, target: SshEndpoint, from_host: NsHost, proxy: SshEndpoint | None = None):
+        self.target = target
+        self.from_host = from_host
+        self.proxy = proxy
+        lab = from_host.lab
+        self.known_hosts = lab.state_dir / "clients" / f"known_hosts-{lab._next_id()}"
+        self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
+        pinned = [e.known_hosts_line() for e in (target, proxy) if e is not None]
+        self.known_hosts.write_text("\n".join(pinned) + "\n")
+
+    def _options(self, endpoint: SshEndpoint) -> list[str]:
+        return [
+            "-F", "/dev/null",
+            "-i", str(endpoint.key_path),
+            "-o", "IdentitiesOnly=yes",
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", f"UserKnownHostsFile={self.known_hosts}",
+            "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", "UpdateHostKeys=no",
+            "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=5",
+            "-o", "LogLevel=ERROR",
+        ]
+
+    def _common(self) -> list[str]:
+        opts = self._options(self.target)
+        if self.proxy is not None:
+            jump = self.proxy
+            hop = ["ssh", *self._options(jump), "-p", str(jump.port), "-W", "%h:%p",
+                   f"{jump.user}@{jump.host}"]
+            opts += ["-o", f"ProxyCommand={shlex.join(hop)}"]
+        return opts
+
+    def run(self, command: str, stdin: str | bytes | None = None, check: bool = False,
+            timeout: float = 60) -> SshResult:
+        t = self.target
+        argv = ["ssh", *self._common(), "-T", "-p", str(t.port), f"{t.user}@{t.host}", "--",
+                command]
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        stdin_arg = None if data is not None else subprocess.DEVNULL
+        proc = subprocess.run(self.from_host.argv(argv), input=data, stdin=stdin_arg,
+                              capture_output=True, timeout=timeout)
+        result = SshResult(proc.returncode, proc.stdout.decode(errors="replace"),
+                           proc.stderr.decode(errors="replace"))
+        if check and result.exit_code != 0:
+            raise LabError(f"ssh {t.user}@{t.host}: {command!r}: exit {result.exit_code}: "
+                           f"{result.stderr.strip()}")
+        return result
+
+    def copy(self, content: str | bytes, remote_path: str, mode: int | None = None,
+             timeout: float = 60) -> None:
+        _validate(_REMOTE_PATH_RE, remote_path, "remote_path")
+        lab = self.from_host.lab
+        upload_dir = lab.state_dir / "uploads"
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        local = upload_dir / f"upload-{lab._next_id()}"
+        local.write_bytes(content.encode() if isinstance(content, str) else content)
+        batch = [f'put "{local}" "{remote_path}"']
+        if mode is not None:
+            batch.append(f'chmod {mode:o} "{remote_path}"')
+        t = self.target
+        argv = ["sftp", *self._common(), "-q", "-b", "-", "-P", str(t.port), f"{t.user}@{t.host}"]
+        try:
+            proc = subprocess.run(self.from_host.argv(argv), input="\n".join(batch) + "\n",
+                                  capture_output=True, text=True, timeout=timeout)
+        finally:
+            local.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            raise LabError(f"sftp {t.user}@{t.host}:{remote_path}: exit {proc.returncode}: "
+                           f"{proc.stderr.strip()}")
+
+
+class NetLab:
+    """A set of namespace hosts and segments with one prefix; close() removes all of it."""
+
+    def __init__(self, prefix: str | None = None):
+        self.prefix = _validate(_LAB_PREFIX_RE, prefix or f"lt{secrets.token_hex(3)}-", "prefix")
+        self.state_dir = STATE_ROOT / self.prefix
+        if self.state_dir.exists() or any(ns.startswith(self.prefix) for ns in _netns_names()):
+            raise LabError(f"lab {self.prefix!r} exists; run cleanup_stale({self.prefix!r})")
+        self.switch_ns = self.prefix + SWITCH
+        self.hosts: dict[str, NsHost] = {}
+        self.segments: dict[str, Segment] = {}
+        self.links: list[Link] = []
+        self._procs: list[subprocess.Popen] = []
+        self._namespaces: list[str] = []
+        self._counter = 0
+        self._closed = False
+        for sub in ("pids", "logs"):
+            (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    def __enter__(self) -> NetLab:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _next_id(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    def client_key(self) -> Path:
+        """The lab's one client key pair (private key path); every sshd of the lab trusts it."""
+        key = self.state_dir / "client_ed25519"
+        if not key.exists():
+            _keygen(key)
+        return key
+
+    def _add_netns(self, ns: str) -> None:
+        _run(["ip", "netns", "add", ns])
+        self._namespaces.append(ns)
+        _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+
+    def _ensure_switch(self) -> None:
+        if self.switch_ns not in self._namespaces:
+            self._add_netns(self.switch_ns)
+
+    def host(self, name: str) -> NsHost:
+        _validate(_NAME_RE, name, "host name")
+        if name == SWITCH or name in self.hosts:
+            raise LabError(f"host name {name!r} is taken in lab {self.prefix!r}")
+        host = NsHost(self, name)
+        self._add_netns(host.ns)
+        self.hosts[name] = host
+        return host
+
+    def segment(self, name: str) -> Segment:
+        _validate(_NAME_RE, name, "segment name")
+        if name in self.segments:
+            raise LabError(f"segment {name!r} exists in lab {self.prefix!r}")
+        self._ensure_switch()
+        seg = Segment(name, f"br{len(self.segments)}")
+        _run(["ip", "-n", self.switch_ns, "link", "add", seg.bridge, "type", "bridge",
+              "stp_state", "0", "forward_delay", "0"])
+        _run(["ip", "-n", self.switch_ns, "link", "set", seg.bridge, "up"])
+        self.segments[name] = seg
+        return seg
+
+    def link(self, host: NsHost, segment: Segment, ifname: str,
+             addresses: list[str] | None = None, mtu: int | None = None) -> Link:
+        """A veth from host (named ifname) to segment's bridge; both ends up."""
+        _validate(_IFNAME_RE, ifname, "ifname")
+        addresses = [str(ipaddress.ip_interface(a)) for a in addresses or []]
+        port = f"p{len(self.links)}"
+        _run(["ip", "-n", self.switch_ns, "link", "add", port, "type", "veth",
+              "peer", "name", ifname, "netns", host.ns])
+        mtu_args = ["mtu", str(mtu)] if mtu else []
+        _run(["ip", "-n", self.switch_ns, "link", "set", port, "master", segment.bridge,
+              *mtu_args, "up"])
+        host.ip("link", "set", ifname, *mtu_args, "up")
+        for cidr in addresses:
+            extra = ["nodad"] if ipaddress.ip_interface(cidr).version == 6 else []
+            host.ip("addr", "add", cidr, "dev", ifname, *extra)
+            host.addresses.append(cidr)
+        link = Link(host.name, segment.name, ifname, port, tuple(addresses))
+        self.links.append(link)
+        return link
+
+    def _spawn(self, host: NsHost, argv: list[str], log_name: str | None) -> subprocess.Popen:
+        n = self._next_id()
+        log = self.state_dir / "logs" / f"{log_name or n}.log"
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(host.argv(argv), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self._procs.append(proc)
+        start = _start_time(proc.pid)
+        if start is not None:
+            (self.state_dir / "pids" / f"{n}.pid").write_text(f"{proc.pid} {start}\n")
+        return proc
+
+    def resources(self) -> LabResources:
+        return list_resources(self.prefix)
+
+    def close(self) -> None:
+        """Kill every process, delete every namespace, remove the state dir. Idempotent."""
+        if self._closed:
+            return
+        pids = {p.pid for p in self._procs if p.poll() is None}
+        pids.update(_recorded_pids(self.state_dir))
+        for ns in self._namespaces:
+            pids.update(_netns_pids(ns))
+        _kill_all(sorted(pids))
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        # Anything a partial failure left behind but did not record is found by prefix.
+        cleanup_stale(self.prefix)
+        self._closed = True

@@ -1,0 +1,379 @@
+"""The region's address plan: supernet -> zones -> per-AZ blocks -> gateways -> host addresses.
+
+``plan_region`` is a pure function of the config. Hosts carry their own number, so adding or
+removing a host never moves another one, and the inventory's order does not matter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netaddr import IPAddress, IPNetwork, iprange_to_cidrs
+
+from lanes.config import PLATFORM_NETWORKS, ROLE_ZONES, Host, PlatformNetwork, StackConfig
+
+__all__ = [
+    "PLATFORM_SPACE",
+    "PlanError",
+    "Block",
+    "ZonePlan",
+    "NetworkPlan",
+    "OutsidePlan",
+    "HostAddress",
+    "HostPlan",
+    "Plan",
+    "parse_cidr",
+    "plan_region",
+]
+
+# RFC 6598 shared address space: everything the platform owns is carved from it.
+PLATFORM_SPACE = IPNetwork("100.64.0.0/10")
+
+
+class PlanError(ValueError):
+    """The config breaks a precondition of the planner; rules.check reports these first."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Block:
+    """One AZ's block of a network (or zone), with its gateway address."""
+
+    network: str
+    zone: str | None
+    az: str
+    cidr: IPNetwork
+    gateway: IPAddress
+    path: str
+
+    @property
+    def size(self) -> int:
+        return self.cidr.size
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "zone": self.zone,
+            "az": self.az,
+            "cidr": str(self.cidr),
+            "size": self.cidr.size,
+            "gateway": str(self.gateway),
+        }
+
+
+@dataclass(frozen=True)
+class ZonePlan:
+    """A zone, or the whole network when it has no zones (``name`` None)."""
+
+    name: str | None
+    cidr: IPNetwork
+    reserved: bool
+    blocks: tuple[Block, ...]
+    reserved_blocks: tuple[IPNetwork, ...]
+    path: str
+
+    def block(self, az: str) -> Block | None:
+        return next((b for b in self.blocks if b.az == az), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cidr": str(self.cidr),
+            "size": self.cidr.size,
+            "reserved": self.reserved,
+            "blocks": [b.to_dict() for b in self.blocks],
+            "reserved_blocks": [str(c) for c in self.reserved_blocks],
+        }
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """A platform network's plan."""
+
+    name: str
+    cidr: IPNetwork
+    vlan: int
+    mtu: int
+    zones: tuple[ZonePlan, ...]
+    reserved: tuple[IPNetwork, ...]
+    path: str
+
+    @property
+    def zoned(self) -> bool:
+        return self.zones[0].name is not None
+
+    def zone(self, name: str | None) -> ZonePlan | None:
+        return next((z for z in self.zones if z.name == name), None)
+
+    def blocks(self) -> list[Block]:
+        return [b for z in self.zones for b in z.blocks]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cidr": str(self.cidr),
+            "size": self.cidr.size,
+            "vlan": self.vlan,
+            "mtu": self.mtu,
+            "zones": [z.to_dict() for z in self.zones],
+            "reserved": [str(c) for c in self.reserved],
+        }
+
+
+@dataclass(frozen=True)
+class OutsidePlan:
+    """A network lanes does not own."""
+
+    name: str
+    cidr: IPNetwork
+    vlan: int | None
+    gateway: IPAddress | None
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cidr": str(self.cidr),
+            "vlan": self.vlan,
+            "gateway": str(self.gateway) if self.gateway else None,
+        }
+
+
+@dataclass(frozen=True)
+class HostAddress:
+    """One address of a host: network, zone, the address, its block and the block's gateway."""
+
+    network: str
+    zone: str | None
+    address: IPAddress
+    block: IPNetwork
+    gateway: IPAddress | None
+
+    @property
+    def interface(self) -> str:
+        """``address/prefixlen`` as an interface carries it."""
+        return f"{self.address}/{self.block.prefixlen}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "zone": self.zone,
+            "address": str(self.address),
+            "block": str(self.block),
+            "gateway": str(self.gateway) if self.gateway else None,
+        }
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    """A host and every address it holds, in network order."""
+
+    name: str
+    number: int
+    role: str
+    az: str
+    addresses: tuple[HostAddress, ...]
+    path: str
+    config: Host = field(compare=False, repr=False)
+
+    def address(self, network: str, zone: str | None = None) -> HostAddress | None:
+        """The host's address in a network (in ``zone`` when given)."""
+        for entry in self.addresses:
+            if entry.network == network and (zone is None or entry.zone == zone):
+                return entry
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "number": self.number,
+            "role": self.role,
+            "az": self.az,
+            "addresses": [a.to_dict() for a in self.addresses],
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole region's plan; ``az`` is the one the stack manages."""
+
+    region: str
+    environment: str
+    az: str
+    azs: tuple[str, ...]
+    networks: tuple[NetworkPlan, ...]
+    outside: tuple[OutsidePlan, ...]
+    hosts: tuple[HostPlan, ...]
+    config: StackConfig = field(compare=False, repr=False)
+
+    def network(self, name: str) -> NetworkPlan | None:
+        return next((n for n in self.networks if n.name == name), None)
+
+    def outside_network(self, name: str) -> OutsidePlan | None:
+        return next((n for n in self.outside if n.name == name), None)
+
+    def host(self, name: str) -> HostPlan | None:
+        return next((h for h in self.hosts if h.name == name), None)
+
+    def stack_hosts(self) -> list[HostPlan]:
+        """Hosts of the AZ this stack manages."""
+        return [h for h in self.hosts if h.az == self.az]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "environment": self.environment,
+            "az": self.az,
+            "azs": list(self.azs),
+            "networks": [n.to_dict() for n in self.networks],
+            "outside": [n.to_dict() for n in self.outside],
+            "hosts": [h.to_dict() for h in self.hosts],
+        }
+
+
+def parse_cidr(value: str, path: str) -> IPNetwork:
+    """A prefix that must sit on its own boundary; never masked (brief, errata)."""
+    net = IPNetwork(value)
+    if net.ip != net.network:
+        lower = net.cidr
+        upper = IPNetwork(f"{IPAddress(lower.last + 1)}/{net.prefixlen}")
+        raise PlanError(
+            path,
+            f"{value} is not on a /{net.prefixlen} boundary "
+            f"(the /{net.prefixlen} around it is {lower}; the next one is {upper})",
+        )
+    return net
+
+
+def _subnet(parent: IPNetwork, prefixlen: int, index: int) -> IPNetwork:
+    size = 1 << (32 - prefixlen)
+    return IPNetwork(f"{IPAddress(parent.first + index * size)}/{prefixlen}")
+
+
+def _count(parent: IPNetwork, prefixlen: int) -> int:
+    return 1 << (prefixlen - parent.prefixlen)
+
+
+def _leftover(parent: IPNetwork, prefixlen: int, used: int) -> tuple[IPNetwork, ...]:
+    """The part of ``parent`` after its first ``used`` subnets of ``prefixlen``, merged."""
+    start = parent.first + used * (1 << (32 - prefixlen))
+    if start > parent.last:
+        return ()
+    return tuple(iprange_to_cidrs(IPAddress(start), IPAddress(parent.last)))
+
+
+def _plan_zone(
+    network: str, zone: str | None, cidr: IPNetwork, reserved: bool, block_prefix: int,
+    azs: tuple[str, ...], path: str,
+) -> ZonePlan:
+    if reserved:
+        return ZonePlan(zone, cidr, True, (), (cidr,), path)
+    if block_prefix < cidr.prefixlen:
+        raise PlanError(path, f"block_prefix /{block_prefix} is larger than {cidr}")
+    if _count(cidr, block_prefix) < len(azs):
+        raise PlanError(
+            path,
+            f"{cidr} holds {_count(cidr, block_prefix)} blocks of /{block_prefix}, "
+            f"fewer than the {len(azs)} AZs",
+        )
+    blocks = tuple(
+        Block(network, zone, az, sub, IPAddress(sub.first + 1), f"{path}.blocks.{az}")
+        for az, sub in ((az, _subnet(cidr, block_prefix, i)) for i, az in enumerate(azs))
+    )
+    return ZonePlan(zone, cidr, False, blocks, _leftover(cidr, block_prefix, len(azs)), path)
+
+
+def _plan_network(name: str, cfg: PlatformNetwork, azs: tuple[str, ...]) -> NetworkPlan:
+    path = f"networks.{name}"
+    cidr = parse_cidr(cfg.cidr, f"{path}.cidr")
+    if not cfg.zones:
+        zone = _plan_zone(name, None, cidr, False, cfg.block_prefix, azs, path)
+        return NetworkPlan(name, cidr, cfg.vlan, cfg.mtu, (zone,), zone.reserved_blocks, path)
+    if cfg.zone_prefix is None:
+        raise PlanError(f"{path}.zone_prefix", "is required when the network has zones")
+    if cfg.zone_prefix < cidr.prefixlen or _count(cidr, cfg.zone_prefix) < len(cfg.zones):
+        raise PlanError(
+            f"{path}.zones",
+            f"{len(cfg.zones)} zones of /{cfg.zone_prefix} do not fit in {cidr}",
+        )
+    zones = tuple(
+        _plan_zone(
+            name, zone.name, _subnet(cidr, cfg.zone_prefix, i), zone.reserved,
+            cfg.block_prefix, azs, f"{path}.zones[{i}]",
+        )
+        for i, zone in enumerate(cfg.zones)
+    )
+    leftover = _leftover(cidr, cfg.zone_prefix, len(cfg.zones))
+    return NetworkPlan(name, cidr, cfg.vlan, cfg.mtu, zones, leftover, path)
+
+
+def _host_zones(host: Host, network: NetworkPlan) -> list[str | None]:
+    """Zones of ``network`` the host sits in: its own list, else its role's, else the first."""
+    if not network.zoned:
+        return [None]
+    names = [z.name for z in network.zones if not z.reserved]
+    wanted = [z for z in (host.zones or [ROLE_ZONES[host.role]]) if z in names]
+    return wanted or names[:1]
+
+
+def _host_addresses(
+    host: Host, networks: dict[str, NetworkPlan], outside: dict[str, OutsidePlan]
+) -> tuple[HostAddress, ...]:
+    attached = {net for nic in host.nics for net in nic.networks}
+    result: list[HostAddress] = []
+    for name in PLATFORM_NETWORKS:
+        if name not in attached:
+            continue
+        network = networks[name]
+        for zone_name in _host_zones(host, network):
+            block = network.zone(zone_name).block(host.az)  # type: ignore[union-attr]
+            if block is None:
+                continue  # an AZ the region does not have: rules.check_hosts reports it
+            address = IPAddress(block.cidr.first + host.number)
+            result.append(HostAddress(name, zone_name, address, block.cidr, block.gateway))
+    for name in sorted(attached & outside.keys()):
+        net = outside[name]
+        for addr in host.outside.get(name, []):
+            result.append(HostAddress(name, None, IPAddress(addr), net.cidr, net.gateway))
+    return tuple(result)
+
+
+def plan_region(cfg: StackConfig) -> Plan:
+    """The whole region's plan. Raises PlanError where the config breaks a precondition."""
+    azs = tuple(cfg.azs)
+    networks = {name: _plan_network(name, net, azs) for name, net in cfg.networks.items()}
+    outside = {
+        net.name: OutsidePlan(
+            net.name,
+            parse_cidr(net.cidr, f"outside[{i}].cidr"),
+            net.vlan,
+            IPAddress(net.gateway) if net.gateway else None,
+            f"outside[{i}]",
+        )
+        for i, net in enumerate(cfg.outside)
+    }
+    hosts = sorted(
+        (
+            HostPlan(
+                h.name, h.number, h.role, h.az,
+                _host_addresses(h, networks, outside), f"hosts[{i}]", h,
+            )
+            for i, h in enumerate(cfg.hosts)
+        ),
+        key=lambda h: (h.az, h.number, h.name),
+    )
+    return Plan(
+        cfg.region,
+        cfg.environment,
+        cfg.az,
+        azs,
+        tuple(networks[name] for name in PLATFORM_NETWORKS),
+        tuple(outside[name] for name in sorted(outside)),
+        tuple(hosts),
+        cfg,
+    )
