@@ -39,7 +39,7 @@ test: venv deps lint
 	$(SUDO) $(PY) -m pytest -q
 
 bench: venv deps
-	$(PY) benchmarks/plan_region.py
+	taskset -c 0 $(PY) benchmarks/plan_region.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
+import pulumi.runtime.config
 
 from components.network import declare_networks
-from lanes.config import ConfigError, StackConfig, parse_stack_config
+from lanes.config import SECRET_KEYS, ConfigError, StackConfig, parse_stack_config
 from lanes.rules import check
+
+
+def _config_keys() -> list[str]:
+    """Every ``lanes:`` key the engine passed, so a misspelt key is an error, not ignored."""
+    passed = pulumi.runtime.config.CONFIG.get()  # the SDK's view of the stack's config
+    names = {key.split(":", 1)[1] for key in passed if key.startswith("lanes:")}
+    return sorted((names | set(StackConfig.model_fields)) - SECRET_KEYS)
+
+
+def _value(raw: str, key: str) -> object:
+    field = StackConfig.model_fields.get(key)
+    if field is not None and field.annotation is str:
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
 
 
 def read_config() -> StackConfig:
     """The ``lanes:`` keys through pulumi.Config, into the same schema the CLI uses."""
     config = pulumi.Config("lanes")
     values = {}
-    for key, field in StackConfig.model_fields.items():
-        raw = config.get(key) if field.annotation is str else config.get_object(key)
+    for key in _config_keys():
+        raw = config.get(key)
         if raw is not None:
-            values[key] = raw
+            values[key] = _value(raw, key)
     return parse_stack_config(values)
 
 

@@ -6,6 +6,7 @@ removing a host never moves another one, and the inventory's order does not matt
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,14 @@ class Block:
             "gateway": str(self.gateway),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str) -> Block:
+        """The inverse of ``to_dict``; ``path`` is the config path the planner would give it."""
+        return cls(
+            data["network"], data["zone"], data["az"], IPNetwork(data["cidr"]),
+            IPAddress(data["gateway"]), path,
+        )
+
 
 @dataclass(frozen=True)
 class ZonePlan:
@@ -90,6 +99,18 @@ class ZonePlan:
             "reserved_blocks": [str(c) for c in self.reserved_blocks],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str) -> ZonePlan:
+        """The inverse of ``to_dict``; blocks get ``<path>.blocks.<az>`` as the planner gives."""
+        return cls(
+            data["name"],
+            IPNetwork(data["cidr"]),
+            bool(data["reserved"]),
+            tuple(Block.from_dict(b, f"{path}.blocks.{b['az']}") for b in data["blocks"]),
+            tuple(IPNetwork(c) for c in data["reserved_blocks"]),
+            path,
+        )
+
 
 @dataclass(frozen=True)
 class NetworkPlan:
@@ -100,7 +121,7 @@ class NetworkPlan:
     vlan: int
     mtu: int
     zones: tuple[ZonePlan, ...]
-    reserved: tuple[IPNetwork, ...]
+    reserved: tuple[IPNetwork, ...]  # what no zone takes (zoned networks only)
     path: str
 
     @property
@@ -124,6 +145,28 @@ class NetworkPlan:
             "reserved": [str(c) for c in self.reserved],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NetworkPlan:
+        """The inverse of ``to_dict`` (extra keys ignored); paths as ``_plan_network`` gives them.
+
+        CIDRs keep any host bits they carry, so a rule can still see a value off its boundary.
+        """
+        path = f"networks.{data['name']}"
+        zones = list(data["zones"])
+        unzoned = len(zones) == 1 and zones[0]["name"] is None
+        return cls(
+            data["name"],
+            IPNetwork(data["cidr"]),
+            int(data["vlan"]),
+            int(data["mtu"]),
+            tuple(
+                ZonePlan.from_dict(z, path if unzoned else f"{path}.zones[{i}]")
+                for i, z in enumerate(zones)
+            ),
+            tuple(IPNetwork(c) for c in data["reserved"]),
+            path,
+        )
+
 
 @dataclass(frozen=True)
 class OutsidePlan:
@@ -142,6 +185,18 @@ class OutsidePlan:
             "vlan": self.vlan,
             "gateway": str(self.gateway) if self.gateway else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str) -> OutsidePlan:
+        """The inverse of ``to_dict``; ``path`` is ``outside[i]`` of the config."""
+        vlan, gateway = data.get("vlan"), data.get("gateway")
+        return cls(
+            data["name"],
+            IPNetwork(data["cidr"]),
+            None if vlan is None else int(vlan),
+            IPAddress(gateway) if gateway else None,
+            path,
+        )
 
 
 @dataclass(frozen=True)
@@ -167,6 +222,18 @@ class HostAddress:
             "block": str(self.block),
             "gateway": str(self.gateway) if self.gateway else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HostAddress:
+        """The inverse of ``to_dict``."""
+        gateway = data.get("gateway")
+        return cls(
+            data["network"],
+            data["zone"],
+            IPAddress(data["address"]),
+            IPNetwork(data["block"]),
+            IPAddress(gateway) if gateway else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -196,6 +263,19 @@ class HostPlan:
             "az": self.az,
             "addresses": [a.to_dict() for a in self.addresses],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str, config: Host | None = None) -> HostPlan:
+        """The inverse of ``to_dict``; ``config`` is the inventory entry when the caller has it."""
+        return cls(
+            data["name"],
+            int(data["number"]),
+            data["role"],
+            data["az"],
+            tuple(HostAddress.from_dict(a) for a in data["addresses"]),
+            path,
+            config,  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True)
@@ -234,6 +314,20 @@ class Plan:
             "outside": [n.to_dict() for n in self.outside],
             "hosts": [h.to_dict() for h in self.hosts],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], config: StackConfig | None = None) -> Plan:
+        """The inverse of ``to_dict``; outside networks and hosts are indexed in listed order."""
+        return cls(
+            data["region"],
+            data["environment"],
+            data["az"],
+            tuple(data["azs"]),
+            tuple(NetworkPlan.from_dict(n) for n in data["networks"]),
+            tuple(OutsidePlan.from_dict(n, f"outside[{i}]") for i, n in enumerate(data["outside"])),
+            tuple(HostPlan.from_dict(h, f"hosts[{i}]") for i, h in enumerate(data["hosts"])),
+            config,  # type: ignore[arg-type]
+        )
 
 
 def parse_cidr(value: str, path: str) -> IPNetwork:
@@ -293,7 +387,7 @@ def _plan_network(name: str, cfg: PlatformNetwork, azs: tuple[str, ...]) -> Netw
     cidr = parse_cidr(cfg.cidr, f"{path}.cidr")
     if not cfg.zones:
         zone = _plan_zone(name, None, cidr, False, cfg.block_prefix, azs, path)
-        return NetworkPlan(name, cidr, cfg.vlan, cfg.mtu, (zone,), zone.reserved_blocks, path)
+        return NetworkPlan(name, cidr, cfg.vlan, cfg.mtu, (zone,), (), path)
     if cfg.zone_prefix is None:
         raise PlanError(f"{path}.zone_prefix", "is required when the network has zones")
     if cfg.zone_prefix < cidr.prefixlen or _count(cidr, cfg.zone_prefix) < len(cfg.zones):

@@ -8,6 +8,7 @@ ranges once (O(n log n)), never compare all pairs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -18,6 +19,7 @@ from lanes.config import PLATFORM_NETWORKS, StackConfig
 from lanes.config.host import Host
 from lanes.plan import (
     PLATFORM_SPACE,
+    HostAddress,
     HostPlan,
     NetworkPlan,
     OutsidePlan,
@@ -31,6 +33,7 @@ from lanes.plan import (
 __all__ = [
     "Violation",
     "Report",
+    "ordered",
     "find_overlaps",
     "check_boundaries",
     "check_vlans",
@@ -47,6 +50,20 @@ __all__ = [
     "check_unique_addresses",
     "check_plan",
     "check",
+    # rules the policy pack brought (issue 7)
+    "MANAGEMENT_ZONES",
+    "check_prefix_boundaries",
+    "network_prefixes",
+    "check_network_boundaries",
+    "vlan_violations",
+    "check_network_vlans",
+    "check_management_zones",
+    "reserved_space",
+    "check_reserved_unused",
+    "check_host_numbering",
+    "check_host_blocks",
+    "host_prefixes",
+    "check_pack_rules",
 ]
 
 VLAN_RANGE = (1, 4094)
@@ -57,7 +74,7 @@ IFNAMSIZ = 15
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Violation:
     """A broken rule: which rule, where in the config, and what is wrong with which value."""
 
@@ -67,6 +84,16 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message} [{self.rule}]"
+
+
+def _path_key(violation: Violation) -> list[tuple[int, str]]:
+    # hosts[2] before hosts[10]; within one path, the order the rules found them.
+    return [(int(p), "") if p.isdigit() else (0, p) for p in re.split(r"(\d+)", violation.path)]
+
+
+def ordered(violations: Iterable[Violation]) -> list[Violation]:
+    """Violations without duplicates, by config path in natural order (a stable sort)."""
+    return sorted(dict.fromkeys(violations), key=_path_key)
 
 
 @dataclass(frozen=True)
@@ -157,19 +184,7 @@ def check_vlans(cfg: StackConfig) -> list[Violation]:
         for i, net in enumerate(cfg.outside)
         if net.vlan is not None
     ]
-    found = []
-    owner: dict[int, str] = {}
-    low, high = VLAN_RANGE
-    for path, name, vlan in vlans:
-        if not low <= vlan <= high:
-            found.append(Violation(path, "vlan-range", f"{vlan} is outside {low}..{high}"))
-        elif vlan in owner:
-            found.append(
-                Violation(path, "vlan-distinct", f"{vlan} is already the VLAN of {owner[vlan]}")
-            )
-        else:
-            owner[vlan] = name
-    return found
+    return vlan_violations(vlans)
 
 
 def check_azs(cfg: StackConfig) -> list[Violation]:
@@ -401,7 +416,7 @@ def check_gateway_refs(cfg: StackConfig) -> list[Violation]:
 
 def check_config(cfg: StackConfig) -> list[Violation]:
     """Rules over the config alone; the planner needs none of these to be broken."""
-    return sorted(
+    return ordered(
         check_boundaries(cfg)
         + check_vlans(cfg)
         + check_azs(cfg)
@@ -490,14 +505,16 @@ def check_disjoint_networks(
         (n.cidr, (False, n.path, n.cidr)) for n in networks
     ]
     items += [(n.cidr, (True, n.path, n.cidr)) for n in outside]
-    return [
-        Violation(
-            f"{later[1]}.cidr",
-            "network-overlap",
-            f"{later[2]} overlaps {earlier[1]} ({earlier[2]})",
+    found = []
+    for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
+        # Blame the outside network: the platform's own plan is what it collides with.
+        blamed, other = (earlier, later) if earlier[0] else (later, earlier)
+        found.append(
+            Violation(
+                f"{blamed[1]}.cidr", "network-overlap", f"{blamed[2]} overlaps {other[1]} ({other[2]})"
+            )
         )
-        for earlier, later in find_overlaps(items, tolerated=lambda item: item[0])
-    ]
+    return found
 
 
 def _pin_mismatch(path: str, pinned: str, actual: IPNetwork, parent: IPNetwork, what: str) -> Violation | None:
@@ -637,7 +654,8 @@ def check_plan(plan: Plan) -> list[Violation]:
     for host in plan.hosts:
         found += check_host_addresses(host)
     found += check_unique_addresses(plan.hosts)
-    return sorted(found)
+    found += check_pack_rules(plan)
+    return ordered(found)
 
 
 def check(cfg: StackConfig) -> Report:
@@ -648,7 +666,213 @@ def check(cfg: StackConfig) -> Report:
     try:
         plan = plan_region(cfg)
     except PlanError as exc:
-        return Report(None, tuple(sorted([*violations, Violation(exc.path, "plan-layout", exc.message)])))
-    found = violations + check_plan(plan) + check_pins(cfg, plan)
-    return Report(plan, tuple(sorted(set(found))))
+        return Report(None, tuple(ordered([*violations, Violation(exc.path, "plan-layout", exc.message)])))
+    return Report(plan, tuple(ordered(violations + check_plan(plan) + check_pins(cfg, plan))))
 
+
+
+# --- rules the policy pack brought (issue 7) ----------------------------------------------
+# Rules a props-rebuilt plan can break but the planner never does on its own; check_plan runs
+# them too, so the CLI and the pack give one verdict from one implementation.
+
+# Seed 000's management zones, in order; the last holds no AZ block.
+MANAGEMENT_ZONES: tuple[str, ...] = (
+    "cloud-management", "k8s-nodes", "enterprise-mapping", "reserved"
+)
+
+
+def check_prefix_boundaries(prefixes: Iterable[tuple[str, str]]) -> list[Violation]:
+    """Each ``(path, cidr)`` sits on its own boundary (the one test: ``parse_cidr``)."""
+    found = []
+    for path, cidr in prefixes:
+        try:
+            parse_cidr(cidr, path)
+        except PlanError as exc:
+            found.append(Violation(path, "cidr-boundary", exc.message))
+    return found
+
+
+def network_prefixes(net: NetworkPlan) -> Iterator[tuple[str, str]]:
+    """(path, cidr) of every prefix of a network plan, host bits kept as they were written."""
+    yield f"{net.path}.cidr", str(net.cidr)
+    for zone in net.zones:
+        if zone.name is not None:
+            yield f"{zone.path}.cidr", str(zone.cidr)
+        yield from ((b.path, str(b.cidr)) for b in zone.blocks)
+        for j, c in enumerate(zone.reserved_blocks):
+            yield f"{zone.path}.reserved_blocks[{j}]", str(c)
+    yield from ((f"{net.path}.reserved[{j}]", str(c)) for j, c in enumerate(net.reserved))
+
+
+def check_network_boundaries(net: NetworkPlan) -> list[Violation]:
+    """Every prefix of a network plan sits on its own boundary."""
+    return check_prefix_boundaries(network_prefixes(net))
+
+
+def vlan_violations(entries: Iterable[tuple[str, str, int]]) -> list[Violation]:
+    """``(path, network, vlan)``: ids in 1..4094 and no id carried by two networks."""
+    found = []
+    owner: dict[int, str] = {}
+    low, high = VLAN_RANGE
+    for path, name, vlan in entries:
+        if not low <= vlan <= high:
+            found.append(Violation(path, "vlan-range", f"{vlan} is outside {low}..{high}"))
+        elif vlan in owner:
+            found.append(
+                Violation(path, "vlan-distinct", f"{vlan} is already the VLAN of {owner[vlan]}")
+            )
+        else:
+            owner[vlan] = name
+    return found
+
+
+def check_network_vlans(
+    networks: Iterable[NetworkPlan], outside: Iterable[OutsidePlan] = ()
+) -> list[Violation]:
+    """VLAN ids of planned networks, as ``check_vlans`` judges the config's."""
+    entries = [(f"{n.path}.vlan", n.name, n.vlan) for n in networks]
+    entries += [(f"{n.path}.vlan", n.name, n.vlan) for n in outside if n.vlan is not None]
+    return vlan_violations(entries)
+
+
+def check_management_zones(net: NetworkPlan) -> list[Violation]:
+    """A zoned management network has seed 000's four zones, in order, each a quarter of it."""
+    if net.name != "management" or not net.zoned:
+        return []
+    found = []
+    names = tuple(z.name or "-" for z in net.zones)
+    if names != MANAGEMENT_ZONES:
+        found.append(
+            Violation(
+                f"{net.path}.zones",
+                "management-zones",
+                f"zones are {', '.join(names)}; a zoned management network has four zones, "
+                f"in this order: {', '.join(MANAGEMENT_ZONES)}",
+            )
+        )
+    for zone in net.zones:
+        last = zone.name == MANAGEMENT_ZONES[-1]
+        if zone.reserved != last:
+            state = "must be reserved" if last else "must not be reserved"
+            found.append(
+                Violation(f"{zone.path}.reserved", "management-zones", f"zone {zone.name} {state}")
+            )
+        if zone.cidr.prefixlen != net.cidr.prefixlen + 2:
+            found.append(
+                Violation(
+                    f"{zone.path}.cidr",
+                    "management-zones",
+                    f"zone {zone.name} {zone.cidr} is not a quarter (/{net.cidr.prefixlen + 2}) "
+                    f"of {net.cidr}",
+                )
+            )
+    return found
+
+
+def reserved_space(net: NetworkPlan) -> list[tuple[IPNetwork, str]]:
+    """(prefix, path) of what a network keeps back: reserved zones, blocks and leftovers."""
+    found = [
+        (c, f"{z.path}.reserved_blocks[{j}]")
+        for z in net.zones
+        for j, c in enumerate(z.reserved_blocks)
+    ]
+    return found + [(c, f"{net.path}.reserved[{j}]") for j, c in enumerate(net.reserved)]
+
+
+def check_reserved_unused(
+    net: NetworkPlan, used: Iterable[tuple[IPNetwork, str]] = ()
+) -> list[Violation]:
+    """Reserved zones hold no AZ block; no ``(prefix, path)`` in ``used`` lies in reserved space.
+
+    One sorted sweep over the reserved prefixes and the used ones (O(n log n)); used prefixes
+    may overlap each other here (a host address lies in its block), never reserved space.
+    """
+    found = [
+        Violation(
+            f"{zone.path}.blocks",
+            "reserved-unused",
+            f"reserved zone {zone.name} {zone.cidr} holds AZ blocks "
+            f"{', '.join(str(b.cidr) for b in zone.blocks)}; it must stay empty",
+        )
+        for zone in net.zones
+        if zone.reserved and zone.blocks
+    ]
+    items = [(c, (False, path, c)) for c, path in reserved_space(net)]
+    items += [(c, (True, path, c)) for c, path in used]
+    for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
+        if earlier[0] == later[0]:
+            continue  # two reserved prefixes: a layout fault, reported by check_network_layout
+        user, reserved = (earlier, later) if earlier[0] else (later, earlier)
+        found.append(
+            Violation(
+                user[1],
+                "reserved-unused",
+                f"{user[2]} lies in {net.name} reserved space {reserved[2]} ({reserved[1]})",
+            )
+        )
+    return found
+
+
+def _platform_entries(host: HostPlan) -> Iterator[HostAddress]:
+    return (e for e in host.addresses if e.network in PLATFORM_NETWORKS)
+
+
+def check_host_numbering(host: HostPlan) -> list[Violation]:
+    """A host holds its own number in every platform network: block first address + number."""
+    found = []
+    for entry in _platform_entries(host):
+        expected = IPAddress(entry.block.first + host.number)
+        if entry.address != expected:
+            where = entry.network + (f"/{entry.zone}" if entry.zone else "")
+            found.append(
+                Violation(
+                    f"{host.path}.number",
+                    "host-number-same",
+                    f"{host.name} holds {entry.address} in {where}, not {expected}: "
+                    f"a host keeps its number {host.number} in every network",
+                )
+            )
+    return found
+
+
+def check_host_blocks(host: HostPlan, networks: Iterable[NetworkPlan]) -> list[Violation]:
+    """Each platform address names the block the network plan gives the host's AZ and zone."""
+    plans = {n.name: n for n in networks}
+    found = []
+    for entry in _platform_entries(host):
+        net = plans.get(entry.network)
+        zone = net.zone(entry.zone) if net else None
+        block = zone.block(host.az) if zone else None
+        if block is None or block.cidr != entry.block:
+            where = entry.network + (f"/{entry.zone}" if entry.zone else "")
+            want = f"its {host.az} block {block.cidr}" if block else f"no {host.az} block"
+            found.append(
+                Violation(
+                    f"{host.path}.az",
+                    "host-in-block",
+                    f"{host.name} {entry.address} is placed in {entry.block}, "
+                    f"but {where} has {want}",
+                )
+            )
+    return found
+
+
+def host_prefixes(hosts: Iterable[HostPlan]) -> list[tuple[IPNetwork, str]]:
+    """(address/32, path) of every platform address of ``hosts``, for reserved-space sweeps."""
+    return [
+        (IPNetwork(f"{e.address}/32"), f"{h.path}.number")
+        for h in hosts
+        for e in _platform_entries(h)
+    ]
+
+
+def check_pack_rules(plan: Plan) -> list[Violation]:
+    """This section's rules over a computed plan (check_plan runs them)."""
+    found = check_network_vlans(plan.networks, plan.outside)
+    used = host_prefixes(plan.hosts)
+    for net in plan.networks:
+        found += check_network_boundaries(net) + check_management_zones(net)
+        found += check_reserved_unused(net, [u for u in used if u[0] in net.cidr])
+    for host in plan.hosts:
+        found += check_host_numbering(host) + check_host_blocks(host, plan.networks)
+    return found

@@ -89,7 +89,11 @@ class Run:
         """(type, name, parent type$name) of every resource: order-free, as registration is."""
         urns = {r.urn: r for r in self.resources}
         return {
-            (r.type, r.name, f"{urns[r.parent].type}${urns[r.parent].name}" if r.parent in urns else "")
+            (
+                r.type,
+                r.name,
+                f"{urns[r.parent].type}${urns[r.parent].name}" if r.parent in urns else "",
+            )
             for r in self.resources
         }
 
@@ -109,7 +113,9 @@ def run_program(
     values = stack_values(stack) if values is None else values
     secrets = {} if secrets is None else secrets
     monitor = _Monitor(_Mocks())
-    pulumi.runtime.set_mocks(monitor.mocks, project="lanes", stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project="lanes", stack=stack, preview=preview, monitor=monitor
+    )
     config = {f"lanes:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     config |= {f"lanes:{k}": v for k, v in secrets.items()}
     pulumi.runtime.set_all_config(config, [f"lanes:{k}" for k in secrets])

@@ -1,0 +1,84 @@
+"""``python -m lanes``: the offline commands (no Pulumi CLI needed)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from lanes.config import ConfigError
+from lanes.render.plan import plan_tables, render_files
+from lanes.rules import check
+from lanes.stackfile import load_stack
+
+__all__ = ["main", "build_parser", "write_files"]
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lanes", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="print the region's address plan and check every rule")
+    plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    plan.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    plan.add_argument("--out", type=Path, help="also write plan.json, plan.csv, plan.txt here")
+    plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is")
+    return parser
+
+
+def write_files(directory: Path, files: dict[str, str]) -> None:
+    """Write each file atomically (temp file + rename) so a reader never sees half a plan."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in sorted(files.items()):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+        os.replace(tmp, directory / name)
+
+
+def _say(line: str) -> None:
+    # One problem per line, never wrapped: people grep these and CI logs keep them whole.
+    print(line, file=sys.stderr)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_stack(args.project_dir, args.stack)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _say(f"error: {problem}")
+        _say(f"{len(exc.problems)} config error(s); nothing written")
+        return EXIT_CONFIG
+    report = check(cfg)
+    if not report.ok or report.plan is None:
+        for violation in report.violations:
+            _say(f"violation: {violation}")
+        _say(f"{len(report.violations)} violation(s); nothing written")
+        return EXIT_VIOLATIONS
+    plan = report.plan
+    files = render_files(plan)
+    if args.format == "json":
+        sys.stdout.write(files["plan.json"])
+    elif args.format == "csv":
+        sys.stdout.write(files["plan.csv"])
+    elif sys.stdout.isatty():
+        Console().print(plan_tables(plan))
+    else:
+        sys.stdout.write(files["plan.txt"])  # the same bytes as the committed plan.txt
+    if args.out is not None:
+        write_files(args.out, files)
+        _say(f"wrote {', '.join(sorted(files))} to {args.out}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "plan":
+        return _plan(args)
+    return EXIT_CONFIG  # argparse rejects unknown commands before this

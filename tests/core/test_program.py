@@ -1,0 +1,48 @@
+"""The Pulumi program under the SDK's mocks: same config, same models, the plan as outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from lanes.rules import check
+from lanes.stackfile import load_stack
+from tests.support.mutate import changed
+from tests.support.pulumi_run import ROOT, run_program, stack_values
+
+SECRETS = {"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----\n"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_program_exports_the_plan_the_cli_computes(stack):
+    run = run_program(stack, secrets=SECRETS)
+    plan = check(load_stack(ROOT, stack)).plan
+    assert run.outputs["plan"] == plan.to_dict()
+    assert run.outputs["region"] == plan.region and run.outputs["az"] == plan.az
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_one_component_per_platform_network(stack):
+    run = run_program(stack, secrets=SECRETS)
+    region = check(load_stack(ROOT, stack)).plan.region
+    names = {(r.type, r.name) for r in run.resources if r.type.startswith("lanes:network:")}
+    assert names == {
+        ("lanes:network:ManagementNetwork", f"{region}-management"),
+        ("lanes:network:TrafficNetwork", f"{region}-traffic"),
+        ("lanes:network:StorageNetwork", f"{region}-storage"),
+        ("lanes:network:AdjacencyNetwork", f"{region}-adjacency"),
+    }
+
+
+def test_a_plan_that_breaks_a_rule_stops_the_program_with_every_violation():
+    values = changed(stack_values("prod"), "networks.traffic.vlan", 5000)
+    values = changed(values, "networks.management.zones[1].reserved_blocks[0]", "100.64.111.0/20")
+    with pytest.raises(Exception, match=r"breaks 2 rule\(s\)") as caught:
+        run_program("prod", values=values, secrets=SECRETS)
+    assert "networks.traffic.vlan: 5000 is outside 1..4094 [vlan-range]" in str(caught.value)
+    assert "100.64.111.0/20 is not on a /20 boundary" in str(caught.value)
+
+
+def test_an_unknown_key_stops_the_program():
+    values = changed(stack_values("dev"), "colour", "blue")
+    with pytest.raises(Exception, match=r"invalid lanes config"):
+        run_program("dev", values=values, secrets=SECRETS)

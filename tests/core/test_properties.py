@@ -1,0 +1,177 @@
+"""Hypothesis properties of the planner over generated regions."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from netaddr import IPAddress, IPNetwork
+
+from lanes.config import PLATFORM_NETWORKS, parse_stack_config
+from lanes.plan import PLATFORM_SPACE, plan_region
+from lanes.render.plan import render_files
+from lanes.rules import check, find_overlaps
+
+ROLES = ("master", "worker", "ingress", "service")
+
+
+def subnet(parent: IPNetwork, prefixlen: int, index: int) -> str:
+    return f"{IPAddress(parent.first + index * (1 << (32 - prefixlen)))}/{prefixlen}"
+
+
+def host(name: str, number: int, role: str, az: str) -> dict:
+    nets = ["management"] if role == "service" else ["management", "traffic", "storage"]
+    return {
+        "name": name,
+        "number": number,
+        "role": role,
+        "az": az,
+        "nics": [{"name": f"eth{i}", "networks": [n]} for i, n in enumerate(nets)],
+    }
+
+
+@st.composite
+def regions(draw) -> dict:
+    n_azs = draw(st.integers(1, 4))
+    azs = [f"az-{i + 1}" for i in range(n_azs)]
+    prefix = draw(st.integers(14, 20))
+    spots = draw(st.lists(st.integers(0, (1 << (prefix - 10)) - 1), min_size=4, max_size=4, unique=True))
+    zoned = draw(st.booleans())
+    zone_prefix = prefix + 2
+    az_bits = (n_azs - 1).bit_length()
+    block_prefix = draw(st.integers((zone_prefix if zoned else prefix) + az_bits, 26))
+    networks = {}
+    for i, (name, spot) in enumerate(zip(PLATFORM_NETWORKS, spots, strict=True)):
+        net = {"cidr": subnet(PLATFORM_SPACE, prefix, spot), "vlan": 10 + i, "block_prefix": block_prefix}
+        if name == "management" and zoned:
+            net["zone_prefix"] = zone_prefix
+            net["zones"] = [
+                {"name": "cloud-management"},
+                {"name": "k8s-nodes"},
+                {"name": "enterprise-mapping"},
+                {"name": "reserved", "reserved": True},
+            ]
+        networks[name] = net
+    usable = (1 << (32 - block_prefix)) - 2
+    picks = draw(
+        st.lists(
+            st.tuples(st.sampled_from(azs), st.integers(2, usable), st.sampled_from(ROLES)),
+            max_size=30,
+            unique_by=lambda t: (t[0], t[1]),
+        )
+    )
+    hosts = [host(f"h{i}", number, role, az) for i, (az, number, role) in enumerate(picks)]
+    return {
+        "region": "gen",
+        "environment": "test",
+        "az": azs[0],
+        "azs": azs,
+        "networks": networks,
+        "hosts": hosts,
+    }
+
+
+common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@common
+@given(regions())
+def test_generated_regions_pass_every_rule(values):
+    report = check(parse_stack_config(values))
+    assert report.violations == ()
+
+
+@common
+@given(regions())
+def test_every_prefix_is_aligned_contained_and_disjoint(values):
+    plan = plan_region(parse_stack_config(values))
+    for net in plan.networks:
+        assert net.cidr in PLATFORM_SPACE
+        parts = []  # zones + the network-level leftovers tile the network
+        for zone in net.zones:
+            assert zone.cidr in net.cidr
+            tiles = [b.cidr for b in zone.blocks] + list(zone.reserved_blocks)
+            for cidr in tiles:
+                assert cidr.ip == cidr.network  # on its own boundary
+                assert cidr in zone.cidr
+            assert sum(c.size for c in tiles) == zone.cidr.size  # blocks + reserved tile the zone
+            for a, b in itertools.combinations(tiles, 2):
+                assert a.last < b.first or b.last < a.first
+            parts.append(zone.cidr)
+        parts += list(net.reserved)
+        assert sum(c.size for c in parts) == net.cidr.size
+    for a, b in itertools.combinations(plan.networks, 2):
+        assert a.cidr.last < b.cidr.first or b.cidr.last < a.cidr.first
+
+
+@common
+@given(regions())
+def test_every_host_address_is_inside_its_az_block_with_its_number(values):
+    plan = plan_region(parse_stack_config(values))
+    for h in plan.hosts:
+        for entry in h.addresses:
+            assert entry.address in entry.block
+            assert int(entry.address) - entry.block.first == h.number
+            block = plan.network(entry.network).zone(entry.zone).block(h.az)
+            assert block.cidr == entry.block
+
+
+@common
+@given(regions(), st.data())
+def test_adding_a_host_moves_no_other_host(values, data):
+    before = plan_region(parse_stack_config(values))
+    az = data.draw(st.sampled_from(values["azs"]))
+    taken = {h["number"] for h in values["hosts"] if h["az"] == az}
+    usable = (1 << (32 - values["networks"]["traffic"]["block_prefix"])) - 2
+    free = [n for n in range(2, usable + 1) if n not in taken]
+    number = data.draw(st.sampled_from(free))
+    position = data.draw(st.integers(0, len(values["hosts"])))
+    grown = dict(values, hosts=[*values["hosts"]])
+    grown["hosts"].insert(position, host("newcomer", number, "worker", az))
+    after = plan_region(parse_stack_config(grown))
+    assert check(parse_stack_config(grown)).violations == ()
+    assert [h.to_dict() for h in after.hosts if h.name != "newcomer"] == [h.to_dict() for h in before.hosts]
+    assert [n.to_dict() for n in after.networks] == [n.to_dict() for n in before.networks]
+
+
+@common
+@given(regions(), st.randoms(use_true_random=False))
+def test_the_plan_does_not_depend_on_inventory_order(values, rnd):
+    shuffled = dict(values, hosts=list(values["hosts"]))
+    rnd.shuffle(shuffled["hosts"])
+    assert render_files(plan_region(parse_stack_config(values))) == render_files(
+        plan_region(parse_stack_config(shuffled))
+    )
+
+
+@common
+@given(regions())
+def test_two_runs_give_identical_output(values):
+    first = render_files(plan_region(parse_stack_config(values)))
+    second = render_files(plan_region(parse_stack_config(values)))
+    assert first == second
+
+
+prefixes = st.builds(
+    lambda first, length: IPNetwork(f"{IPAddress(first)}/{length}").cidr,
+    st.integers(0, (1 << 32) - 1),
+    st.integers(8, 32),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(prefixes, st.booleans()), max_size=25))
+def test_the_overlap_sweep_finds_exactly_the_prefixes_brute_force_finds(items):
+    """Every prefix overlapping a not-tolerated earlier one is reported; nothing else is."""
+    indexed = [(net, (i, loose)) for i, (net, loose) in enumerate(items)]
+    order = sorted(range(len(items)), key=lambda i: (items[i][0].first, -items[i][0].last))
+    reported = {later[0] for _, later in find_overlaps(indexed, tolerated=lambda item: item[1])}
+    expected = set()
+    for pos, i in enumerate(order):
+        for j in order[:pos]:
+            a, b = items[j], items[i]
+            overlap = a[0].first <= b[0].last and b[0].first <= a[0].last
+            if overlap and not (a[1] and b[1]):
+                expected.add(i)
+    assert reported == expected
