@@ -7,11 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lanes-installed
 STACK ?= dev
 # Real tools the tests run rendered configs through, and the namespace hosts' plumbing.
-APT_PACKAGES := iproute2 procps openssh-server openssh-client netplan.io nftables iptables \
-	nginx-light libnginx-mod-stream
+APT_PACKAGES := iproute2 procps util-linux dash openssh-server openssh-client netplan.io \
+	nftables iptables nginx-light libnginx-mod-stream socat
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: plan test deps venv lint bench clean
+.PHONY: plan test policy deps venv lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,15 @@ lint: venv
 test: venv deps lint
 	$(SUDO) $(PY) -m pytest -q
 
+# The CrossGuard pack over both stacks under the SDK's mocks (what CI runs without the CLI).
+policy: venv
+	$(PY) -m pytest -q tests/policy
+
+# Figures, not timed tests: each script prints what it measured against its target.
 bench: venv deps
 	taskset -c 0 $(PY) benchmarks/plan_region.py
+	$(PY) benchmarks/policy_pack.py
+	$(SUDO) $(PY) benchmarks/gateway_exposures.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

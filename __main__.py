@@ -7,7 +7,11 @@ import json
 import pulumi
 import pulumi.runtime.config
 
+from components.cluster import declare_cluster
+from components.gateway import declare_gateways
+from components.host import declare_hosts
 from components.network import declare_networks
+from lanes.cluster import plan_cluster
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig, parse_stack_config
 from lanes.rules import check
 
@@ -49,11 +53,19 @@ def main() -> None:
         lines = "\n".join(str(v) for v in report.violations)
         raise pulumi.RunError(f"the lanes plan breaks {len(report.violations)} rule(s):\n{lines}")
     plan = report.plan
+    config = pulumi.Config("lanes")
+    private_key = config.require_secret("sshPrivateKey")
     networks = declare_networks(plan)
+    hosts = declare_hosts(plan, private_key)
+    # A gateway's nginx binds addresses its host's netplan creates: apply the host first.
+    declare_gateways(plan, private_key, depends_on=hosts)
+    cluster = plan_cluster(plan)
+    declare_cluster(cluster, config.get_secret("kubeconfig"), f"{plan.region}-cluster")
     pulumi.export("region", plan.region)
     pulumi.export("az", plan.az)
     pulumi.export("plan", plan.to_dict())
     pulumi.export("networks", {name: net.blocks for name, net in networks.items()})
+    pulumi.export("cluster", cluster.to_dict())
 
 
 main()

@@ -33,8 +33,10 @@ class NetworkArgs:
 class PlatformNetworkResource(pulumi.ComponentResource):
     """A platform network: the props are its whole plan (supernet, zones, blocks, VLAN).
 
-    It owns no cloud resource: the hosts and gateways that realise it hang off it, and the
-    policy pack reads its props to check the plan the engine is about to apply.
+    It owns no cloud resource: the policy pack reads its props to check the plan the engine
+    is about to apply, and its outputs give other components the blocks and gateways per AZ,
+    keyed ``{az: {zone: cidr}}`` (zone ``"-"`` for a network without zones). Hosts and
+    gateways are computed from the same plan, so they do not hang off it.
     """
 
     TYPE = "lanes:network:PlatformNetwork"
@@ -56,7 +58,9 @@ class PlatformNetworkResource(pulumi.ComponentResource):
         }
         self.blocks = pulumi.Output.from_input(blocks)
         self.gateways = pulumi.Output.from_input(gateways)
-        self.register_outputs({"cidr": str(plan.cidr), "vlan": plan.vlan, "blocks": blocks, "gateways": gateways})
+        self.register_outputs(
+            {"cidr": str(plan.cidr), "vlan": plan.vlan, "blocks": blocks, "gateways": gateways}
+        )
 
 
 class AdjacencyNetwork(PlatformNetworkResource):

@@ -70,8 +70,12 @@ class Block:
     def from_dict(cls, data: Mapping[str, Any], path: str) -> Block:
         """The inverse of ``to_dict``; ``path`` is the config path the planner would give it."""
         return cls(
-            data["network"], data["zone"], data["az"], IPNetwork(data["cidr"]),
-            IPAddress(data["gateway"]), path,
+            data["network"],
+            data.get("zone"),
+            data["az"],
+            IPNetwork(data["cidr"]),
+            IPAddress(data["gateway"]),
+            path,
         )
 
 
@@ -103,7 +107,7 @@ class ZonePlan:
     def from_dict(cls, data: Mapping[str, Any], path: str) -> ZonePlan:
         """The inverse of ``to_dict``; blocks get ``<path>.blocks.<az>`` as the planner gives."""
         return cls(
-            data["name"],
+            data.get("name"),
             IPNetwork(data["cidr"]),
             bool(data["reserved"]),
             tuple(Block.from_dict(b, f"{path}.blocks.{b['az']}") for b in data["blocks"]),
@@ -147,13 +151,14 @@ class NetworkPlan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NetworkPlan:
-        """The inverse of ``to_dict`` (extra keys ignored); paths as ``_plan_network`` gives them.
+        """The inverse of ``to_dict`` (extra keys ignored, absent ones None, as the engine hands
+        props over); paths as ``_plan_network`` gives them.
 
         CIDRs keep any host bits they carry, so a rule can still see a value off its boundary.
         """
         path = f"networks.{data['name']}"
         zones = list(data["zones"])
-        unzoned = len(zones) == 1 and zones[0]["name"] is None
+        unzoned = len(zones) == 1 and zones[0].get("name") is None
         return cls(
             data["name"],
             IPNetwork(data["cidr"]),
@@ -229,7 +234,7 @@ class HostAddress:
         gateway = data.get("gateway")
         return cls(
             data["network"],
-            data["zone"],
+            data.get("zone"),
             IPAddress(data["address"]),
             IPNetwork(data["block"]),
             IPAddress(gateway) if gateway else None,
@@ -362,8 +367,13 @@ def _leftover(parent: IPNetwork, prefixlen: int, used: int) -> tuple[IPNetwork, 
 
 
 def _plan_zone(
-    network: str, zone: str | None, cidr: IPNetwork, reserved: bool, block_prefix: int,
-    azs: tuple[str, ...], path: str,
+    network: str,
+    zone: str | None,
+    cidr: IPNetwork,
+    reserved: bool,
+    block_prefix: int,
+    azs: tuple[str, ...],
+    path: str,
 ) -> ZonePlan:
     if reserved:
         return ZonePlan(zone, cidr, True, (), (cidr,), path)
@@ -397,8 +407,13 @@ def _plan_network(name: str, cfg: PlatformNetwork, azs: tuple[str, ...]) -> Netw
         )
     zones = tuple(
         _plan_zone(
-            name, zone.name, _subnet(cidr, cfg.zone_prefix, i), zone.reserved,
-            cfg.block_prefix, azs, f"{path}.zones[{i}]",
+            name,
+            zone.name,
+            _subnet(cidr, cfg.zone_prefix, i),
+            zone.reserved,
+            cfg.block_prefix,
+            azs,
+            f"{path}.zones[{i}]",
         )
         for i, zone in enumerate(cfg.zones)
     )
@@ -454,8 +469,13 @@ def plan_region(cfg: StackConfig) -> Plan:
     hosts = sorted(
         (
             HostPlan(
-                h.name, h.number, h.role, h.az,
-                _host_addresses(h, networks, outside), f"hosts[{i}]", h,
+                h.name,
+                h.number,
+                h.role,
+                h.az,
+                _host_addresses(h, networks, outside),
+                f"hosts[{i}]",
+                h,
             )
             for i, h in enumerate(cfg.hosts)
         ),

@@ -9,14 +9,17 @@ ranges once (O(n log n)), never compare all pairs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from netaddr import IPAddress, IPNetwork
 
-from lanes.config import PLATFORM_NETWORKS, StackConfig
+from lanes.config import PLATFORM_NETWORKS, Grant, StackConfig
+from lanes.config.gateway import Gateway
 from lanes.config.host import Host
+from lanes.gateway import GatewayModel, MapEntry, derive_gateways, nat_maps
+from lanes.hostnet import HostNet, Link
 from lanes.plan import (
     PLATFORM_SPACE,
     HostAddress,
@@ -41,6 +44,10 @@ __all__ = [
     "check_hosts",
     "check_nics",
     "check_gateway_refs",
+    "check_gateway_addresses",
+    "check_gateway_listeners",
+    "check_gateway_model",
+    "check_gateways",
     "check_config",
     "check_platform_space",
     "check_network_layout",
@@ -64,6 +71,16 @@ __all__ = [
     "check_host_blocks",
     "host_prefixes",
     "check_pack_rules",
+    "check_nic_sharing",
+    "check_host_links",
+    "check_kubelet_zone",
+    "check_kubelet_node_ip",
+    "check_pinned_host_keys",
+    "check_tenant_default_deny",
+    "check_autodetect",
+    "check_pools_disjoint",
+    # host network rules (issue 3)
+    "check_host_networks",
 ]
 
 VLAN_RANGE = (1, 4094)
@@ -216,7 +233,9 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
         path = f"hosts[{i}]"
         if host.name in names:
             found.append(
-                Violation(f"{path}.name", "host-unique", f"{host.name} is also hosts[{names[host.name]}]")
+                Violation(
+                    f"{path}.name", "host-unique", f"{host.name} is also hosts[{names[host.name]}]"
+                )
             )
         names.setdefault(host.name, i)
         key = (host.az, host.number)
@@ -230,7 +249,9 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
             )
         numbers.setdefault(key, host.name)
         if host.az not in cfg.azs:
-            found.append(Violation(f"{path}.az", "host-az", f"{host.az} is not one of azs {cfg.azs}"))
+            found.append(
+                Violation(f"{path}.az", "host-az", f"{host.az} is not one of azs {cfg.azs}")
+            )
         for j, zone in enumerate(host.zones or []):
             if zone not in zones:
                 found.append(
@@ -244,12 +265,16 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
         for net in sorted(host.outside):
             if net not in outside:
                 found.append(
-                    Violation(f"{path}.outside.{net}", "host-network", f"{net} is not an outside network")
+                    Violation(
+                        f"{path}.outside.{net}", "host-network", f"{net} is not an outside network"
+                    )
                 )
             elif net not in attached:
                 found.append(
                     Violation(
-                        f"{path}.outside.{net}", "host-network", f"no NIC of {host.name} carries {net}"
+                        f"{path}.outside.{net}",
+                        "host-network",
+                        f"no NIC of {host.name} carries {net}",
                     )
                 )
         for net in sorted((attached & outside.keys()) - host.outside.keys()):
@@ -276,7 +301,9 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
         for dev in [nic.name] + (nic.bond.members if nic.bond else []):
             if dev in devices:
                 found.append(
-                    Violation(npath, "nic-layout", f"{where}: {dev} is already used by {devices[dev]}")
+                    Violation(
+                        npath, "nic-layout", f"{where}: {dev} is already used by {devices[dev]}"
+                    )
                 )
             devices.setdefault(dev, nic.name)
         if nic.bond is not None:
@@ -298,25 +325,7 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
                     )
                 )
         nets = nic.networks
-        on_nic = set(nets) & platform
-        if {"management", "traffic", "storage"} <= on_nic:
-            found.append(
-                Violation(
-                    f"{npath}.networks",
-                    "nic-three-networks",
-                    f"{where} carries management, traffic and storage: "
-                    "all three networks on one NIC is never allowed",
-                )
-            )
-        elif len(on_nic) > 1 and not on_nic <= SHAREABLE:
-            found.append(
-                Violation(
-                    f"{npath}.networks",
-                    "nic-shared",
-                    f"{where} carries {', '.join(sorted(on_nic))}: only traffic and storage "
-                    "may share a NIC",
-                )
-            )
+        found += check_nic_sharing(npath, where, nets)
         if not nic.tagged and len(nets) > 1:
             found.append(
                 Violation(
@@ -355,7 +364,9 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
 
 def check_nics(cfg: StackConfig) -> list[Violation]:
     """NIC layouts: bonds of 2+, one NIC per network, never three networks on one NIC."""
-    return [v for i, host in enumerate(cfg.hosts) for v in _check_host_nics(host, f"hosts[{i}]", cfg)]
+    return [
+        v for i, host in enumerate(cfg.hosts) for v in _check_host_nics(host, f"hosts[{i}]", cfg)
+    ]
 
 
 def check_gateway_refs(cfg: StackConfig) -> list[Violation]:
@@ -374,7 +385,9 @@ def check_gateway_refs(cfg: StackConfig) -> list[Violation]:
             found.append(Violation(f"{path}.host", "gateway-ref", f"{gw.host} is not a host"))
         elif host.role != "gateway":
             found.append(
-                Violation(f"{path}.host", "gateway-ref", f"{gw.host} has role {host.role}, not gateway")
+                Violation(
+                    f"{path}.host", "gateway-ref", f"{gw.host} has role {host.role}, not gateway"
+                )
             )
         for j, egress in enumerate(gw.egress):
             for k, net in enumerate(egress.networks):
@@ -389,19 +402,25 @@ def check_gateway_refs(cfg: StackConfig) -> list[Violation]:
             if egress.outside not in outside:
                 found.append(
                     Violation(
-                        f"{path}.egress[{j}].outside", "gateway-ref", f"{egress.outside} is not an outside network"
+                        f"{path}.egress[{j}].outside",
+                        "gateway-ref",
+                        f"{egress.outside} is not an outside network",
                     )
                 )
         for j, mapping in enumerate(gw.mappings):
             if mapping.host not in hosts:
                 found.append(
-                    Violation(f"{path}.mappings[{j}].host", "gateway-ref", f"{mapping.host} is not a host")
+                    Violation(
+                        f"{path}.mappings[{j}].host", "gateway-ref", f"{mapping.host} is not a host"
+                    )
                 )
         for j, route in enumerate(gw.ingress):
             node = hosts.get(route.node)
             if node is None:
                 found.append(
-                    Violation(f"{path}.ingress[{j}].node", "gateway-ref", f"{route.node} is not a host")
+                    Violation(
+                        f"{path}.ingress[{j}].node", "gateway-ref", f"{route.node} is not a host"
+                    )
                 )
             elif node.role != "ingress":
                 found.append(
@@ -411,6 +430,8 @@ def check_gateway_refs(cfg: StackConfig) -> list[Violation]:
                         f"{route.node} has role {node.role}, not ingress",
                     )
                 )
+        found += _check_gateway_networks(gw, path, platform, set(outside))
+    found += _check_gateway_hosts(cfg)
     return found
 
 
@@ -423,6 +444,8 @@ def check_config(cfg: StackConfig) -> list[Violation]:
         + check_hosts(cfg)
         + check_nics(cfg)
         + check_gateway_refs(cfg)
+        + check_host_networks(cfg)
+        + check_cluster_config(cfg)
     )
 
 
@@ -432,7 +455,9 @@ def check_config(cfg: StackConfig) -> list[Violation]:
 def check_platform_space(networks: Iterable[NetworkPlan]) -> list[Violation]:
     """Platform networks are inside 100.64.0.0/10 (RFC 6598)."""
     return [
-        Violation(f"{net.path}.cidr", "platform-space", f"{net.cidr} is not inside {PLATFORM_SPACE}")
+        Violation(
+            f"{net.path}.cidr", "platform-space", f"{net.cidr} is not inside {PLATFORM_SPACE}"
+        )
         for net in networks
         if net.cidr not in PLATFORM_SPACE
     ]
@@ -451,12 +476,16 @@ def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Viol
     for block in zone.blocks:
         if block.cidr not in zone.cidr:
             found.append(
-                Violation(block.path, "block-outside-parent", f"{block.cidr} is outside {zone.cidr}")
+                Violation(
+                    block.path, "block-outside-parent", f"{block.cidr} is outside {zone.cidr}"
+                )
             )
         if block.gateway != IPAddress(block.cidr.first + 1):
             found.append(
                 Violation(
-                    block.path, "block-gateway", f"gateway {block.gateway} is not the first address of {block.cidr}"
+                    block.path,
+                    "block-gateway",
+                    f"gateway {block.gateway} is not the first address of {block.cidr}",
                 )
             )
     if zone.reserved or not zone.blocks:
@@ -473,7 +502,9 @@ def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Viol
                 f"blocks must be carved in AZ order ({want}); found {have}",
             )
         )
-    items = [(b.cidr, b.path) for b in zone.blocks] + [(c, f"{zone.path}.reserved") for c in zone.reserved_blocks]
+    items = [(b.cidr, b.path) for b in zone.blocks] + [
+        (c, f"{zone.path}.reserved") for c in zone.reserved_blocks
+    ]
     found += [
         Violation(later, "block-overlap", f"overlaps {earlier}")
         for earlier, later in find_overlaps(items)
@@ -511,13 +542,17 @@ def check_disjoint_networks(
         blamed, other = (earlier, later) if earlier[0] else (later, earlier)
         found.append(
             Violation(
-                f"{blamed[1]}.cidr", "network-overlap", f"{blamed[2]} overlaps {other[1]} ({other[2]})"
+                f"{blamed[1]}.cidr",
+                "network-overlap",
+                f"{blamed[2]} overlaps {other[1]} ({other[2]})",
             )
         )
     return found
 
 
-def _pin_mismatch(path: str, pinned: str, actual: IPNetwork, parent: IPNetwork, what: str) -> Violation | None:
+def _pin_mismatch(
+    path: str, pinned: str, actual: IPNetwork, parent: IPNetwork, what: str
+) -> Violation | None:
     net = IPNetwork(pinned)
     if net == actual:
         return None
@@ -533,7 +568,9 @@ def _check_zone_pins(
     for az, pinned in blocks.items():
         block = zone.block(az)
         if block is None:
-            found.append(Violation(f"{path}.blocks.{az}", "block-order", f"{az} gets no block here"))
+            found.append(
+                Violation(f"{path}.blocks.{az}", "block-order", f"{az} gets no block here")
+            )
             continue
         bad = _pin_mismatch(f"{path}.blocks.{az}", pinned, block.cidr, zone.cidr, f"{az} block")
         found += [bad] if bad else []
@@ -573,7 +610,11 @@ def check_pins(cfg: StackConfig, plan: Plan) -> list[Violation]:
             zplan = network.zones[i]
             zpath = f"{base}.zones[{i}]"
             if zone.cidr is not None and IPNetwork(zone.cidr) != zplan.cidr:
-                rule = "zone-outside-parent" if IPNetwork(zone.cidr) not in network.cidr else "zone-order"
+                rule = (
+                    "zone-outside-parent"
+                    if IPNetwork(zone.cidr) not in network.cidr
+                    else "zone-order"
+                )
                 found.append(
                     Violation(
                         f"{zpath}.cidr",
@@ -603,7 +644,8 @@ def check_host_addresses(host: HostPlan) -> list[Violation]:
         where = f"{entry.network}" + (f"/{entry.zone}" if entry.zone else "")
         path = f"{host.path}.number"
         if entry.address not in entry.block or entry.address in (
-            IPAddress(entry.block.first), IPAddress(entry.block.last)
+            IPAddress(entry.block.first),
+            IPAddress(entry.block.last),
         ):
             found.append(
                 Violation(
@@ -648,13 +690,16 @@ def check_unique_addresses(hosts: Iterable[HostPlan]) -> list[Violation]:
 
 def check_plan(plan: Plan) -> list[Violation]:
     """Rules over a computed plan."""
-    found = check_platform_space(plan.networks) + check_disjoint_networks(plan.networks, plan.outside)
+    found = check_platform_space(plan.networks) + check_disjoint_networks(
+        plan.networks, plan.outside
+    )
     for net in plan.networks:
         found += check_network_layout(net, plan.azs)
     for host in plan.hosts:
         found += check_host_addresses(host)
     found += check_unique_addresses(plan.hosts)
     found += check_pack_rules(plan)
+    found += check_cluster_plan(plan)
     return ordered(found)
 
 
@@ -666,9 +711,11 @@ def check(cfg: StackConfig) -> Report:
     try:
         plan = plan_region(cfg)
     except PlanError as exc:
-        return Report(None, tuple(ordered([*violations, Violation(exc.path, "plan-layout", exc.message)])))
-    return Report(plan, tuple(ordered(violations + check_plan(plan) + check_pins(cfg, plan))))
-
+        return Report(
+            None, tuple(ordered([*violations, Violation(exc.path, "plan-layout", exc.message)]))
+        )
+    found = violations + check_plan(plan) + check_pins(cfg, plan) + check_gateways(plan)
+    return Report(plan, tuple(ordered(found)))
 
 
 # --- rules the policy pack brought (issue 7) ----------------------------------------------
@@ -677,7 +724,10 @@ def check(cfg: StackConfig) -> Report:
 
 # Seed 000's management zones, in order; the last holds no AZ block.
 MANAGEMENT_ZONES: tuple[str, ...] = (
-    "cloud-management", "k8s-nodes", "enterprise-mapping", "reserved"
+    "cloud-management",
+    "k8s-nodes",
+    "enterprise-mapping",
+    "reserved",
 )
 
 
@@ -849,7 +899,7 @@ def check_host_blocks(host: HostPlan, networks: Iterable[NetworkPlan]) -> list[V
             found.append(
                 Violation(
                     f"{host.path}.az",
-                    "host-in-block",
+                    "host-az-block",
                     f"{host.name} {entry.address} is placed in {entry.block}, "
                     f"but {where} has {want}",
                 )
@@ -860,7 +910,7 @@ def check_host_blocks(host: HostPlan, networks: Iterable[NetworkPlan]) -> list[V
 def host_prefixes(hosts: Iterable[HostPlan]) -> list[tuple[IPNetwork, str]]:
     """(address/32, path) of every platform address of ``hosts``, for reserved-space sweeps."""
     return [
-        (IPNetwork(f"{e.address}/32"), f"{h.path}.number")
+        (IPNetwork((int(e.address), 32)), f"{h.path}.number")
         for h in hosts
         for e in _platform_entries(h)
     ]
@@ -875,4 +925,718 @@ def check_pack_rules(plan: Plan) -> list[Violation]:
         found += check_reserved_unused(net, [u for u in used if u[0] in net.cidr])
     for host in plan.hosts:
         found += check_host_numbering(host) + check_host_blocks(host, plan.networks)
+        found += check_kubelet_zone(host)
     return found
+
+
+def check_nic_sharing(npath: str, where: str, networks: Iterable[str]) -> list[Violation]:
+    """Never management, traffic and storage on one NIC; only traffic and storage share one."""
+    on_nic = set(networks) & set(PLATFORM_NETWORKS)
+    if {"management", "traffic", "storage"} <= on_nic:
+        return [
+            Violation(
+                f"{npath}.networks",
+                "nic-three-networks",
+                f"{where} carries management, traffic and storage: "
+                "all three networks on one NIC is never allowed",
+            )
+        ]
+    if len(on_nic) > 1 and not on_nic <= SHAREABLE:
+        return [
+            Violation(
+                f"{npath}.networks",
+                "nic-shared",
+                f"{where} carries {', '.join(sorted(on_nic))}: only traffic and storage "
+                "may share a NIC",
+            )
+        ]
+    return []
+
+
+def _nic_devices(net: HostNet) -> list[tuple[int, Link, list[Link]]]:
+    """(NIC index, the NIC or bond, its VLAN interfaces), in the host's NIC order."""
+    tops = [link for link in net.links if link.kind != "vlan" and link.bond is None]
+    return [
+        (j, top, [v for v in net.links if v.kind == "vlan" and v.parent == top.name])
+        for j, top in enumerate(tops)
+    ]
+
+
+def check_host_links(net: HostNet, path: str) -> list[Violation]:
+    """A host's devices as rendered: NIC sharing, VLAN ids in 1..4094 and distinct per NIC."""
+    found = []
+    low, high = VLAN_RANGE
+    for j, top, vlans in _nic_devices(net):
+        npath, where = f"{path}.nics[{j}]", f"{net.host} {top.name}"
+        found += check_nic_sharing(
+            npath, where, [*top.networks, *(n for v in vlans for n in v.networks)]
+        )
+        owner: dict[int, str] = {}
+        for link in vlans:
+            name = link.networks[0] if link.networks else link.name
+            if link.vlan is None or not low <= link.vlan <= high:
+                found.append(
+                    Violation(
+                        f"{npath}.networks",
+                        "nic-vlan-range",
+                        f"{where}: {link.name} carries {name} on VLAN {link.vlan}, "
+                        f"outside {low}..{high}",
+                    )
+                )
+            elif link.vlan in owner:
+                found.append(
+                    Violation(
+                        f"{npath}.networks",
+                        "nic-vlan-distinct",
+                        f"{where}: {owner[link.vlan]} and {name} both use VLAN {link.vlan}; "
+                        "one VLAN per network",
+                    )
+                )
+            else:
+                owner[link.vlan] = name
+    return found
+
+
+def _kubelet_where(host: HostPlan) -> tuple[HostAddress | None, str]:
+    """The address kubelet must bind: management, in the k8s-nodes zone when zoned."""
+    management = [e for e in host.addresses if e.network == "management"]
+    zoned = any(e.zone is not None for e in management)
+    entry = next((e for e in management if not zoned or e.zone == "k8s-nodes"), None)
+    return entry, "management/k8s-nodes" if zoned else "management"
+
+
+def check_kubelet_zone(host: HostPlan) -> list[Violation]:
+    """A Kubernetes node holds a management address in the k8s-nodes zone for kubelet."""
+    entry, where = _kubelet_where(host)
+    if host.role not in K8S_NODE_ROLES or entry is not None:
+        return []
+    return [
+        Violation(
+            f"{host.path}.zones",
+            "kubelet-node-ip",
+            f"{host.name} ({host.role}) holds no {where} address for kubelet's --node-ip",
+        )
+    ]
+
+
+def check_kubelet_node_ip(host: HostPlan, node_ip: str | None) -> list[Violation]:
+    """A Kubernetes node's kubelet binds its management address in the k8s-nodes zone."""
+    entry, where = _kubelet_where(host)
+    if host.role not in K8S_NODE_ROLES or entry is None:
+        return check_kubelet_zone(host)
+    if node_ip != str(entry.address):
+        return [
+            Violation(
+                f"{host.path}.node_ip",
+                "kubelet-node-ip",
+                f"kubelet on {host.name} binds --node-ip {node_ip}, not its {where} "
+                f"address {entry.address}",
+            )
+        ]
+    return []
+
+
+def check_pinned_host_keys(targets: Iterable[tuple[str, str, str | None]]) -> list[Violation]:
+    """``(path, host, host key)`` of SSH connections: each one pins the key it accepts."""
+    return [
+        Violation(
+            path,
+            "connection-host-key",
+            f"SSH to {host} accepts whatever key it is shown; pin the host's key "
+            "(ssh-keyscan) so a spoofed host is refused",
+        )
+        for path, host, key in targets
+        if not key
+    ]
+
+
+def _denies_everything(spec: Mapping[str, Any]) -> bool:
+    selector = spec.get("podSelector") or {}
+    return (
+        not selector.get("matchLabels")
+        and not selector.get("matchExpressions")
+        and {"Ingress", "Egress"} <= set(spec.get("policyTypes") or ())
+        and not spec.get("ingress")
+        and not spec.get("egress")
+    )
+
+
+def check_tenant_default_deny(
+    namespaces: Iterable[tuple[str, str]], policies: Iterable[tuple[str, Mapping[str, Any]]]
+) -> list[Violation]:
+    """``(path, name)`` tenant namespaces each hold a NetworkPolicy ``(namespace, spec)`` that
+    selects every pod and denies all ingress and egress; everything else is allowed on top."""
+    denied = {namespace for namespace, spec in policies if _denies_everything(spec)}
+    return [
+        Violation(
+            path,
+            "tenant-default-deny",
+            f"tenant namespace {name} has no default-deny NetworkPolicy (podSelector {{}}, "
+            "policyTypes Ingress and Egress, no rules)",
+        )
+        for path, name in namespaces
+        if name not in denied
+    ]
+
+
+def check_autodetect(path: str, cidrs: Iterable[str], traffic: NetworkPlan) -> list[Violation]:
+    """Calico finds node addresses in the traffic blocks only, whatever holds the default route."""
+    want = sorted(str(b.cidr) for b in traffic.blocks())
+    have = sorted(str(c) for c in cidrs)
+    if have == want:
+        return []
+    return [
+        Violation(
+            path,
+            "cni-autodetect",
+            f"node address autodetection uses {', '.join(have) or 'no CIDR'}; it must be "
+            f"pinned to the traffic blocks {', '.join(want)}",
+        )
+    ]
+
+
+def check_pools_disjoint(
+    pools: Iterable[tuple[str, IPNetwork]],
+    networks: Iterable[NetworkPlan],
+    outside: Iterable[OutsidePlan] = (),
+) -> list[Violation]:
+    """``(path, cidr)`` pod pools overlap no network, no CNI-internal range, nor each other."""
+    refs: list[tuple[IPNetwork, tuple[bool, str, object]]] = [
+        (n.cidr, (True, n.path, f"the {n.name} network {n.cidr}")) for n in networks
+    ]
+    refs += [(n.cidr, (True, n.path, f"outside network {n.name} {n.cidr}")) for n in outside]
+    refs += [(IPNetwork(c), (True, "", f"the {what} {c}")) for c, what in CNI_INTERNAL_RANGES]
+    # A pool's label is formatted only when it is reported (str(IPNetwork) is not cheap).
+    items = refs + [(cidr, (False, path, cidr)) for path, cidr in pools]
+    found = []
+    for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
+        pool, other = (later, earlier) if not later[0] else (earlier, later)
+        what = other[2] if other[0] else f"pool {other[2]}"
+        found.append(Violation(pool[1], "pool-overlap", f"pool {pool[2]} overlaps {what}"))
+    return found
+
+
+# --- host network rules (issue 3: netplan, SSH provisioning) ------------------------------
+
+K8S_NODE_ROLES = frozenset({"master", "worker", "ingress"})
+
+
+def _network_vlans_mtus(cfg: StackConfig) -> tuple[dict[str, int | None], dict[str, int]]:
+    vlans: dict[str, int | None] = {name: net.vlan for name, net in cfg.networks.items()}
+    vlans |= {net.name: net.vlan for net in cfg.outside}
+    mtus = {name: net.mtu for name, net in cfg.networks.items()}
+    return vlans, mtus
+
+
+def _check_nic_vlans(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
+    vlans, mtus = _network_vlans_mtus(cfg)
+    found = []
+    for j, nic in enumerate(host.nics):
+        npath, where = f"{path}.nics[{j}]", f"{host.name} {nic.name}"
+        known = [n for n in nic.networks if n in vlans]
+        if nic.tagged and len(known) > 1:
+            owner: dict[int, str] = {}
+            for net in known:
+                vlan = vlans[net]
+                if vlan is None:
+                    found.append(
+                        Violation(
+                            f"{npath}.networks",
+                            "nic-vlan-missing",
+                            f"{where}: {net} has no VLAN id, so it cannot share the NIC with "
+                            f"{', '.join(n for n in known if n != net)}",
+                        )
+                    )
+                elif vlan in owner:
+                    found.append(
+                        Violation(
+                            f"{npath}.networks",
+                            "nic-vlan-distinct",
+                            f"{where}: {owner[vlan]} and {net} both use VLAN {vlan}; one VLAN per network",
+                        )
+                    )
+                else:
+                    owner[vlan] = net
+        for net in known:
+            if nic.mtu is not None and net in mtus and nic.mtu < mtus[net]:
+                found.append(
+                    Violation(
+                        f"{npath}.mtu",
+                        "nic-mtu",
+                        f"{where}: mtu {nic.mtu} is below {net}'s mtu {mtus[net]}",
+                    )
+                )
+    return found
+
+
+def _check_host_access(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
+    # A Kubernetes node without a management address is check_kubelet_zone's (kubelet-node-ip).
+    found = []
+    carried = {net for nic in host.nics for net in nic.networks}
+    if host.ssh.host_key is None:
+        found.append(
+            Violation(
+                f"{path}.ssh.host_key",
+                "ssh-host-key",
+                f"{host.name} has no pinned host key; add the `ssh-keyscan` line of its key",
+            )
+        )
+    if host.ssh.address is None and "management" not in carried:
+        found.append(
+            Violation(
+                f"{path}.ssh.address",
+                "ssh-address",
+                f"{host.name} has no management address to reach it by; set ssh.address",
+            )
+        )
+    return found
+
+
+def check_host_networks(cfg: StackConfig) -> list[Violation]:
+    """Per host NIC: distinct VLAN ids, a VLAN for every shared network, MTUs that fit; the
+    stack's hosts reachable over SSH with a pinned key (and the jump host's pinned too)."""
+    found = []
+    for i, host in enumerate(cfg.hosts):
+        path = f"hosts[{i}]"
+        found += _check_nic_vlans(host, path, cfg)
+        if host.az == cfg.az:
+            found += _check_host_access(host, path, cfg)
+    jump = cfg.ssh.jump
+    uses_jump = any(h.az == cfg.az and h.ssh.via_jump for h in cfg.hosts)
+    if jump is not None and jump.host_key is None and uses_jump:
+        found.append(
+            Violation(
+                "ssh.jump.host_key",
+                "ssh-host-key",
+                f"jump host {jump.address} has no pinned host key; add its `ssh-keyscan` line",
+            )
+        )
+    return found
+
+
+# --- gateway rules (issue 4) --------------------------------------------------------------
+# A gateway's intents name its own addresses (the SNAT targets, the addresses it listens on);
+# the derived model keeps every step that leaves for an outside network off 100.64.0.0/10 and
+# the specific SNAT steps before the general egress SNAT (seed 000's warning).
+
+
+def _check_gateway_networks(
+    gw: Gateway, path: str, platform: set[str], outside: set[str]
+) -> list[Violation]:
+    found = []
+    wanted = [
+        (f"{path}.mappings[{j}].network", m.network, outside) for j, m in enumerate(gw.mappings)
+    ]
+    wanted += [
+        (f"{path}.ingress[{j}].network", r.network, outside) for j, r in enumerate(gw.ingress)
+    ]
+    wanted += [
+        (f"{path}.publish[{j}].network", p.network, platform | outside)
+        for j, p in enumerate(gw.publish)
+    ]
+    wanted += [
+        (f"{path}.consume[{j}].network", c.network, platform | outside)
+        for j, c in enumerate(gw.consume)
+    ]
+    for where, net, allowed in wanted:
+        if net not in allowed:
+            kind = "an outside network" if allowed is outside else "a network"
+            found.append(Violation(where, "gateway-ref", f"{net} is not {kind}"))
+    return found
+
+
+def _check_gateway_hosts(cfg: StackConfig) -> list[Violation]:
+    """One gateway per host: a host has one lanes table and one lanes nginx."""
+    owner: dict[str, str] = {}
+    found = []
+    for i, gw in enumerate(cfg.gateways):
+        if gw.host in owner:
+            found.append(
+                Violation(
+                    f"gateways[{i}].host",
+                    "gateway-ref",
+                    f"{gw.host} already runs gateway {owner[gw.host]}",
+                )
+            )
+        owner.setdefault(gw.host, gw.name)
+    return found
+
+
+def _own_addresses(gw: Gateway, path: str) -> Iterator[tuple[str, str, str | None]]:
+    """(path, address, network or None for any) of every address the gateway claims as its own."""
+    for j, e in enumerate(gw.egress):
+        yield f"{path}.egress[{j}].to", e.to, e.outside
+    for j, m in enumerate(gw.mappings):
+        yield f"{path}.mappings[{j}].outside", m.outside, m.network
+    for j, r in enumerate(gw.ingress):
+        yield f"{path}.ingress[{j}].front", r.front, r.network
+    for j, p in enumerate(gw.publish):
+        yield f"{path}.publish[{j}].at", p.at, "adjacency"
+    for j, c in enumerate(gw.consume):
+        yield f"{path}.consume[{j}].at", c.at, c.network
+    for j, x in enumerate(gw.proxies):
+        yield f"{path}.proxies[{j}].listen", x.listen, None
+        yield f"{path}.proxies[{j}].source", x.source, None
+
+
+def check_gateway_addresses(plan: Plan) -> list[Violation]:
+    """Every address a gateway translates to or listens on is one its host holds, in that network."""
+    found = []
+    for i, gw in enumerate(plan.config.gateways):
+        host = plan.host(gw.host)
+        if host is None:
+            continue  # check_gateway_refs
+        for where, address, network in _own_addresses(gw, f"gateways[{i}]"):
+            held = [a for a in host.addresses if network is None or a.network == network]
+            if IPAddress(address) not in {a.address for a in held}:
+                scope = f" in {network}" if network else ""
+                have = ", ".join(str(a.address) for a in held) or "none"
+                found.append(
+                    Violation(
+                        where,
+                        "gateway-address",
+                        f"{address} is not an address of {host.name}{scope} (it holds {have})",
+                    )
+                )
+    return found
+
+
+def _listeners(gw: Gateway, path: str) -> Iterator[tuple[str, str, str, int | None]]:
+    """(path, address, protocol, port or None for every port) of what the gateway answers."""
+    for j, m in enumerate(gw.mappings):
+        yield f"{path}.mappings[{j}].outside", m.outside, "any", None
+    for j, r in enumerate(gw.ingress):
+        for port in r.ports:
+            yield f"{path}.ingress[{j}].front", r.front, "tcp", port
+    for j, p in enumerate(gw.publish):
+        yield f"{path}.publish[{j}].at", p.at, p.protocol, p.port
+    for j, c in enumerate(gw.consume):
+        yield f"{path}.consume[{j}].at", c.at, c.protocol, c.port
+    for j, x in enumerate(gw.proxies):
+        yield f"{path}.proxies[{j}].listen", x.listen, "tcp", x.port
+
+
+def check_gateway_listeners(cfg: StackConfig) -> list[Violation]:
+    """No two intents of a gateway answer the same address, protocol and port (a 1:1 mapping takes
+    every port of its address): the first DNAT would silently win."""
+    found = []
+    for i, gw in enumerate(cfg.gateways):
+        first: dict[str, str] = {}
+        whole: dict[str, str] = {}
+        ports: dict[tuple[str, str, int], str] = {}
+        for where, address, proto, port in _listeners(gw, f"gateways[{i}]"):
+            if port is None:
+                clash = first.get(address)
+            else:
+                clash = whole.get(address) or ports.get((address, proto, port))
+            if clash:
+                what = f"{address}:{port}/{proto}" if port else address
+                found.append(
+                    Violation(where, "gateway-listener", f"{what} is already taken by {clash}")
+                )
+                continue
+            first.setdefault(address, where)
+            if port is None:
+                whole[address] = where
+            else:
+                ports[(address, proto, port)] = where
+    return found
+
+
+def _check_map_conflicts(model: GatewayModel) -> list[Violation]:
+    found = []
+    for name, entries in nat_maps(model).items():
+        first: dict[tuple, MapEntry] = {}
+        for entry in sorted(entries, key=lambda e: _path_key(Violation(e.path, "", ""))):
+            other = first.setdefault(entry.key, entry)
+            if other.value != entry.value:
+                key = " . ".join(str(k) for k in entry.key)
+                found.append(
+                    Violation(
+                        entry.path,
+                        "gateway-map-conflict",
+                        f"{name} {key} already goes to {' . '.join(map(str, other.value))} "
+                        f"({other.path}); the kernel would refuse the ruleset",
+                    )
+                )
+    return found
+
+
+def check_gateway_model(model: GatewayModel) -> list[Violation]:
+    """Steps that leave for an outside network exempt 100.64.0.0/10; egress SNAT comes last;
+    no map key has two values."""
+    found = _check_map_conflicts(model)
+    for k, step in enumerate(model.snat):
+        where = step.egress.path if step.egress is not None else f"{model.path}.{step.kind}"
+        if step.kind in ("mapping", "egress") and (
+            step.exempt is None or PLATFORM_SPACE not in step.exempt
+        ):
+            found.append(
+                Violation(
+                    where,
+                    "gateway-snat-exempt",
+                    f"{step.kind} SNAT of {model.name} would translate traffic to {PLATFORM_SPACE}",
+                )
+            )
+        later = [s.kind for s in model.snat[k + 1 :] if s.kind != "egress"]
+        if step.kind == "egress" and later:
+            found.append(
+                Violation(
+                    where,
+                    "gateway-snat-order",
+                    f"egress SNAT of {model.name} comes before its {', '.join(later)} SNAT",
+                )
+            )
+    return found
+
+
+def check_gateways(plan: Plan) -> list[Violation]:
+    """Gateway addresses, listeners and the derived models (once every reference resolves)."""
+    cfg = plan.config
+    found = check_gateway_addresses(plan) + check_gateway_listeners(cfg)
+    if check_gateway_refs(cfg):
+        return found  # reported by check_config; models need every reference
+    for model in derive_gateways(plan):
+        found += check_gateway_model(model)
+    return found
+
+
+# --- cluster network rules (issue 6: Calico, ingress, tenants) ----------------------------
+# Pod and service ranges, pools, tenants and grants of the ``cluster`` section.
+
+# Ranges CNIs keep for themselves: a pod or service range inside one breaks that CNI (or any
+# later move to it), so they are refused like the plan's own networks.
+CNI_INTERNAL_RANGES: tuple[tuple[str, str], ...] = (
+    ("100.64.0.0/16", "OVN-Kubernetes join subnet"),
+    ("100.88.0.0/16", "OVN-Kubernetes transit switch subnet"),
+    ("169.254.0.0/17", "OVN-Kubernetes masquerade subnet"),
+    ("169.254.0.0/16", "link-local (Calico refuses pools there)"),
+)
+# Namespaces the platform owns; a tenant may not take one.
+SYSTEM_NAMESPACES = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "ingress-nginx",
+        "tigera-operator",
+        "calico-system",
+        "calico-apiserver",
+    }
+)
+GRANTABLE = frozenset({"management", "storage", "adjacency"})
+
+
+def _cluster_cidr(path: str, value: str) -> tuple[IPNetwork | None, list[Violation]]:
+    try:
+        net = parse_cidr(value, path)
+    except PlanError as exc:
+        return None, [Violation(path, "cluster-boundary", exc.message)]
+    if net not in PLATFORM_SPACE:
+        return net, [Violation(path, "cluster-space", f"{value} is not inside {PLATFORM_SPACE}")]
+    return net, []
+
+
+def _check_cluster_ranges(cfg: StackConfig) -> list[Violation]:
+    cluster = cfg.cluster
+    pod, found = _cluster_cidr("cluster.pod_cidr", cluster.pod_cidr)
+    found += _cluster_cidr("cluster.service_cidr", cluster.service_cidr)[1]
+    if pod is None:
+        return found
+    pools = 1 << max(cluster.pool_prefix - pod.prefixlen, 0)
+    if cluster.pool_prefix < pod.prefixlen or pools < len(cfg.azs):
+        found.append(
+            Violation(
+                "cluster.pool_prefix",
+                "cluster-pools",
+                f"/{cluster.pool_prefix} pools: {cluster.pod_cidr} holds "
+                f"{pools if cluster.pool_prefix >= pod.prefixlen else 0}, fewer than the "
+                f"{len(cfg.azs)} AZs",
+            )
+        )
+    if cluster.calico.block_size < cluster.pool_prefix:
+        found.append(
+            Violation(
+                "cluster.calico.block_size",
+                "cluster-pools",
+                f"/{cluster.calico.block_size} blocks do not fit in /{cluster.pool_prefix} pools",
+            )
+        )
+    return found
+
+
+def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
+    nets = dict(cfg.networks.items())
+    if grant.network not in GRANTABLE:
+        return [
+            Violation(
+                f"{path}.network",
+                "cluster-grant",
+                f"{grant.network} is not an exposure network; grant one of "
+                f"{', '.join(sorted(GRANTABLE))}",
+            )
+        ]
+    found = []
+    zones = {z.name: z for z in nets[grant.network].zones}
+    if grant.zone is not None and grant.zone not in zones:
+        found.append(
+            Violation(
+                f"{path}.zone", "cluster-grant", f"{grant.zone} is not a zone of {grant.network}"
+            )
+        )
+    elif grant.zone is not None and zones[grant.zone].reserved:
+        found.append(Violation(f"{path}.zone", "cluster-grant", f"{grant.zone} is a reserved zone"))
+    elif grant.zone is None and grant.network == "management":
+        found.append(
+            Violation(
+                f"{path}.zone",
+                "cluster-grant",
+                "management is granted by zone only (never the whole network: it holds the "
+                "API server, etcd and kubelet)",
+            )
+        )
+    if grant.az is not None and grant.az not in cfg.azs:
+        found.append(
+            Violation(f"{path}.az", "cluster-grant", f"{grant.az} is not one of azs {cfg.azs}")
+        )
+    if grant.network == "storage" and cfg.cluster.storage == "none":
+        found.append(
+            Violation(
+                f"{path}.network",
+                "cluster-grant",
+                "storage is granted but cluster.storage is none: pods have no way to storage",
+            )
+        )
+    found += [
+        Violation(f"{path}.ports[{k}]", "cluster-grant", f"{port} is outside 1..65535")
+        for k, port in enumerate(grant.ports)
+        if not 1 <= port <= 65535
+    ]
+    return found
+
+
+def _check_tenants(cfg: StackConfig) -> list[Violation]:
+    found = []
+    seen: dict[str, int] = {}
+    for i, tenant in enumerate(cfg.cluster.tenants):
+        path = f"cluster.tenants[{i}]"
+        if tenant.name in seen:
+            found.append(
+                Violation(
+                    f"{path}.name",
+                    "cluster-tenant",
+                    f"{tenant.name} is also cluster.tenants[{seen[tenant.name]}]",
+                )
+            )
+        seen.setdefault(tenant.name, i)
+        if tenant.name in SYSTEM_NAMESPACES:
+            found.append(
+                Violation(
+                    f"{path}.name",
+                    "cluster-tenant",
+                    f"{tenant.name} is a system namespace, not a tenant",
+                )
+            )
+        for j, grant in enumerate(tenant.egress):
+            found += _check_grant(cfg, grant, f"{path}.egress[{j}]")
+    return found
+
+
+def _check_ingress_nodes(cfg: StackConfig) -> list[Violation]:
+    return [
+        Violation(
+            f"hosts[{i}].nics",
+            "cluster-ingress-address",
+            f"{host.name} has role ingress but no NIC carries traffic: the ingress controller "
+            "binds the node's traffic address (the router's DNAT target)",
+        )
+        for i, host in enumerate(cfg.hosts)
+        if host.role == "ingress" and not any("traffic" in nic.networks for nic in host.nics)
+    ]
+
+
+def check_cluster_config(cfg: StackConfig) -> list[Violation]:
+    """Cluster ranges on their boundary inside 100.64.0.0/10, pools that fit, tenants, grants."""
+    found = _check_cluster_ranges(cfg) + _check_tenants(cfg) + _check_ingress_nodes(cfg)
+    region_az = cfg.cluster.region_az
+    if region_az is not None and region_az not in cfg.azs:
+        found.append(
+            Violation(
+                "cluster.region_az", "cluster-region-az", f"{region_az} is not one of azs {cfg.azs}"
+            )
+        )
+    return found
+
+
+def _cluster_references(plan: Plan) -> list[tuple[IPNetwork, tuple[bool, str, str]]]:
+    refs = [
+        (n.cidr, (True, f"{n.path}.cidr", f"the {n.name} network {n.cidr}")) for n in plan.networks
+    ]
+    refs += [
+        (n.cidr, (True, f"{n.path}.cidr", f"outside network {n.name} {n.cidr}"))
+        for n in plan.outside
+    ]
+    refs += [(IPNetwork(c), (True, "", f"the {what} {c}")) for c, what in CNI_INTERNAL_RANGES]
+    return refs
+
+
+def check_cluster_overlaps(plan: Plan) -> list[Violation]:
+    """Pod and service ranges overlap no network of the plan, no outside network, no range a
+    CNI keeps for itself, nor each other. One ``find_overlaps`` sweep per cluster range; the
+    range goes first so that every reference it overlaps is named, not only the widest."""
+    cluster = plan.config.cluster
+    ranges = [
+        ("cluster.pod_cidr", cluster.pod_cidr),
+        ("cluster.service_cidr", cluster.service_cidr),
+    ]
+    refs = _cluster_references(plan)
+    found = []
+    for path, value in ranges:
+        mine = (False, path, value)
+        items = [(IPNetwork(value).cidr, mine), *refs]
+        hits = [b if a is mine else a for a, b in find_overlaps(items, tolerated=lambda i: i[0])]
+        if hits:
+            names = ", ".join(f"{h[2]}" + (f" ({h[1]})" if h[1] else "") for h in hits)
+            found.append(Violation(path, "cluster-overlap", f"{value} overlaps {names}"))
+    pair = [(IPNetwork(v).cidr, (False, p, v)) for p, v in ranges]
+    found += [
+        Violation(later[1], "cluster-overlap", f"{later[2]} overlaps {earlier[1]} {earlier[2]}")
+        for earlier, later in find_overlaps(pair)
+    ]
+    return found
+
+
+def check_cluster_grants(plan: Plan) -> list[Violation]:
+    """A management zone granted to a tenant holds no cluster node's address (kubelet, etcd)."""
+    found = []
+    nodes = [
+        (h, e)
+        for h in plan.hosts
+        if h.role in K8S_NODE_ROLES
+        for e in h.addresses
+        if e.network == "management"
+    ]
+    for i, tenant in enumerate(plan.config.cluster.tenants):
+        for j, grant in enumerate(tenant.egress):
+            if grant.network != "management" or grant.zone is None:
+                continue
+            zone = plan.network("management").zone(grant.zone)  # type: ignore[union-attr]
+            held = sorted(h.name for h, e in nodes if zone is not None and e.address in zone.cidr)
+            if held:
+                found.append(
+                    Violation(
+                        f"cluster.tenants[{i}].egress[{j}].zone",
+                        "cluster-grant",
+                        f"{grant.zone} holds the cluster nodes {', '.join(held)}; a tenant is never "
+                        "granted the nodes' management addresses",
+                    )
+                )
+    return found
+
+
+def check_cluster_plan(plan: Plan) -> list[Violation]:
+    """The cluster rules that need the computed plan."""
+    if getattr(plan, "config", None) is None:
+        return []  # a plan rebuilt from resource props carries no cluster section
+    return check_cluster_overlaps(plan) + check_cluster_grants(plan)

@@ -7,8 +7,9 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from lanes.config.base import Address, Cidr, Model, Name
+from lanes.config.cluster import Calico, Cluster, Grant, Tenant
 from lanes.config.gateway import Consume, Egress, Gateway, IngressRoute, Mapping, Proxy, Publish
-from lanes.config.host import Bond, Host, HostSsh, Nic, ROLE_ZONES, Role
+from lanes.config.host import ROLE_ZONES, Bond, Host, HostSsh, Nic, Role
 from lanes.config.network import (
     PLATFORM_NETWORKS,
     Networks,
@@ -46,6 +47,10 @@ __all__ = [
     "Publish",
     "Consume",
     "Proxy",
+    "Cluster",
+    "Calico",
+    "Grant",
+    "Tenant",
 ]
 
 NAMESPACE = "lanes"
@@ -81,6 +86,7 @@ class StackConfig(Model):
     hosts: list[Host] = Field(default_factory=list)
     gateways: list[Gateway] = Field(default_factory=list)
     ssh: Ssh = Field(default_factory=Ssh)
+    cluster: Cluster = Field(default_factory=Cluster)
 
 
 class ConfigError(Exception):
@@ -111,7 +117,9 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "string_pattern_mismatch":
         return f"{error['input']!r} is not allowed here: {error['msg'].lower()}"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{error['input']!r}: {message}" if "input" in error and kind != "value_error" else message
+    return (
+        f"{error['input']!r}: {message}" if "input" in error and kind != "value_error" else message
+    )
 
 
 def parse_stack_config(values: dict[str, Any]) -> StackConfig:

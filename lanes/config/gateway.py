@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from lanes.config.base import Address, Model, Name
 
-__all__ = ["Egress", "Mapping", "IngressRoute", "Publish", "Consume", "Proxy", "Gateway"]
+__all__ = ["Port", "Egress", "Mapping", "IngressRoute", "Publish", "Consume", "Proxy", "Gateway"]
 
-Port = int
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class Egress(Model):
@@ -24,7 +24,7 @@ class Egress(Model):
 class Mapping(Model):
     """A 1:1 address mapping between an outside address and an inside host (seed 001)."""
 
-    outside: Address
+    outside: Address = Field(description="The gateway's address in the outside network.")
     network: Name = Field(description="Outside network that holds the outside address.")
     host: Name = Field(description="Inventory host mapped; its management address is the inside.")
 
@@ -35,7 +35,8 @@ class IngressRoute(Model):
     front: Address = Field(description="Front address the front load balancer sends to.")
     network: Name = Field(description="Outside network of the front addresses.")
     node: Name = Field(description="Ingress host; the target is its traffic address.")
-    ports: list[Port] = Field(default_factory=lambda: [80, 443])
+    balancer: Address = Field(description="The front load balancer: the only client let in.")
+    ports: list[Port] = Field(default_factory=lambda: [80, 443], min_length=1)
 
 
 class Publish(Model):
@@ -43,9 +44,9 @@ class Publish(Model):
 
     name: Name
     network: Name = Field(description="Network the service lives in.")
-    address: Address
+    address: Address = Field(description="The service's address in its network.")
     port: Port
-    at: Address = Field(description="Adjacency address consumers call.")
+    at: Address = Field(description="The gateway's adjacency address consumers call.")
     protocol: Literal["tcp", "udp"] = "tcp"
 
 
@@ -54,22 +55,22 @@ class Consume(Model):
 
     name: Name = Field(description="Name of the published exposure.")
     network: Name = Field(description="Network of the consumers.")
-    at: Address = Field(description="Local address the consumers call.")
+    at: Address = Field(description="The gateway's address the consumers call.")
     target: Address = Field(description="Adjacency address of the publisher.")
     port: Port
     protocol: Literal["tcp", "udp"] = "tcp"
 
 
 class Proxy(Model):
-    """A multi-NIC reverse proxy leg pair (nginx): listen in one network, connect in another."""
+    """A multi-NIC reverse proxy (nginx): listen on one leg, connect from another."""
 
     name: Name
-    mode: Literal["stream", "http"] = "stream"
-    listen: Address
+    mode: Literal["stream", "http"] = Field(default="stream", description="stream: TCP; http: L7.")
+    listen: Address = Field(description="The gateway's address clients call.")
     port: Port
     upstream: Address
     upstream_port: Port
-    source: Address | None = Field(default=None, description="Bind address toward upstream.")
+    source: Address = Field(description="The gateway's address toward the upstream (bind).")
 
 
 class Gateway(Model):
@@ -77,7 +78,6 @@ class Gateway(Model):
 
     name: Name
     host: Name = Field(description="Inventory host (role gateway) that runs it.")
-    kind: Literal["nat", "proxy"] = "nat"
     egress: list[Egress] = Field(default_factory=list)
     mappings: list[Mapping] = Field(default_factory=list)
     ingress: list[IngressRoute] = Field(default_factory=list)

@@ -27,7 +27,9 @@ HOST_KEY_PATTERN = r"^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa
 
 def _check_host_key(value: str) -> str:
     if not re.match(HOST_KEY_PATTERN, value):
-        raise ValueError("is not an OpenSSH public host key like 'ssh-ed25519 AAAA...' (no comment)")
+        raise ValueError(
+            "is not an OpenSSH public host key like 'ssh-ed25519 AAAA...' (no comment)"
+        )
     return value
 
 

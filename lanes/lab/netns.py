@@ -111,8 +111,9 @@ def _validate(regex: re.Pattern[str], value: str, what: str) -> str:
     return value
 
 
-def _run(argv: list[str], *, check: bool = True, input: str | bytes | None = None,
-         timeout: float = 30) -> subprocess.CompletedProcess:
+def _run(
+    argv: list[str], *, check: bool = True, input: str | bytes | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess:
     text = not isinstance(input, bytes)
     proc = subprocess.run(argv, input=input, capture_output=True, text=text, timeout=timeout)
     if check and proc.returncode != 0:
@@ -223,8 +224,13 @@ class NsHost:
     def argv(self, argv: list[str]) -> list[str]:
         return ["ip", "netns", "exec", self.ns, *argv]
 
-    def run(self, argv: list[str], check: bool = True, input: str | bytes | None = None,
-            timeout: float = 30) -> subprocess.CompletedProcess:
+    def run(
+        self,
+        argv: list[str],
+        check: bool = True,
+        input: str | bytes | None = None,
+        timeout: float = 30,
+    ) -> subprocess.CompletedProcess:
         return _run(self.argv(argv), check=check, input=input, timeout=timeout)
 
     def ip(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -236,8 +242,9 @@ class NsHost:
     def enable_forwarding(self) -> None:
         self.sysctl("net.ipv4.ip_forward", 1)
 
-    def add_route(self, dest: str, via: str | None = None, dev: str | None = None,
-                  table: str | None = None) -> None:
+    def add_route(
+        self, dest: str, via: str | None = None, dev: str | None = None, table: str | None = None
+    ) -> None:
         args = ["route", "add", dest]
         args += ["via", via] if via else []
         args += ["dev", dev] if dev else []
@@ -259,8 +266,11 @@ class NsHost:
             "  if time.monotonic()>end: sys.exit(1)\n"
             "  time.sleep(0.02)\n"
         )
-        proc = self.run([sys.executable, "-c", script, host, str(port), str(timeout)],
-                        check=False, timeout=timeout + 10)
+        proc = self.run(
+            [sys.executable, "-c", script, host, str(port), str(timeout)],
+            check=False,
+            timeout=timeout + 10,
+        )
         if proc.returncode != 0:
             raise LabError(f"{self.ns}: {host}:{port} did not accept a connection in {timeout}s")
 
@@ -309,8 +319,9 @@ def _keygen(path: Path) -> None:
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lanes-lab", "-f", str(path)])
 
 
-def _sshd_config(port: int, listen: list[str], host_key: Path, ssh_dir: Path,
-                 client_key: Path) -> str:
+def _sshd_config(
+    port: int, listen: list[str], host_key: Path, ssh_dir: Path, client_key: Path
+) -> str:
     authorized = ssh_dir / "authorized_keys"
     authorized.write_text(client_key.with_suffix(".pub").read_text())
     lines = [f"Port {port}"]
@@ -353,45 +364,86 @@ class SshClient:
 
     def _options(self, endpoint: SshEndpoint) -> list[str]:
         return [
-            "-F", "/dev/null",
-            "-i", str(endpoint.key_path),
-            "-o", "IdentitiesOnly=yes",
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts}",
-            "-o", "GlobalKnownHostsFile=/dev/null",
-            "-o", "UpdateHostKeys=no",
-            "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=5",
-            "-o", "LogLevel=ERROR",
+            "-F",
+            "/dev/null",
+            "-i",
+            str(endpoint.key_path),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            f"UserKnownHostsFile={self.known_hosts}",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            "UpdateHostKeys=no",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=5",
+            "-o",
+            "LogLevel=ERROR",
         ]
 
     def _common(self) -> list[str]:
         opts = self._options(self.target)
         if self.proxy is not None:
             jump = self.proxy
-            hop = ["ssh", *self._options(jump), "-p", str(jump.port), "-W", "%h:%p",
-                   f"{jump.user}@{jump.host}"]
+            hop = [
+                "ssh",
+                *self._options(jump),
+                "-p",
+                str(jump.port),
+                "-W",
+                "%h:%p",
+                f"{jump.user}@{jump.host}",
+            ]
             opts += ["-o", f"ProxyCommand={shlex.join(hop)}"]
         return opts
 
-    def run(self, command: str, stdin: str | bytes | None = None, check: bool = False,
-            timeout: float = 60) -> SshResult:
+    def run(
+        self,
+        command: str,
+        stdin: str | bytes | None = None,
+        check: bool = False,
+        timeout: float = 60,
+    ) -> SshResult:
         t = self.target
-        argv = ["ssh", *self._common(), "-T", "-p", str(t.port), f"{t.user}@{t.host}", "--",
-                command]
+        argv = [
+            "ssh",
+            *self._common(),
+            "-T",
+            "-p",
+            str(t.port),
+            f"{t.user}@{t.host}",
+            "--",
+            command,
+        ]
         data = stdin.encode() if isinstance(stdin, str) else stdin
         stdin_arg = None if data is not None else subprocess.DEVNULL
-        proc = subprocess.run(self.from_host.argv(argv), input=data, stdin=stdin_arg,
-                              capture_output=True, timeout=timeout)
-        result = SshResult(proc.returncode, proc.stdout.decode(errors="replace"),
-                           proc.stderr.decode(errors="replace"))
+        proc = subprocess.run(
+            self.from_host.argv(argv),
+            input=data,
+            stdin=stdin_arg,
+            capture_output=True,
+            timeout=timeout,
+        )
+        result = SshResult(
+            proc.returncode,
+            proc.stdout.decode(errors="replace"),
+            proc.stderr.decode(errors="replace"),
+        )
         if check and result.exit_code != 0:
-            raise LabError(f"ssh {t.user}@{t.host}: {command!r}: exit {result.exit_code}: "
-                           f"{result.stderr.strip()}")
+            raise LabError(
+                f"ssh {t.user}@{t.host}: {command!r}: exit {result.exit_code}: "
+                f"{result.stderr.strip()}"
+            )
         return result
 
-    def copy(self, content: str | bytes, remote_path: str, mode: int | None = None,
-             timeout: float = 60) -> None:
+    def copy(
+        self, content: str | bytes, remote_path: str, mode: int | None = None, timeout: float = 60
+    ) -> None:
         _validate(_REMOTE_PATH_RE, remote_path, "remote_path")
         lab = self.from_host.lab
         upload_dir = lab.state_dir / "uploads"
@@ -404,13 +456,20 @@ class SshClient:
         t = self.target
         argv = ["sftp", *self._common(), "-q", "-b", "-", "-P", str(t.port), f"{t.user}@{t.host}"]
         try:
-            proc = subprocess.run(self.from_host.argv(argv), input="\n".join(batch) + "\n",
-                                  capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(
+                self.from_host.argv(argv),
+                input="\n".join(batch) + "\n",
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         finally:
             local.unlink(missing_ok=True)
         if proc.returncode != 0:
-            raise LabError(f"sftp {t.user}@{t.host}:{remote_path}: exit {proc.returncode}: "
-                           f"{proc.stderr.strip()}")
+            raise LabError(
+                f"sftp {t.user}@{t.host}:{remote_path}: exit {proc.returncode}: "
+                f"{proc.stderr.strip()}"
+            )
 
 
 class NetLab:
@@ -473,23 +532,70 @@ class NetLab:
             raise LabError(f"segment {name!r} exists in lab {self.prefix!r}")
         self._ensure_switch()
         seg = Segment(name, f"br{len(self.segments)}")
-        _run(["ip", "-n", self.switch_ns, "link", "add", seg.bridge, "type", "bridge",
-              "stp_state", "0", "forward_delay", "0"])
+        _run(
+            [
+                "ip",
+                "-n",
+                self.switch_ns,
+                "link",
+                "add",
+                seg.bridge,
+                "type",
+                "bridge",
+                "stp_state",
+                "0",
+                "forward_delay",
+                "0",
+            ]
+        )
         _run(["ip", "-n", self.switch_ns, "link", "set", seg.bridge, "up"])
         self.segments[name] = seg
         return seg
 
-    def link(self, host: NsHost, segment: Segment, ifname: str,
-             addresses: list[str] | None = None, mtu: int | None = None) -> Link:
+    def link(
+        self,
+        host: NsHost,
+        segment: Segment,
+        ifname: str,
+        addresses: list[str] | None = None,
+        mtu: int | None = None,
+    ) -> Link:
         """A veth from host (named ifname) to segment's bridge; both ends up."""
         _validate(_IFNAME_RE, ifname, "ifname")
         addresses = [str(ipaddress.ip_interface(a)) for a in addresses or []]
         port = f"p{len(self.links)}"
-        _run(["ip", "-n", self.switch_ns, "link", "add", port, "type", "veth",
-              "peer", "name", ifname, "netns", host.ns])
+        _run(
+            [
+                "ip",
+                "-n",
+                self.switch_ns,
+                "link",
+                "add",
+                port,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                ifname,
+                "netns",
+                host.ns,
+            ]
+        )
         mtu_args = ["mtu", str(mtu)] if mtu else []
-        _run(["ip", "-n", self.switch_ns, "link", "set", port, "master", segment.bridge,
-              *mtu_args, "up"])
+        _run(
+            [
+                "ip",
+                "-n",
+                self.switch_ns,
+                "link",
+                "set",
+                port,
+                "master",
+                segment.bridge,
+                *mtu_args,
+                "up",
+            ]
+        )
         host.ip("link", "set", ifname, *mtu_args, "up")
         for cidr in addresses:
             extra = ["nodad"] if ipaddress.ip_interface(cidr).version == 6 else []
@@ -503,8 +609,13 @@ class NetLab:
         n = self._next_id()
         log = self.state_dir / "logs" / f"{log_name or n}.log"
         with open(log, "ab") as out:
-            proc = subprocess.Popen(host.argv(argv), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                host.argv(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._procs.append(proc)
         start = _start_time(proc.pid)
         if start is not None:

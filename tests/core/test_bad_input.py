@@ -105,11 +105,11 @@ def test_duplicate_host_number():
 
 
 def test_duplicate_address():
-    found = only(
-        violations("prod", "hosts[1].outside.enterprise", ["10.0.1.1"])
-    )  # sso-gw, edge-1's
-    assert found == (
-        "hosts[1]: sso-gw enterprise address 10.0.1.1 is also held by edge-1 [address-unique]"
+    edge = stack_values("prod")["hosts"][0]["outside"]["enterprise"]
+    found = only(violations("prod", "hosts[0].outside.enterprise", [*edge, "10.0.0.3"]))  # sso-gw's
+    assert (
+        found
+        == "hosts[1]: sso-gw enterprise address 10.0.0.3 is also held by edge-1 [address-unique]"
     )
 
 
@@ -144,8 +144,13 @@ def test_vlan_outside_range(vlan):
 
 
 def test_vlan_reused_for_two_networks():
-    found = only(violations("prod", "networks.storage.vlan", 200))
-    assert found == "networks.storage.vlan: 200 is already the VLAN of traffic [vlan-distinct]"
+    found = violations("prod", "networks.storage.vlan", 200)
+    # Named at the network, and at every NIC where the two would collide on the wire.
+    assert found == [
+        f"hosts[{i}].nics[1].networks: {host} ens1f0: traffic and storage both use VLAN 200; one "
+        "VLAN per network [nic-vlan-distinct]"
+        for i, host in [(0, "edge-1"), (8, "worker-4")]
+    ] + ["networks.storage.vlan: 200 is already the VLAN of traffic [vlan-distinct]"]
 
 
 def test_three_networks_on_one_nic():

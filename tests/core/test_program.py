@@ -9,7 +9,9 @@ from lanes.stackfile import load_stack
 from tests.support.mutate import changed
 from tests.support.pulumi_run import ROOT, run_program, stack_values
 
-SECRETS = {"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----\n"}
+SECRETS = {
+    "sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----\n"
+}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

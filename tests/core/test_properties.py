@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 
 from hypothesis import HealthCheck, given, settings
@@ -14,10 +16,16 @@ from lanes.render.plan import render_files
 from lanes.rules import check, find_overlaps
 
 ROLES = ("master", "worker", "ingress", "service")
+GENERATED_SPACE = IPNetwork("100.64.0.0/12")
 
 
 def subnet(parent: IPNetwork, prefixlen: int, index: int) -> str:
     return f"{IPAddress(parent.first + index * (1 << (32 - prefixlen)))}/{prefixlen}"
+
+
+def host_key(name: str) -> str:
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + hashlib.sha256(name.encode()).digest()
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
 
 
 def host(name: str, number: int, role: str, az: str) -> dict:
@@ -28,6 +36,7 @@ def host(name: str, number: int, role: str, az: str) -> dict:
         "role": role,
         "az": az,
         "nics": [{"name": f"eth{i}", "networks": [n]} for i, n in enumerate(nets)],
+        "ssh": {"host_key": host_key(name)},
     }
 
 
@@ -36,14 +45,22 @@ def regions(draw) -> dict:
     n_azs = draw(st.integers(1, 4))
     azs = [f"az-{i + 1}" for i in range(n_azs)]
     prefix = draw(st.integers(14, 20))
-    spots = draw(st.lists(st.integers(0, (1 << (prefix - 10)) - 1), min_size=4, max_size=4, unique=True))
+    # 100.64.0.0/12: leaves the cluster's default pod and service ranges (100.96.0.0/12,
+    # 100.80.0.0/16) and the adjacency-style top of the space free.
+    spots = draw(
+        st.lists(st.integers(0, (1 << (prefix - 12)) - 1), min_size=4, max_size=4, unique=True)
+    )
     zoned = draw(st.booleans())
     zone_prefix = prefix + 2
     az_bits = (n_azs - 1).bit_length()
     block_prefix = draw(st.integers((zone_prefix if zoned else prefix) + az_bits, 26))
     networks = {}
     for i, (name, spot) in enumerate(zip(PLATFORM_NETWORKS, spots, strict=True)):
-        net = {"cidr": subnet(PLATFORM_SPACE, prefix, spot), "vlan": 10 + i, "block_prefix": block_prefix}
+        net = {
+            "cidr": subnet(GENERATED_SPACE, prefix, spot),
+            "vlan": 10 + i,
+            "block_prefix": block_prefix,
+        }
         if name == "management" and zoned:
             net["zone_prefix"] = zone_prefix
             net["zones"] = [
@@ -131,7 +148,9 @@ def test_adding_a_host_moves_no_other_host(values, data):
     grown["hosts"].insert(position, host("newcomer", number, "worker", az))
     after = plan_region(parse_stack_config(grown))
     assert check(parse_stack_config(grown)).violations == ()
-    assert [h.to_dict() for h in after.hosts if h.name != "newcomer"] == [h.to_dict() for h in before.hosts]
+    assert [h.to_dict() for h in after.hosts if h.name != "newcomer"] == [
+        h.to_dict() for h in before.hosts
+    ]
     assert [n.to_dict() for n in after.networks] == [n.to_dict() for n in before.networks]
 
 

@@ -199,11 +199,14 @@ def test_cleanup_stale_finds_a_forgotten_lab():
     lab.close()
 
 
-@pytest.mark.parametrize(("args", "what"), [
-    (("host", "Bad;name"), "host name"),
-    (("host", "sw"), "taken"),
-    (("segment", "a b"), "segment name"),
-])
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (("host", "Bad;name"), "host name"),
+        (("host", "sw"), "taken"),
+        (("segment", "a b"), "segment name"),
+    ],
+)
 def test_names_are_validated(netlab, args, what):
     method, name = args
     with pytest.raises((ValueError, LabError), match=what):

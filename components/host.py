@@ -1,0 +1,145 @@
+"""Bare-metal hosts: each rendered file copied over SSH and applied by a remote Command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi_command import remote
+
+from components.connection import connection_args
+from lanes.hostnet import HostNet, build_host_net
+from lanes.plan import HostPlan, Plan
+from lanes.render.scripts import (
+    HostFile,
+    apply_script,
+    delete_script,
+    host_files,
+    prepare_script,
+    sh_command,
+)
+
+__all__ = [
+    "SshTarget",
+    "BareMetalHostArgs",
+    "BareMetalHost",
+    "ssh_target",
+    "jump_target",
+    "declare_hosts",
+]
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    """Where an SSH connection goes and the host key it must present (pinned, never learned)."""
+
+    host: str
+    port: int
+    user: str
+    host_key: str | None
+
+
+@dataclass(frozen=True)
+class BareMetalHostArgs:
+    """A host's model, its rendered files, and how to reach it."""
+
+    net: HostNet
+    files: tuple[HostFile, ...]
+    target: SshTarget
+    proxy: SshTarget | None
+    private_key: pulumi.Input[str]
+
+
+def _props(args: BareMetalHostArgs) -> dict[str, Any]:
+    return {
+        "host": args.net.host,
+        "role": args.net.role,
+        "ssh": {
+            "host": args.target.host,
+            "port": args.target.port,
+            "user": args.target.user,
+            "via": args.proxy.host if args.proxy else None,
+        },
+        "network": args.net.to_dict(),
+        "files": {f.kind: {"path": f.path, "sha256": f.sha256} for f in args.files},
+    }
+
+
+class BareMetalHost(pulumi.ComponentResource):
+    """A host of the stack's AZ: netplan, sysctl and kubelet files, each staged then applied.
+
+    Children: ``<name>-prepare`` (staging directory), then per file ``<name>-<kind>-copy``
+    (CopyToRemote of a StringAsset) and ``<name>-<kind>-apply`` (Command). Triggers are the
+    content hashes, so an unchanged file is never touched; applies run in file order (netplan
+    first: the sysctl drop-in names its interfaces).
+    """
+
+    TYPE = "lanes:host:BareMetalHost"
+
+    def __init__(
+        self, name: str, args: BareMetalHostArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(self.TYPE, name, _props(args), opts)
+        connection = connection_args(args.target, args.proxy, args.private_key)
+        prepare = remote.Command(
+            f"{name}-prepare",
+            connection=connection,
+            create=sh_command(prepare_script()),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        previous: pulumi.Resource = prepare
+        for file in args.files:
+            copy = remote.CopyToRemote(
+                f"{name}-{file.kind}-copy",
+                connection=connection,
+                source=pulumi.StringAsset(file.content),
+                remote_path=file.staged_path,
+                triggers=[file.sha256],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
+            )
+            previous = remote.Command(
+                f"{name}-{file.kind}-apply",
+                connection=connection,
+                create=sh_command(apply_script(file)),
+                delete=sh_command(delete_script(file)),
+                triggers=[file.sha256],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[copy, previous]),
+            )
+        self.files = {f.kind: f.sha256 for f in args.files}
+        self.register_outputs(
+            {"address": args.target.host, "nodeIp": args.net.node_ip, "files": self.files}
+        )
+
+
+def ssh_target(host: HostPlan, user: str) -> SshTarget:
+    """The host's SSH address: its own ``ssh.address``, else its first management address."""
+    ssh = host.config.ssh
+    management = host.address("management")
+    address = ssh.address or (str(management.address) if management else None)
+    if address is None:
+        raise pulumi.RunError(
+            f"{host.path}.ssh.address: {host.name} has no management address to reach"
+        )
+    return SshTarget(address, ssh.port, user, ssh.host_key)
+
+
+def jump_target(plan: Plan, host: HostPlan) -> SshTarget | None:
+    """The stack's jump host when the host goes through it (``ssh.via_jump``)."""
+    jump = plan.config.ssh.jump
+    if jump is None or not host.config.ssh.via_jump:
+        return None
+    return SshTarget(jump.address, jump.port, jump.user, jump.host_key)
+
+
+def declare_hosts(plan: Plan, private_key: pulumi.Input[str]) -> dict[str, BareMetalHost]:
+    """One BareMetalHost per inventory host of the stack's AZ, named after the host."""
+    user = plan.config.ssh.user
+    hosts = {}
+    for host in plan.stack_hosts():
+        net = build_host_net(host, plan)
+        args = BareMetalHostArgs(
+            net, host_files(net), ssh_target(host, user), jump_target(plan, host), private_key
+        )
+        hosts[host.name] = BareMetalHost(host.name, args)
+    return hosts

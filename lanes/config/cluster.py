@@ -1,0 +1,92 @@
+"""Config of the cluster network: pod and service ranges, Calico, tenants and their grants.
+
+No address of the plan is written here: grants name a network (and a zone or an AZ), and the
+ingress addresses, autodetection blocks and storage range are read from the plan. The only
+prefixes of this section are the cluster's own pod and service ranges.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from lanes.config.base import Cidr, Model, Name
+
+__all__ = [
+    "ENCAPSULATIONS",
+    "GRANTABLE_NETWORKS",
+    "Encapsulation",
+    "Calico",
+    "Grant",
+    "Tenant",
+    "Cluster",
+]
+
+# The operator's EncapsulationType values (operator.tigera.io/v1 IPPool.encapsulation).
+Encapsulation = Literal["VXLANCrossSubnet", "VXLAN", "IPIPCrossSubnet", "IPIP", "None"]
+ENCAPSULATIONS: tuple[str, ...] = ("VXLANCrossSubnet", "VXLAN", "IPIPCrossSubnet", "IPIP", "None")
+# Exposure networks a tenant may be granted; traffic is the pods' own lane and never a grant.
+GRANTABLE_NETWORKS: tuple[str, ...] = ("management", "storage", "adjacency")
+
+
+class Calico(Model):
+    """Calico settings applied to every AZ pool."""
+
+    block_size: int = Field(
+        default=26, ge=20, le=32, description="Per-node allocation block (/26 = 64 pods)."
+    )
+    encapsulation: Encapsulation = Field(
+        default="VXLANCrossSubnet",
+        description="Between AZs (different traffic blocks) VXLAN; inside an AZ plain routing.",
+    )
+    nat_outgoing: bool = Field(
+        default=True,
+        description="Masquerade pod traffic leaving the platform; never toward 100.64.0.0/10.",
+    )
+
+
+class Grant(Model):
+    """An exposure range a tenant may send to: a platform network, a zone of it, or one AZ block."""
+
+    network: Name = Field(description="management (with a zone), storage or adjacency.")
+    zone: Name | None = Field(default=None, description="Zone of the network (management).")
+    az: Name | None = Field(default=None, description="Only this AZ's block; default the whole.")
+    ports: list[int] = Field(default_factory=list, description="Destination ports; empty: all.")
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+
+
+class Tenant(Model):
+    """A tenant namespace: isolated by default, egress only to what it is granted."""
+
+    name: Name = Field(description="The namespace.")
+    egress: list[Grant] = Field(default_factory=list)
+    description: str = ""
+
+
+class Cluster(Model):
+    """The ``cluster`` section: the defaults collide with no range of the dev or prod plan."""
+
+    pod_cidr: Cidr = Field(
+        default="100.96.0.0/12",
+        description="Pod range; one Calico pool per AZ is carved from it in AZ order.",
+    )
+    pool_prefix: int = Field(
+        default=14, ge=8, le=30, description="Prefix of each AZ's pool inside pod_cidr."
+    )
+    service_cidr: Cidr = Field(
+        default="100.80.0.0/16",
+        description="The apiserver's --service-cluster-ip-range (recorded and checked).",
+    )
+    region_az: Name | None = Field(
+        default=None,
+        description="The AZ whose stack owns the region-wide objects; default the first AZ.",
+    )
+    calico: Calico = Field(default_factory=Calico)
+    storage: Literal["host-nat", "none"] = Field(
+        default="host-nat",
+        description="How pods reach storage: through the node's storage NIC, SNATed to its "
+        "storage address (host-nat), or not at all (none).",
+    )
+    ingress_class: Name = "nginx"
+    tenants: list[Tenant] = Field(default_factory=list)

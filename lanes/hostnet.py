@@ -1,0 +1,404 @@
+"""The host network model: links, addresses, routes, tables, policy rules and sysctls of one host.
+
+``build_host_net(host, plan)`` is a pure function of the plan. The netplan renderer turns the
+model into YAML; the namespace lab applies the same model with iproute2 (``ip_commands``), so
+what a real host and a rehearsal host carry cannot drift apart.
+
+Routing design (seed 001's unsolved case, brief "Hosts"):
+
+- One routing table per platform network the host carries (``TABLES``: management 101,
+  traffic 102, storage 103, adjacency 104; fixed ids, so adding a network or a host never
+  renumbers a table). Each table holds the host's own blocks of that network as link routes
+  (with the host's address as source) and a default route via the network's gateway.
+- One policy rule per platform address, ``from <address> table <network>``, priority
+  ``1000 + table`` (before the main table's 32766). A reply leaves from the address the request
+  came to, so it leaves on that address's network, through that network's gateway: the LB
+  100.64.0.53 reaching the master's storage address through the router gets its answer back
+  through the router, not from the master's management NIC.
+- The main table (connections the host opens itself, with no source chosen yet) holds:
+  the default route via the *traffic* gateway, since pods' egress leaves on the traffic address
+  (brief); a host without traffic takes management, then storage, then adjacency. A host with
+  an address in an outside network that has a gateway (the edge, the SSO proxy) defaults to
+  that outside gateway first: it is the way out of the region.
+  Other AZs' blocks (and management's other zones) are reached on their own network: one route
+  per carried platform network to the network's whole supernet via that network's gateway, so
+  a packet to another AZ's storage block leaves on the storage NIC with the storage address,
+  never through the traffic default. The host's own blocks are more specific (connected).
+- A host that holds a block's gateway address itself (a gateway host numbered 1) gets no route
+  via that gateway: it is the router, and its routes are issue 4's (EdgeGateway).
+- Outside networks (enterprise, VPCs) get no table: only gateway hosts carry them, and their
+  connected routes in the main table are what NAT and proxies need.
+
+Sysctls:
+
+- rp_filter = 1 (strict) on all, default and every layer-3 interface. The reverse-path lookup
+  is made with the packet's destination as source, so the ``from <address>`` rules take part
+  in it: a packet for an address arriving on that address's own NIC passes (its table points
+  back out of that NIC), while a packet for the management address arriving on the storage
+  NIC is dropped, which is the lane separation we want. Loose mode (2) would accept it as long
+  as any route leads back to the sender, and Calico's Felix refuses to run with
+  ``net.ipv4.conf.all.rp_filter = 2`` (it does its own strict check on workload interfaces).
+  Per-interface values are written too because the kernel uses max(all, interface) and
+  distributions ship ``default.rp_filter = 2``.
+- arp_ignore = 1 and arp_announce = 2: a host answers ARP only for addresses of the interface
+  asked, so the storage address is never learned on the management segment.
+- ICMP redirects neither accepted nor sent: a redirect could move a lane onto another network.
+- Forwarding: off (``ip_forward = 0``) on service hosts. Kubernetes nodes (master, worker,
+  ingress) get ``ip_forward = 1``: kubeadm refuses to join a node without it and pods' packets
+  are forwarded by the node; their lanes are kept by the routing above, strict rp_filter and the
+  CNI's policies. Gateway hosts: not set here, forwarding and NAT belong to the EdgeGateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from lanes.config import PLATFORM_NETWORKS
+from lanes.config.host import Nic
+from lanes.plan import HostAddress, HostPlan, Plan
+
+__all__ = [
+    "TABLES",
+    "RULE_PRIORITY_BASE",
+    "DEFAULT_ORDER",
+    "K8S_ROLES",
+    "DEFAULT_MTU",
+    "Link",
+    "Address",
+    "Route",
+    "Rule",
+    "Table",
+    "HostNet",
+    "build_host_net",
+    "ip_commands",
+]
+
+# Routing table id per platform network; 253..255 are the kernel's, never used.
+TABLES: dict[str, int] = {"management": 101, "traffic": 102, "storage": 103, "adjacency": 104}
+RULE_PRIORITY_BASE = 1000
+# Which network holds the main default route when the host carries several.
+DEFAULT_ORDER: tuple[str, ...] = ("traffic", "management", "storage", "adjacency")
+K8S_ROLES = frozenset({"master", "worker", "ingress"})
+DEFAULT_MTU = 1500
+
+LinkKind = Literal["ethernet", "bond", "vlan"]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A network device: a physical NIC, an active-backup bond, or a VLAN interface."""
+
+    name: str
+    kind: LinkKind
+    mtu: int
+    macaddress: str | None = None
+    bond: str | None = None  # ethernet: the bond it is enslaved to
+    members: tuple[str, ...] = ()  # bond
+    primary: str | None = None  # bond
+    miimon: int | None = None  # bond, ms
+    parent: str | None = None  # vlan
+    vlan: int | None = None  # vlan id
+    networks: tuple[str, ...] = ()  # networks whose addresses this device holds
+
+
+@dataclass(frozen=True)
+class Address:
+    """An address on a device, ``cidr`` as the interface carries it (100.64.64.21/20)."""
+
+    device: str
+    network: str
+    zone: str | None
+    address: str
+    cidr: str
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route; table 254 is main. ``via`` None means on-link (scope link)."""
+
+    network: str
+    to: str  # "default" or a CIDR
+    device: str
+    via: str | None = None
+    source: str | None = None
+    table: int = 254
+
+    @property
+    def scope(self) -> str:
+        return "global" if self.via else "link"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A policy rule ``from <source> table <table>``, attached to the source's device."""
+
+    network: str
+    source: str
+    table: int
+    priority: int
+    device: str
+
+
+@dataclass(frozen=True)
+class Table:
+    network: str
+    id: int
+
+
+@dataclass(frozen=True)
+class HostNet:
+    """Everything the host's network config says, in a stable order."""
+
+    host: str
+    role: str
+    links: tuple[Link, ...]
+    addresses: tuple[Address, ...]
+    routes: tuple[Route, ...]
+    rules: tuple[Rule, ...]
+    tables: tuple[Table, ...]
+    sysctls: tuple[tuple[str, str], ...]
+    default_network: str | None
+    node_ip: str | None = None
+    path: str = field(default="", compare=False)
+
+    def link(self, name: str) -> Link | None:
+        return next((link for link in self.links if link.name == name), None)
+
+    def layer3(self) -> list[str]:
+        """Devices that carry addresses, in link order."""
+        return [link.name for link in self.links if link.networks]
+
+    def addresses_of(self, device: str) -> list[Address]:
+        return [a for a in self.addresses if a.device == device]
+
+    def routes_of(self, device: str) -> list[Route]:
+        return [r for r in self.routes if r.device == device]
+
+    def rules_of(self, device: str) -> list[Rule]:
+        return [r for r in self.rules if r.device == device]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("path")
+        data["sysctls"] = dict(self.sysctls)
+        return data
+
+
+def _network_vlan(plan: Plan, network: str) -> int | None:
+    platform = plan.network(network)
+    if platform is not None:
+        return platform.vlan
+    outside = plan.outside_network(network)
+    return outside.vlan if outside else None
+
+
+def _network_mtu(plan: Plan, network: str) -> int:
+    platform = plan.network(network)
+    return platform.mtu if platform is not None else DEFAULT_MTU
+
+
+def _device_for(nic: Nic, network: str, plan: Plan) -> str:
+    """The device that holds the network's addresses: the VLAN interface, or the NIC itself."""
+    vlan = _network_vlan(plan, network)
+    if nic.tagged and vlan is not None:
+        return f"{nic.name}.{vlan}"
+    return nic.name
+
+
+def _nic_links(nic: Nic, plan: Plan) -> list[Link]:
+    """The devices one NIC entry makes: members and bond, or the NIC; then its VLANs."""
+    tagged = [n for n in nic.networks if _device_for(nic, n, plan) != nic.name]
+    untagged = tuple(n for n in nic.networks if n not in tagged)
+    mtu = nic.mtu or max((_network_mtu(plan, n) for n in nic.networks), default=DEFAULT_MTU)
+    links: list[Link] = []
+    if nic.bond is not None:
+        links += [Link(m, "ethernet", mtu, bond=nic.name) for m in nic.bond.members]
+        primary = nic.bond.primary or nic.bond.members[0]
+        links.append(
+            Link(
+                nic.name,
+                "bond",
+                mtu,
+                nic.macaddress,
+                members=tuple(nic.bond.members),
+                primary=primary,
+                miimon=nic.bond.miimon,
+                networks=untagged,
+            )
+        )
+    else:
+        links.append(Link(nic.name, "ethernet", mtu, nic.macaddress, networks=untagged))
+    for network in tagged:
+        links.append(
+            Link(
+                _device_for(nic, network, plan),
+                "vlan",
+                _network_mtu(plan, network),
+                parent=nic.name,
+                vlan=_network_vlan(plan, network),
+                networks=(network,),
+            )
+        )
+    return links
+
+
+def _devices(host: HostPlan, plan: Plan) -> dict[str, str]:
+    """network -> device holding its addresses."""
+    return {n: _device_for(nic, n, plan) for nic in host.config.nics for n in nic.networks}
+
+
+def _first_routed(entries: list[HostAddress], own: set[str]) -> HostAddress | None:
+    """The first address of a network whose gateway is another host (never this one)."""
+    return next((e for e in entries if e.gateway is not None and str(e.gateway) not in own), None)
+
+
+def _table_routes(
+    network: str, entries: list[HostAddress], device: str, own: set[str]
+) -> list[Route]:
+    table = TABLES[network]
+    routes = [Route(network, str(e.block), device, None, str(e.address), table) for e in entries]
+    first = _first_routed(entries, own)
+    if first is not None:
+        routes.append(
+            Route(network, "default", device, str(first.gateway), str(first.address), table)
+        )
+    return routes
+
+
+def _supernet_route(
+    network: str, entries: list[HostAddress], device: str, plan: Plan, own: set[str]
+) -> list[Route]:
+    """Other AZs' blocks (and other zones) of the network, via its own gateway."""
+    first = _first_routed(entries, own)
+    supernet = plan.network(network).cidr  # type: ignore[union-attr]
+    if first is None or any(e.block == supernet for e in entries):
+        return []
+    return [Route(network, str(supernet), device, str(first.gateway))]
+
+
+def _default_route(host: HostPlan, devices: dict[str, str], own: set[str]) -> Route | None:
+    outside = sorted({a.network for a in host.addresses if a.network not in PLATFORM_NETWORKS})
+    for network in [*outside, *DEFAULT_ORDER]:
+        entries = [a for a in host.addresses if a.network == network]
+        first = _first_routed(entries, own)
+        if first is not None:
+            return Route(network, "default", devices[network], str(first.gateway))
+    return None
+
+
+def _routing(
+    host: HostPlan, plan: Plan, devices: dict[str, str]
+) -> tuple[list[Route], list[Rule], list[Table], str | None]:
+    own = {str(a.address) for a in host.addresses}
+    routes: list[Route] = []
+    rules: list[Rule] = []
+    tables: list[Table] = []
+    default = _default_route(host, devices, own)
+    for network in PLATFORM_NETWORKS:
+        entries = [a for a in host.addresses if a.network == network]
+        if not entries:
+            continue
+        device, table = devices[network], TABLES[network]
+        if default is not None and default.network == network:
+            routes.append(default)
+        routes += _supernet_route(network, entries, device, plan, own)
+        routes += _table_routes(network, entries, device, own)
+        rules += [
+            Rule(network, str(e.address), table, RULE_PRIORITY_BASE + table, device)
+            for e in entries
+        ]
+        tables.append(Table(network, table))
+    if default is not None and default.network not in PLATFORM_NETWORKS:
+        routes.insert(0, default)
+    return routes, rules, tables, default.network if default else None
+
+
+def _forwarding(role: str) -> list[tuple[str, str]]:
+    if role == "gateway":
+        return []  # the EdgeGateway's (issue 4)
+    return [("net.ipv4.ip_forward", "1" if role in K8S_ROLES else "0")]
+
+
+def _sysctl_key(device: str) -> str:
+    # sysctl.d: a "/" in the interface name stands for its "." (eno1.100 -> eno1/100).
+    return device.replace(".", "/")
+
+
+def _sysctls(role: str, layer3: list[str]) -> tuple[tuple[str, str], ...]:
+    values = [
+        ("net.ipv4.conf.all.rp_filter", "1"),
+        ("net.ipv4.conf.default.rp_filter", "1"),
+        *((f"net.ipv4.conf.{_sysctl_key(d)}.rp_filter", "1") for d in layer3),
+        ("net.ipv4.conf.all.arp_ignore", "1"),
+        ("net.ipv4.conf.default.arp_ignore", "1"),
+        ("net.ipv4.conf.all.arp_announce", "2"),
+        ("net.ipv4.conf.default.arp_announce", "2"),
+        ("net.ipv4.conf.all.accept_redirects", "0"),
+        ("net.ipv4.conf.default.accept_redirects", "0"),
+        ("net.ipv4.conf.all.send_redirects", "0"),
+        ("net.ipv4.conf.default.send_redirects", "0"),
+        *_forwarding(role),
+    ]
+    return tuple(values)
+
+
+def _node_ip(host: HostPlan) -> str | None:
+    if host.role not in K8S_ROLES:
+        return None
+    entry = host.address("management", "k8s-nodes") or host.address("management")
+    return str(entry.address) if entry else None
+
+
+def build_host_net(host: HostPlan, plan: Plan) -> HostNet:
+    """The host's whole network config, from its NIC layout and its planned addresses."""
+    links = [link for nic in host.config.nics for link in _nic_links(nic, plan)]
+    devices = _devices(host, plan)
+    addresses = tuple(
+        Address(devices[a.network], a.network, a.zone, str(a.address), a.interface)
+        for a in host.addresses
+    )
+    routes, rules, tables, default = _routing(host, plan, devices)
+    layer3 = [link.name for link in links if link.networks]
+    return HostNet(
+        host=host.name,
+        role=host.role,
+        links=tuple(links),
+        addresses=addresses,
+        routes=tuple(routes),
+        rules=tuple(rules),
+        tables=tuple(tables),
+        sysctls=_sysctls(host.role, layer3),
+        default_network=default,
+        node_ip=_node_ip(host),
+        path=host.path,
+    )
+
+
+def ip_commands(net: HostNet, devices: dict[str, str] | None = None) -> list[list[str]]:
+    """The model as iproute2 argv lists (addresses, routes, rules), for a namespace host.
+
+    ``devices`` renames the model's devices to the ones that stand in for them (this kernel
+    has no bond or VLAN devices: the lab maps ``bond0.200`` to a plain veth). Links are the
+    lab's to create; these commands only configure them. Addresses and routes use ``replace``
+    and may run again; ``ip rule add`` has no replace, so a re-run deletes the rules first.
+    Sysctls are ``net.sysctls`` (per network namespace: apply them with ``sysctl -w``).
+    """
+    rename = devices or {}
+
+    def dev(name: str) -> str:
+        return rename.get(name, name)
+
+    commands = [["ip", "address", "replace", a.cidr, "dev", dev(a.device)] for a in net.addresses]
+    for route in net.routes:
+        argv = ["ip", "route", "replace", route.to]
+        argv += ["via", route.via] if route.via else []
+        argv += ["dev", dev(route.device)]
+        argv += ["src", route.source] if route.source else []
+        argv += ["table", str(route.table)]
+        commands.append(argv)
+    commands += [
+        ["ip", "rule", "add", "from", r.source, "table", str(r.table), "priority", str(r.priority)]
+        for r in net.rules
+    ]
+    return commands

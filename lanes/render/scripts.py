@@ -1,0 +1,216 @@
+"""The files a host gets and the POSIX sh scripts that install and remove them over SSH.
+
+Each rendered file is copied by ``CopyToRemote`` to a content-addressed staging path, then a
+``Command`` runs ``apply_script``: it checks the staged file against its SHA-256, says
+``unchanged`` when the target already holds it, otherwise backs up what was there (once: the
+first lanes install keeps the pre-lanes file), installs atomically (copy beside the target,
+``mv``) and reloads. ``delete_script`` restores the backup (or removes the file when there was
+none), but only while the target still holds what this resource installed: when Pulumi
+replaces the Command, the new one installs first and the old one's delete must then leave the
+new file alone.
+
+Every value in a script is validated (names, absolute paths, hex digests, modes) and then
+shell-quoted. ``root`` prefixes every path, so tests run the very same scripts against a
+scratch directory instead of this machine's /etc.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+from dataclasses import dataclass
+
+from lanes.hostnet import HostNet
+from lanes.render.kubelet import KUBELET_PATH, render_kubelet
+from lanes.render.netplan import NETPLAN_PATH, render_netplan
+from lanes.render.sysctl import SYSCTL_PATH, render_sysctl
+
+__all__ = [
+    "STATE_DIR",
+    "STAGING_DIR",
+    "BACKUP_DIR",
+    "HostFile",
+    "host_files",
+    "prepare_script",
+    "apply_script",
+    "delete_script",
+    "sh_command",
+]
+
+STATE_DIR = "/var/lib/lanes"
+STAGING_DIR = f"{STATE_DIR}/staged"
+BACKUP_DIR = f"{STATE_DIR}/backup"
+
+_KIND_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_PATH_RE = re.compile(r"^(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$")
+_HEX_RE = re.compile(r"^[0-9a-f]{64}$")
+_MODE_RE = re.compile(r"^[0-7]{3}$")
+_ARG_RE = re.compile(r"^[A-Za-z0-9_./=:@%+-]+$")
+
+Reload = tuple[tuple[str, ...], ...]
+
+NETPLAN_RELOAD: Reload = (("netplan", "apply"),)
+SYSCTL_RELOAD: Reload = (("sysctl", "-e", "-q", "--system"),)
+KUBELET_RELOAD: Reload = (
+    ("systemctl", "daemon-reload"),
+    ("systemctl", "try-restart", "kubelet.service"),
+)
+
+
+def _check(regex: re.Pattern[str], value: str, what: str) -> str:
+    if not isinstance(value, str) or not regex.match(value):
+        raise ValueError(f"{what}: {value!r} is not allowed in a script (expected {regex.pattern})")
+    return value
+
+
+def _check_path(value: str, what: str) -> str:
+    _check(_PATH_RE, value, what)
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ValueError(f"{what}: {value!r} must not contain . or .. components")
+    return value
+
+
+@dataclass(frozen=True)
+class HostFile:
+    """A rendered file, where it goes, its mode, and the commands that make it take effect."""
+
+    kind: str
+    path: str
+    mode: str
+    content: str
+    reload: Reload
+
+    def __post_init__(self) -> None:
+        _check(_KIND_RE, self.kind, "kind")
+        _check_path(self.path, "path")
+        _check(_MODE_RE, self.mode, "mode")
+        for argv in self.reload:
+            for arg in argv:
+                _check(_ARG_RE, arg, f"{self.kind} reload")
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content.encode()).hexdigest()
+
+    @property
+    def staged_path(self) -> str:
+        """Content-addressed, so a replaced copy never overwrites the one being removed."""
+        return f"{STAGING_DIR}/{self.kind}-{self.sha256[:16]}"
+
+
+def host_files(net: HostNet) -> tuple[HostFile, ...]:
+    """netplan, sysctl and (Kubernetes nodes only) kubelet, in the order they are applied."""
+    files = [
+        HostFile("netplan", NETPLAN_PATH, "600", render_netplan(net), NETPLAN_RELOAD),
+        HostFile("sysctl", SYSCTL_PATH, "644", render_sysctl(net), SYSCTL_RELOAD),
+    ]
+    kubelet = render_kubelet(net)
+    if kubelet is not None:
+        files.append(HostFile("kubelet", KUBELET_PATH, "644", kubelet, KUBELET_RELOAD))
+    return tuple(files)
+
+
+def _root(root: str) -> str:
+    return "" if root == "" else _check_path(root.rstrip("/") or "/", "root").rstrip("/")
+
+
+def _variables(file: HostFile, root: str) -> list[str]:
+    prefix = _root(root)
+    values = [
+        ("label", file.kind),
+        ("staged", prefix + file.staged_path),
+        ("target", prefix + file.path),
+        ("backup", prefix + BACKUP_DIR + file.path),
+        ("want", _check(_HEX_RE, file.sha256, "sha256")),
+        ("mode", file.mode),
+    ]
+    return [f"{name}={shlex.quote(value)}" for name, value in values]
+
+
+def _reload_lines(reload: Reload) -> list[str]:
+    for argv in reload:
+        for arg in argv:
+            _check(_ARG_RE, arg, "reload")
+    return [shlex.join(argv) for argv in reload]
+
+
+_SUM = "digest() { sha256sum < \"$1\" | cut -d ' ' -f 1; }"
+
+
+def prepare_script(root: str = "") -> str:
+    """Create the staging and backup directories (root only, 0700); idempotent."""
+    prefix = _root(root)
+    dirs = " ".join(shlex.quote(prefix + d) for d in (STATE_DIR, STAGING_DIR, BACKUP_DIR))
+    return (
+        "\n".join(
+            [
+                "set -eu",
+                "umask 077",
+                f"mkdir -p {dirs}",
+                f"chmod 700 {dirs}",
+                "echo 'lanes: staging ready'",
+            ]
+        )
+        + "\n"
+    )
+
+
+def apply_script(file: HostFile, root: str = "", reload: Reload | None = None) -> str:
+    """Install the staged file at its target; a second run prints ``unchanged``."""
+    lines = [
+        "set -eu",
+        "umask 077",
+        *_variables(file, root),
+        _SUM,
+        'if [ ! -f "$staged" ] || [ "$(digest "$staged")" != "$want" ]; then',
+        '  echo "lanes: $label: $staged is missing or is not sha256 $want" >&2',
+        "  exit 1",
+        "fi",
+        'if [ -f "$target" ] && [ "$(digest "$target")" = "$want" ] \\',
+        '    && [ "$(stat -c %a "$target")" = "$mode" ]; then',
+        '  echo "lanes: $label: unchanged $target"',
+        "  exit 0",
+        "fi",
+        'mkdir -p "${backup%/*}" "${target%/*}"',
+        'if [ ! -e "$backup" ] && [ ! -e "$backup.absent" ]; then',
+        '  if [ -e "$target" ]; then cp -p "$target" "$backup"; else : > "$backup.absent"; fi',
+        "fi",
+        'cp "$staged" "$target.lanes-new"',
+        'chmod "$mode" "$target.lanes-new"',
+        'mv -f "$target.lanes-new" "$target"',
+        'echo "lanes: $label: changed $target"',
+        *_reload_lines(file.reload if reload is None else reload),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def delete_script(file: HostFile, root: str = "", reload: Reload | None = None) -> str:
+    """Put back what was there before lanes, unless the target now holds someone else's file."""
+    lines = [
+        "set -eu",
+        *_variables(file, root),
+        _SUM,
+        'rm -f "$staged"',
+        'if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then',
+        '  echo "lanes: $label: $target no longer holds what this resource installed: left alone"',
+        "  exit 0",
+        "fi",
+        'if [ -e "$backup" ]; then',
+        '  mv -f "$backup" "$target"',
+        '  echo "lanes: $label: restored $target"',
+        'elif [ -e "$backup.absent" ]; then',
+        '  rm -f "$target" "$backup.absent"',
+        '  echo "lanes: $label: removed $target"',
+        "else",
+        '  echo "lanes: $label: unchanged $target (nothing to restore)"',
+        "  exit 0",
+        "fi",
+        *_reload_lines(file.reload if reload is None else reload),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def sh_command(script: str) -> str:
+    """The one command line the remote login shell runs: POSIX sh whatever the user's shell."""
+    return f"sh -c {shlex.quote(script)}"

@@ -1,0 +1,767 @@
+"""The lanes-network-rules policies: resource props -> the core's model -> the rules in lanes.rules.
+
+Every policy names the core rules it enforces (``Violation.rule``); its check rebuilds the core's
+objects from what the engine hands it and calls the one implementation of each rule, the same
+function ``lanes plan`` runs over the computed plan. Nothing here decides what is right or wrong.
+
+Resource policies see the props a resource was registered with (a component: the props passed to
+``ComponentResource.__init__``). Stack policies see every resource's outputs (a component: what
+``register_outputs`` set; a custom resource: its provider's outputs), so their adapters read
+outputs. A violation is reported as ``<config path>: <message> [<core rule>]``, the line the
+plan command prints for the same fault.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from netaddr import IPAddress, IPNetwork
+
+# The engine runs a pack with the pack's folder as cwd; the core (lanes/) is one level up.
+_PROJECT = str(Path(__file__).resolve().parents[1])
+if _PROJECT not in sys.path:
+    sys.path.append(_PROJECT)
+
+from pulumi_policy import (  # noqa: E402
+    EnforcementLevel,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from lanes.config import PLATFORM_NETWORKS  # noqa: E402
+from lanes.gateway import (  # noqa: E402
+    AddressMapping,
+    Egress,
+    Exposure,
+    GatewayModel,
+    IngressNat,
+    ProxyModel,
+    SnatStep,
+)
+from lanes.hostnet import TABLES, Address, HostNet, Link, Route  # noqa: E402
+from lanes.plan import Block, HostAddress, HostPlan, NetworkPlan, Plan, ZonePlan  # noqa: E402
+from lanes.rules import (  # noqa: E402
+    Violation,
+    check_autodetect,
+    check_cluster_overlaps,
+    check_disjoint_networks,
+    check_gateway_model,
+    check_host_addresses,
+    check_host_links,
+    check_host_numbering,
+    check_kubelet_node_ip,
+    check_management_zones,
+    check_network_boundaries,
+    check_network_layout,
+    check_network_vlans,
+    check_pinned_host_keys,
+    check_platform_space,
+    check_pools_disjoint,
+    check_prefix_boundaries,
+    check_reserved_unused,
+    check_tenant_default_deny,
+    ordered,
+)
+
+__all__ = [
+    "PACK_NAME",
+    "LanesPolicy",
+    "SPECS",
+    "POLICIES",
+    "NETWORK_TYPES",
+    "network_from_props",
+    "network_from_outputs",
+    "networks_of_stack",
+    "hostnet_from_dict",
+    "host_from_props",
+    "gateway_from_props",
+]
+
+PACK_NAME = "lanes-network-rules"
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+
+# Type token -> platform network name (components/network.py).
+NETWORK_TYPES: dict[str, str] = {
+    "lanes:network:ManagementNetwork": "management",
+    "lanes:network:TrafficNetwork": "traffic",
+    "lanes:network:StorageNetwork": "storage",
+    "lanes:network:AdjacencyNetwork": "adjacency",
+}
+NETWORKS = ("lanes:network:",)
+HOSTS = ("lanes:host:",)
+GATEWAYS = ("lanes:gateway:",)
+CLUSTER = ("lanes:cluster:",)
+SSH_RESOURCES = ("command:remote:Command", "command:remote:CopyToRemote")
+IPPOOL = "kubernetes:projectcalico.org/v3:IPPool"
+INSTALLATION = "kubernetes:operator.tigera.io/v1:Installation"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+TENANT_LABEL = "lanes.io/tenant"
+
+Props = Mapping[str, Any]
+ResourceCheck = Callable[[str, str, Props], list[Violation]]
+StackCheck = Callable[[Sequence[Any]], list[Violation]]
+
+
+def _memo(adapter: Callable[[Props], Any]) -> Callable[[Props], Any]:
+    """Rebuild a resource's model once per props object: several policies read one resource.
+
+    Keyed by the object's identity, held with a weak reference so a recycled id never hits.
+    """
+    cache: dict[int, tuple[weakref.ref, Any]] = {}
+
+    def cached(props: Props) -> Any:
+        hit = cache.get(id(props))
+        if hit is not None and hit[0]() is props:
+            return hit[1]
+        model = adapter(props)
+        key = id(props)
+        try:
+            ref = weakref.ref(props, lambda _: cache.pop(key, None))
+        except TypeError:  # a plain dict cannot be weakly referenced: no memo
+            return model
+        cache[key] = (ref, model)
+        return model
+
+    return cached
+
+
+def _int(value: Any) -> int | None:
+    # The engine hands numbers over as floats.
+    return None if value is None else int(value)
+
+
+# --- adapters: networks -------------------------------------------------------------------
+
+
+@_memo
+def network_from_props(props: Props) -> NetworkPlan:
+    """A network component's registered props (``NetworkPlan.to_dict`` + region, azs)."""
+    return NetworkPlan.from_dict(props)
+
+
+def network_from_outputs(type_: str, outputs: Props) -> NetworkPlan:
+    """A network component's outputs (cidr, vlan, per-AZ blocks and gateways) as a NetworkPlan.
+
+    Outputs carry no zone prefixes, MTU or reserved space: the zones rebuilt here hold only
+    their blocks (zone CIDR = the network's), enough for overlap, VLAN and block-membership
+    rules, never for the layout rules (resource policies judge the layout from the props).
+    """
+    name = NETWORK_TYPES[type_]
+    path = f"networks.{name}"
+    blocks: dict[str, list[Block]] = {}
+    gateways = outputs.get("gateways") or {}
+    for az, zones in (outputs.get("blocks") or {}).items():
+        for zone, cidr in zones.items():
+            block = IPNetwork(cidr)
+            gateway = (gateways.get(az) or {}).get(zone)
+            zone_name = None if zone == "-" else zone
+            zpath = path if zone_name is None else f"{path}.zones.{zone}"
+            blocks.setdefault(zone, []).append(
+                Block(
+                    name,
+                    zone_name,
+                    az,
+                    block,
+                    IPAddress(gateway) if gateway else IPAddress(block.first + 1),
+                    f"{zpath}.blocks.{az}",
+                )
+            )
+    network = IPNetwork(outputs["cidr"])
+    zones = tuple(
+        ZonePlan(
+            None if zone == "-" else zone,
+            network,
+            False,
+            tuple(sorted(found, key=lambda b: b.cidr.first)),
+            (),
+            path if zone == "-" else f"{path}.zones.{zone}",
+        )
+        for zone, found in sorted(blocks.items())
+    )
+    return NetworkPlan(name, network, int(outputs["vlan"]), 0, zones, (), path)
+
+
+def networks_of_stack(resources: Iterable[Any]) -> list[NetworkPlan]:
+    """The platform networks among a stack's resources, in the canonical order."""
+    order = list(NETWORK_TYPES)
+    found = sorted(
+        (r for r in resources if r.resource_type in NETWORK_TYPES),
+        key=lambda r: order.index(r.resource_type),
+    )
+    return [network_from_outputs(r.resource_type, r.props) for r in found]
+
+
+# --- adapters: hosts ----------------------------------------------------------------------
+
+
+def hostnet_from_dict(data: Props, path: str = "") -> HostNet:
+    """``HostNet.to_dict`` back into the model (absent keys were None).
+
+    Policy rules, tables and sysctls are left out: no rule reads them, and a host carries many.
+    """
+    links = tuple(
+        Link(
+            name=link["name"],
+            kind=link["kind"],
+            mtu=int(link["mtu"]),
+            macaddress=link.get("macaddress"),
+            bond=link.get("bond"),
+            members=tuple(link.get("members") or ()),
+            primary=link.get("primary"),
+            miimon=_int(link.get("miimon")),
+            parent=link.get("parent"),
+            vlan=_int(link.get("vlan")),
+            networks=tuple(link.get("networks") or ()),
+        )
+        for link in data.get("links") or ()
+    )
+    addresses = tuple(
+        Address(a["device"], a["network"], a.get("zone"), a["address"], a["cidr"])
+        for a in data.get("addresses") or ()
+    )
+    routes = tuple(  # default routes only: they name each network's gateway
+        Route(
+            r["network"],
+            r["to"],
+            r["device"],
+            r.get("via"),
+            r.get("source"),
+            int(r.get("table", 254)),
+        )
+        for r in data.get("routes") or ()
+        if r["to"] == "default"
+    )
+    return HostNet(
+        host=data["host"],
+        role=data["role"],
+        links=links,
+        addresses=addresses,
+        routes=routes,
+        rules=(),
+        tables=(),
+        sysctls=(),
+        default_network=data.get("default_network"),
+        node_ip=data.get("node_ip"),
+        path=path,
+    )
+
+
+def _gateway_of(net: HostNet, address: Address, block: IPNetwork) -> IPAddress | None:
+    """The network's gateway as the host routes to it; a block's first+1 when the host is it."""
+    table = TABLES.get(address.network)
+    via = next(
+        (r.via for r in net.routes if r.table == table and r.to == "default" and r.via), None
+    )
+    if via is not None:
+        return IPAddress(via)
+    return IPAddress(block.first + 1) if address.network in PLATFORM_NETWORKS else None
+
+
+@_memo
+def host_from_props(props: Props) -> tuple[HostPlan, HostNet]:
+    """A host component's props: its HostPlan (addresses as rendered) and its HostNet.
+
+    ``number``, ``az`` and ``path`` are read when the component registers them; until it does,
+    the number is the one the first platform address carries, the path names the host
+    (``hosts.<name>``) and messages say "AZ" where the plan command names it.
+    """
+    name = props["host"]
+    path = props.get("path") or f"hosts.{name}"
+    net = hostnet_from_dict(props["network"], path)
+    addresses = []
+    for a in net.addresses:
+        block = IPNetwork(a.cidr).cidr
+        addresses.append(
+            HostAddress(a.network, a.zone, IPAddress(a.address), block, _gateway_of(net, a, block))
+        )
+    number = _int(props.get("number"))
+    if number is None:
+        first = next((e for e in addresses if e.network in PLATFORM_NETWORKS), None)
+        number = int(first.address) - first.block.first if first else 0
+    plan = HostPlan(
+        name, number, props["role"], props.get("az") or "AZ", tuple(addresses), path, None
+    )  # type: ignore[arg-type]
+    return plan, net
+
+
+def _connection_targets(name: str, props: Props) -> list[tuple[str, str, str | None]]:
+    connection = props.get("connection") or {}
+    found = [(f"{name}.connection.hostKey", connection.get("host", "?"), connection.get("hostKey"))]
+    proxy = connection.get("proxy")
+    if proxy:
+        found.append(
+            (f"{name}.connection.proxy.hostKey", proxy.get("host", "?"), proxy.get("hostKey"))
+        )
+    return found
+
+
+# --- adapters: gateways -------------------------------------------------------------------
+
+
+def _net(value: Any) -> IPNetwork | None:
+    return IPNetwork(value) if value else None
+
+
+@_memo
+def gateway_from_props(props: Props) -> GatewayModel:
+    """An EdgeGateway's props (``GatewayModel.to_dict`` + ssh, files) back into the model."""
+    path = props.get("path") or f"gateways.{props['name']}"
+    egress = 0
+    snat = []
+    for step in props.get("snat") or ():
+        rule = step.get("egress")
+        leg = None
+        if rule is not None:
+            leg = Egress(
+                rule["interface"],
+                tuple(IPNetwork(s) for s in rule["sources"]),
+                IPAddress(rule["to"]),
+                IPNetwork(rule["exempt"]) if rule.get("exempt") else None,  # type: ignore[arg-type]
+                f"{path}.egress[{egress}]",
+            )
+            egress += 1
+        snat.append(SnatStep(step["kind"], _net(step.get("exempt")), leg))
+    return GatewayModel(
+        name=props["name"],
+        host=props["host"],
+        az=props.get("az") or "",
+        path=path,
+        interfaces=tuple(sorted((props.get("interfaces") or {}).items())),
+        outside_interfaces=tuple(props.get("outside_interfaces") or ()),
+        mappings=tuple(
+            AddressMapping(
+                m["interface"],
+                IPAddress(m["outside"]),
+                IPAddress(m["inside"]),
+                f"{path}.mappings[{j}]",
+            )
+            for j, m in enumerate(props.get("mappings") or ())
+        ),
+        ingress=tuple(
+            IngressNat(
+                IPAddress(i["balancer"]),
+                IPAddress(i["front"]),
+                int(i["port"]),
+                IPAddress(i["node"]),
+                f"{path}.ingress[{j}]",
+            )
+            for j, i in enumerate(props.get("ingress") or ())
+        ),
+        exposures=tuple(
+            Exposure(
+                e["name"],
+                e["role"],
+                e["listen_interface"],
+                IPAddress(e["listen"]),
+                e["protocol"],
+                int(e["port"]),
+                IPAddress(e["target"]),
+                int(e["target_port"]),
+                e["target_interface"],
+                IPAddress(e["source"]),
+                f"{path}.exposures[{j}]",
+            )
+            for j, e in enumerate(props.get("exposures") or ())
+        ),
+        proxies=tuple(
+            ProxyModel(
+                p["name"],
+                p["mode"],
+                IPAddress(p["listen"]),
+                int(p["port"]),
+                IPAddress(p["upstream"]),
+                int(p["upstream_port"]),
+                IPAddress(p["source"]),
+                f"{path}.proxies[{j}]",
+            )
+            for j, p in enumerate(props.get("proxies") or ())
+        ),
+        snat=tuple(snat),
+    )
+
+
+# --- adapters: the cluster ----------------------------------------------------------------
+
+
+def _cluster_view(props: Props) -> Plan:
+    """The part of a Plan ``check_cluster_overlaps`` reads, from a ClusterNetwork's props.
+
+    The component carries the pod and service ranges but not the plan's networks: this view
+    checks them against the CNI-internal ranges and each other; the stack policy
+    ``pod-pools-disjoint`` checks the declared pools against the networks.
+    """
+    cluster = SimpleNamespace(pod_cidr=props["pod_cidr"], service_cidr=props["service_cidr"])
+    return Plan(
+        props.get("region", ""),
+        "",
+        props.get("az", ""),
+        (),
+        (),
+        (),
+        (),
+        SimpleNamespace(cluster=cluster),  # type: ignore[arg-type]
+    )
+
+
+def _cluster_prefixes(props: Props) -> list[tuple[str, str]]:
+    found = [
+        ("cluster.pod_cidr", props["pod_cidr"]),
+        ("cluster.service_cidr", props["service_cidr"]),
+    ]
+    found += [
+        (f"cluster.pod_cidr[{az}]", c) for az, c in sorted((props.get("pools") or {}).items())
+    ]
+    return found
+
+
+def _of_type(resources: Iterable[Any], type_: str) -> list[Any]:
+    return sorted((r for r in resources if r.resource_type == type_), key=lambda r: r.name)
+
+
+def _spec(resource: Any) -> Props:
+    return resource.props.get("spec") or {}
+
+
+def _metadata(resource: Any) -> Props:
+    return resource.props.get("metadata") or {}
+
+
+# --- resource checks ----------------------------------------------------------------------
+
+
+def _prefix_boundaries(type_: str, name: str, props: Props) -> list[Violation]:
+    if type_.startswith(NETWORKS):
+        return check_network_boundaries(network_from_props(props))
+    return check_prefix_boundaries(_cluster_prefixes(props))
+
+
+def _network_space(type_: str, name: str, props: Props) -> list[Violation]:
+    return check_platform_space([network_from_props(props)])
+
+
+def _network_layout(type_: str, name: str, props: Props) -> list[Violation]:
+    return check_network_layout(network_from_props(props), tuple(props["azs"]))
+
+
+def _network_reserved(type_: str, name: str, props: Props) -> list[Violation]:
+    net = network_from_props(props)
+    return check_reserved_unused(net) + check_network_layout(net, tuple(props["azs"]))
+
+
+def _management_zones(type_: str, name: str, props: Props) -> list[Violation]:
+    return check_management_zones(network_from_props(props))
+
+
+def _host_addresses(type_: str, name: str, props: Props) -> list[Violation]:
+    host, _ = host_from_props(props)
+    return check_host_addresses(host) + check_host_numbering(host)
+
+
+def _host_links(type_: str, name: str, props: Props) -> list[Violation]:
+    host, net = host_from_props(props)
+    return check_host_links(net, host.path)
+
+
+def _node_ip(type_: str, name: str, props: Props) -> list[Violation]:
+    host, net = host_from_props(props)
+    return check_kubelet_node_ip(host, net.node_ip)
+
+
+def _gateway_snat(type_: str, name: str, props: Props) -> list[Violation]:
+    return check_gateway_model(gateway_from_props(props))
+
+
+def _cluster_ranges(type_: str, name: str, props: Props) -> list[Violation]:
+    return check_cluster_overlaps(_cluster_view(props))
+
+
+def _host_keys(type_: str, name: str, props: Props) -> list[Violation]:
+    return check_pinned_host_keys(_connection_targets(name, props))
+
+
+# --- stack checks -------------------------------------------------------------------------
+
+
+def _networks_disjoint(resources: Sequence[Any]) -> list[Violation]:
+    return check_disjoint_networks(networks_of_stack(resources), [])
+
+
+def _network_vlans(resources: Sequence[Any]) -> list[Violation]:
+    return check_network_vlans(networks_of_stack(resources))
+
+
+def _pod_pools(resources: Sequence[Any]) -> list[Violation]:
+    pools = [
+        (f"{r.name}.spec.cidr", IPNetwork(_spec(r)["cidr"]))
+        for r in _of_type(resources, IPPOOL)
+        if not _spec(r).get("disabled")  # disabled pools only mark no-NAT destinations
+    ]
+    return check_pools_disjoint(pools, networks_of_stack(resources))
+
+
+def _autodetect(resources: Sequence[Any]) -> list[Violation]:
+    traffic = next((n for n in networks_of_stack(resources) if n.name == "traffic"), None)
+    if traffic is None:
+        return []
+    found = []
+    for r in _of_type(resources, INSTALLATION):
+        network = _spec(r).get("calicoNetwork") or {}
+        cidrs = (network.get("nodeAddressAutodetectionV4") or {}).get("cidrs") or []
+        found += check_autodetect(
+            f"{r.name}.spec.calicoNetwork.nodeAddressAutodetectionV4", cidrs, traffic
+        )
+    return found
+
+
+def _tenant_isolation(resources: Sequence[Any]) -> list[Violation]:
+    namespaces = [
+        (f"{r.name}.metadata", _metadata(r)["name"])
+        for r in _of_type(resources, NAMESPACE)
+        if TENANT_LABEL in (_metadata(r).get("labels") or {})
+    ]
+    policies = [
+        (_metadata(r).get("namespace"), _spec(r)) for r in _of_type(resources, NETWORK_POLICY)
+    ]
+    return check_tenant_default_deny(namespaces, policies)
+
+
+# --- the policies -------------------------------------------------------------------------
+
+
+@functools.cache
+def _applies(types: tuple[str, ...], type_: str) -> bool:
+    return any(type_ == t or (t.endswith(":") and type_.startswith(t)) for t in types)
+
+
+@dataclass(frozen=True)
+class LanesPolicy:
+    """One policy: stable name, what it guards, the core rules it reports and how it checks."""
+
+    name: str
+    description: str
+    rules: frozenset[str]
+    resource_check: ResourceCheck | None = None
+    stack_check: StackCheck | None = None
+    types: tuple[str, ...] = ()
+    level: EnforcementLevel = MANDATORY
+
+    def applies_to(self, type_: str) -> bool:
+        """``types`` holds exact type tokens and module prefixes ending in ``:``."""
+        return _applies(self.types, type_)
+
+    def resource_violations(self, type_: str, name: str, props: Props) -> list[Violation]:
+        if self.resource_check is None or not self.applies_to(type_):
+            return []
+        return [v for v in ordered(self.resource_check(type_, name, props)) if v.rule in self.rules]
+
+    def stack_violations(self, resources: Sequence[Any]) -> list[Violation]:
+        if self.stack_check is None:
+            return []
+        return [v for v in ordered(self.stack_check(resources)) if v.rule in self.rules]
+
+    def build(self) -> ResourceValidationPolicy | StackValidationPolicy:
+        """The pulumi_policy object the engine runs."""
+        if self.stack_check is not None:
+
+            def validate_stack(args: StackValidationArgs, report_violation) -> None:
+                for violation in self.stack_violations(args.resources):
+                    report_violation(str(violation), None)
+
+            return StackValidationPolicy(
+                name=self.name,
+                description=self.description,
+                validate=validate_stack,
+                enforcement_level=self.level,
+            )
+
+        def validate_resource(args: ResourceValidationArgs, report_violation) -> None:
+            if not self.applies_to(args.resource_type):
+                return  # every resource reaches every resource policy: leave the others fast
+            for violation in self.resource_violations(args.resource_type, args.name, args.props):
+                report_violation(str(violation), None)
+
+        return ResourceValidationPolicy(
+            name=self.name,
+            description=self.description,
+            validate=validate_resource,
+            enforcement_level=self.level,
+        )
+
+
+SPECS: tuple[LanesPolicy, ...] = (
+    # --- networks
+    LanesPolicy(
+        name="cidr-on-boundary",
+        description="Every CIDR a network or the cluster declares sits on its own boundary "
+        "(100.64.111.0/20 is refused, never masked to 100.64.96.0/20).",
+        rules=frozenset({"cidr-boundary"}),
+        resource_check=_prefix_boundaries,
+        types=NETWORKS + CLUSTER,
+    ),
+    LanesPolicy(
+        name="platform-space",
+        description="Every platform network lies inside 100.64.0.0/10 (RFC 6598 shared address "
+        "space), so it collides with no enterprise range.",
+        rules=frozenset({"platform-space"}),
+        resource_check=_network_space,
+        types=NETWORKS,
+    ),
+    LanesPolicy(
+        name="blocks-in-az-order",
+        description="Zones lie inside their network and per-AZ blocks inside their zone, carved "
+        "in AZ order from the start, each with its first address as gateway.",
+        rules=frozenset(
+            {
+                "block-order",
+                "block-outside-parent",
+                "block-gateway",
+                "zone-outside-parent",
+                "zone-overlap",
+            }
+        ),
+        resource_check=_network_layout,
+        types=NETWORKS,
+    ),
+    LanesPolicy(
+        name="reserved-blocks-unused",
+        description="Reserved blocks and reserved zones stay empty: no AZ block lies in them and "
+        "no two blocks overlap.",
+        rules=frozenset({"reserved-unused", "block-overlap"}),
+        resource_check=_network_reserved,
+        types=NETWORKS,
+    ),
+    LanesPolicy(
+        name="management-zones",
+        description="A zoned management network has the plan's four zones, in order: "
+        "cloud-management, k8s-nodes, enterprise-mapping and reserved (the last one reserved), "
+        "each a quarter of the network.",
+        rules=frozenset({"management-zones"}),
+        resource_check=_management_zones,
+        types=("lanes:network:ManagementNetwork",),
+    ),
+    LanesPolicy(
+        name="networks-disjoint",
+        description="No two platform networks of the stack overlap: management, traffic, "
+        "storage and adjacency never share an address.",
+        rules=frozenset({"network-overlap"}),
+        stack_check=_networks_disjoint,
+    ),
+    LanesPolicy(
+        name="vlan-ids",
+        description="Every platform network's VLAN id is within 1..4094 and no two networks "
+        "share one.",
+        rules=frozenset({"vlan-range", "vlan-distinct"}),
+        stack_check=_network_vlans,
+    ),
+    # --- hosts
+    LanesPolicy(
+        name="host-in-block",
+        description="Every host address is a usable address of the host's AZ block of that "
+        "network (never the block's network or broadcast address; the gateway's only for "
+        "gateway hosts).",
+        rules=frozenset({"host-in-block"}),
+        resource_check=_host_addresses,
+        types=HOSTS,
+    ),
+    LanesPolicy(
+        name="host-number-same",
+        description="A host keeps the same host number in every platform network: its address "
+        "is its block's first address plus its number everywhere.",
+        rules=frozenset({"host-number-same"}),
+        resource_check=_host_addresses,
+        types=HOSTS,
+    ),
+    LanesPolicy(
+        name="nic-networks",
+        description="Management, traffic and storage never share one NIC; only traffic and "
+        "storage may share one (as two VLANs).",
+        rules=frozenset({"nic-three-networks", "nic-shared"}),
+        resource_check=_host_links,
+        types=HOSTS,
+    ),
+    LanesPolicy(
+        name="host-vlans",
+        description="Every VLAN interface of a host carries an id within 1..4094, and no two "
+        "networks on one NIC use the same VLAN.",
+        rules=frozenset({"nic-vlan-range", "nic-vlan-distinct"}),
+        resource_check=_host_links,
+        types=HOSTS,
+    ),
+    LanesPolicy(
+        name="kubelet-node-ip",
+        description="kubelet on every Kubernetes node (master, worker, ingress) binds --node-ip "
+        "to the node's management address in the k8s-nodes zone.",
+        rules=frozenset({"kubelet-node-ip"}),
+        resource_check=_node_ip,
+        types=HOSTS,
+    ),
+    LanesPolicy(
+        name="ssh-host-keys-pinned",
+        description="Every SSH connection Pulumi opens (to a host, and through the jump host) "
+        "pins the host key it accepts. Advisory: a first bootstrap may not know a key yet.",
+        rules=frozenset({"connection-host-key"}),
+        resource_check=_host_keys,
+        types=SSH_RESOURCES,
+        level=ADVISORY,
+    ),
+    # --- gateways
+    LanesPolicy(
+        name="egress-snat-exempts-platform",
+        description="A gateway's egress SNAT and 1:1 mappings never translate traffic toward "
+        "100.64.0.0/10: between the platform's own networks addresses are kept.",
+        rules=frozenset({"gateway-snat-exempt"}),
+        resource_check=_gateway_snat,
+        types=GATEWAYS,
+    ),
+    LanesPolicy(
+        name="specific-snat-before-egress",
+        description="A gateway tries its specific SNAT (ingress replies, exposures, mappings) "
+        "before the general egress SNAT, so an ingress node's reply leaves as its front address.",
+        rules=frozenset({"gateway-snat-order"}),
+        resource_check=_gateway_snat,
+        types=GATEWAYS,
+    ),
+    # --- the cluster
+    LanesPolicy(
+        name="cluster-ranges-disjoint",
+        description="The pod and service ranges overlap each other and no range a CNI keeps for "
+        "itself (OVN-Kubernetes join 100.64.0.0/16 and transit 100.88.0.0/16, link-local).",
+        rules=frozenset({"cluster-overlap"}),
+        resource_check=_cluster_ranges,
+        types=CLUSTER,
+    ),
+    LanesPolicy(
+        name="pod-pools-disjoint",
+        description="Every Calico IP pool pods get addresses from overlaps no platform network, "
+        "no CNI-internal range and no other pool.",
+        rules=frozenset({"pool-overlap"}),
+        stack_check=_pod_pools,
+    ),
+    LanesPolicy(
+        name="cni-autodetect-traffic",
+        description="Calico finds each node's address in the traffic blocks (cidrs method), so "
+        "pod traffic uses the traffic NIC whatever holds the default route.",
+        rules=frozenset({"cni-autodetect"}),
+        stack_check=_autodetect,
+    ),
+    LanesPolicy(
+        name="tenant-default-deny",
+        description="Every tenant namespace holds a NetworkPolicy that selects all its pods and "
+        "denies all ingress and egress; what a tenant may reach is allowed on top of it.",
+        rules=frozenset({"tenant-default-deny"}),
+        stack_check=_tenant_isolation,
+    ),
+)
+
+POLICIES = [spec.build() for spec in SPECS]

@@ -1,0 +1,188 @@
+"""Bad cluster input: each refused with a message naming the config path and the value."""
+
+from __future__ import annotations
+
+import pytest
+
+from lanes.config import ConfigError, parse_stack_config
+from lanes.rules import check
+from tests.support.mutate import changed
+from tests.support.pulumi_run import stack_values
+
+
+def cluster_violations(
+    stack: str, *changes: tuple[str, object], rule_prefix: str = "cluster-"
+) -> list[str]:
+    values = stack_values(stack)
+    for path, value in changes:
+        values = changed(values, path, value)
+    report = check(parse_stack_config(values))
+    return [str(v) for v in report.violations if v.rule.startswith(rule_prefix)]
+
+
+def host_index(stack: str, name: str) -> int:
+    return next(i for i, h in enumerate(stack_values(stack)["hosts"]) if h["name"] == name)
+
+
+def test_the_committed_stacks_break_no_cluster_rule(stack):
+    assert cluster_violations(stack) == []
+
+
+def test_a_pod_range_on_the_traffic_network_is_refused():
+    found = cluster_violations(
+        "prod", ("cluster.pod_cidr", "100.65.0.0/16"), ("cluster.pool_prefix", 18)
+    )
+    assert found == [
+        "cluster.pod_cidr: 100.65.0.0/16 overlaps the traffic network 100.65.0.0/16 "
+        "(networks.traffic.cidr) [cluster-overlap]"
+    ]
+
+
+def test_a_pod_range_partly_on_the_dev_traffic_block_names_every_range_it_hits():
+    found = cluster_violations(
+        "dev", ("cluster.pod_cidr", "100.64.32.0/19"), ("cluster.pool_prefix", 20)
+    )
+    assert found == [
+        "cluster.pod_cidr: 100.64.32.0/19 overlaps the OVN-Kubernetes join subnet 100.64.0.0/16, "
+        "the traffic network 100.64.32.0/21 (networks.traffic.cidr) [cluster-overlap]"
+    ]
+
+
+def test_a_service_range_on_the_ovn_join_subnet_is_refused():
+    found = cluster_violations("dev", ("cluster.service_cidr", "100.64.192.0/18"))
+    assert found == [
+        "cluster.service_cidr: 100.64.192.0/18 overlaps the OVN-Kubernetes join subnet "
+        "100.64.0.0/16 [cluster-overlap]"
+    ]
+
+
+def test_a_service_range_equal_to_prod_management_names_the_network_and_the_join_subnet():
+    (found,) = cluster_violations("prod", ("cluster.service_cidr", "100.64.0.0/16"))
+    assert "the management network 100.64.0.0/16 (networks.management.cidr)" in found
+    assert "the OVN-Kubernetes join subnet 100.64.0.0/16" in found
+
+
+def test_the_ovn_transit_subnet_is_refused_too():
+    assert cluster_violations("prod", ("cluster.service_cidr", "100.88.0.0/16")) == [
+        "cluster.service_cidr: 100.88.0.0/16 overlaps the OVN-Kubernetes transit switch subnet "
+        "100.88.0.0/16 [cluster-overlap]"
+    ]
+
+
+def test_pod_and_service_ranges_may_not_overlap_each_other():
+    assert cluster_violations("prod", ("cluster.service_cidr", "100.97.0.0/16")) == [
+        "cluster.service_cidr: 100.97.0.0/16 overlaps cluster.pod_cidr 100.96.0.0/12 "
+        "[cluster-overlap]"
+    ]
+
+
+def test_an_ingress_node_without_a_traffic_address_is_refused():
+    i = host_index("prod", "ingress-2")
+    nics = [
+        {"name": "eno1", "networks": ["management"]},
+        {"name": "ens2f0", "networks": ["storage"]},
+    ]
+    routes = [r for r in stack_values("prod")["gateways"][0]["ingress"] if r["node"] != "ingress-2"]
+    # the edge's route to ingress-2 goes too: that one is the gateway rules' to judge
+    found = cluster_violations("prod", (f"hosts[{i}].nics", nics), ("gateways[0].ingress", routes))
+    assert found == [
+        f"hosts[{i}].nics: ingress-2 has role ingress but no NIC carries traffic: the ingress "
+        "controller binds the node's traffic address (the router's DNAT target) "
+        "[cluster-ingress-address]"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            (("cluster.pod_cidr", "10.244.0.0/16"),),
+            "cluster.pod_cidr: 10.244.0.0/16 is not inside 100.64.0.0/10 [cluster-space]",
+        ),
+        (
+            (("cluster.pod_cidr", "100.97.0.0/12"),),
+            "cluster.pod_cidr: 100.97.0.0/12 is not on a /12 boundary (the /12 around it is "
+            "100.96.0.0/12; the next one is 100.112.0.0/12) [cluster-boundary]",
+        ),
+        (
+            (("cluster.pool_prefix", 13),),
+            "cluster.pool_prefix: /13 pools: 100.96.0.0/12 holds 2, fewer than the 3 AZs "
+            "[cluster-pools]",
+        ),
+        (
+            (("cluster.pool_prefix", 27),),
+            "cluster.calico.block_size: /26 blocks do not fit in /27 pools [cluster-pools]",
+        ),
+        (
+            (("cluster.region_az", "az-9"),),
+            "cluster.region_az: az-9 is not one of azs ['az-1', 'az-2', 'az-3'] [cluster-region-az]",
+        ),
+        (
+            (("cluster.tenants[1].name", "shop"),),
+            "cluster.tenants[1].name: shop is also cluster.tenants[0] [cluster-tenant]",
+        ),
+        (
+            (("cluster.tenants[1].name", "kube-system"),),
+            "cluster.tenants[1].name: kube-system is a system namespace, not a tenant [cluster-tenant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"network": "traffic"}),),
+            "cluster.tenants[0].egress[0].network: traffic is not an exposure network; grant one of "
+            "adjacency, management, storage [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"network": "management"}),),
+            "cluster.tenants[0].egress[0].zone: management is granted by zone only (never the whole "
+            "network: it holds the API server, etcd and kubelet) [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"network": "management", "zone": "sso"}),),
+            "cluster.tenants[0].egress[0].zone: sso is not a zone of management [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"network": "management", "zone": "reserved"}),),
+            "cluster.tenants[0].egress[0].zone: reserved is a reserved zone [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"network": "management", "zone": "k8s-nodes"}),),
+            "cluster.tenants[0].egress[0].zone: k8s-nodes holds the cluster nodes ingress-1, "
+            "ingress-2, ingress-3, master-1, master-2, master-3, worker-1, worker-2, worker-3, "
+            "worker-4; a tenant is never granted the nodes' management addresses [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[1].egress[0].az", "az-7"),),
+            "cluster.tenants[1].egress[0].az: az-7 is not one of azs ['az-1', 'az-2', 'az-3'] "
+            "[cluster-grant]",
+        ),
+        (
+            (("cluster.storage", "none"),),
+            "cluster.tenants[0].egress[2].network: storage is granted but cluster.storage is none: "
+            "pods have no way to storage [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[1].ports", [0]),),
+            "cluster.tenants[0].egress[1].ports[0]: 0 is outside 1..65535 [cluster-grant]",
+        ),
+    ],
+)
+def test_bad_cluster_input_is_refused_with_its_path_and_value(changes, expected):
+    assert expected in cluster_violations("prod", *changes)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("cluster.calico.encapsulation", "Geneve", r"cluster\.calico\.encapsulation: 'Geneve'"),
+        ("cluster.calico.block_size", 19, r"cluster\.calico\.block_size: 19"),
+        (
+            "cluster.pod_cidr",
+            "100.96.0.0",
+            r"cluster\.pod_cidr: '100\.96\.0\.0' is not an IPv4 prefix",
+        ),
+        ("cluster.tenants[0].name", "Shop", r"cluster\.tenants\[0\]\.name: 'Shop' is not allowed"),
+        ("cluster.colour", "blue", r"cluster\.colour: unknown key"),
+    ],
+)
+def test_malformed_cluster_values_are_schema_errors(path, value, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_stack_config(changed(stack_values("prod"), path, value))

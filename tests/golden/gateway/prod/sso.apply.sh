@@ -1,0 +1,55 @@
+# Gateway sso on sso-gw: apply, written by lanes. Run as root.
+set -eu
+umask 022
+family=ip
+table=lanes
+conf_dir=/etc/lanes/gateway
+ruleset=/etc/lanes/gateway/lanes.nft
+state=/var/lib/lanes/gateway
+listing=/var/lib/lanes/gateway/ruleset.applied
+sysctl_conf=/etc/sysctl.d/61-lanes-gateway.conf
+nginx_conf=/etc/lanes/gateway/nginx.conf
+nginx_prefix=/var/lib/lanes/gateway/nginx
+nginx_pid=/var/lib/lanes/gateway/nginx/nginx.pid
+nginx_log=/var/lib/lanes/gateway/nginx/error.log
+
+for tool in nft sysctl cmp; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "lanes: $tool is not installed" >&2; exit 1; }
+done
+mkdir -p "$state" "${sysctl_conf%/*}"
+
+# Forwarding on, now and after a reboot.
+printf '%s\n' 'net.ipv4.ip_forward = 1' > "$sysctl_conf"
+sysctl -q -p "$sysctl_conf"
+
+# The kernel checks the whole file first; nft -f is one transaction either way.
+if ! nft -c -f "$ruleset"; then
+	echo "lanes: the kernel rejects $ruleset; the previous ruleset stays" >&2
+	exit 1
+fi
+live=$(nft -s list table "$family" "$table" 2>/dev/null || true)
+if [ -f "$state/lanes.nft.loaded" ] && cmp -s "$ruleset" "$state/lanes.nft.loaded" \
+	&& [ -f "$listing" ] && [ "$live" = "$(cat "$listing")" ]; then
+	echo "lanes: table $family $table is up to date"
+else
+	nft -f "$ruleset"
+	nft -s list table "$family" "$table" > "$listing"
+	cp "$ruleset" "$state/lanes.nft.loaded"
+	echo "lanes: loaded table $family $table"
+fi
+
+# The lanes nginx: its own config, pid and log; the host's nginx is not touched.
+command -v nginx >/dev/null 2>&1 || { echo "lanes: nginx is not installed" >&2; exit 1; }
+lanes_nginx() { nginx -p "$nginx_prefix/" -c "$nginx_conf" -e "$nginx_log" "$@"; }
+mkdir -p "$nginx_prefix"
+lanes_nginx -t -q
+if [ -f "$nginx_pid" ] && kill -0 "$(cat "$nginx_pid")" 2>/dev/null; then
+	if ! cmp -s "$nginx_conf" "$state/nginx.conf.loaded"; then
+		lanes_nginx -s reload
+		echo "lanes: nginx reloaded"
+	fi
+else
+	lanes_nginx
+	echo "lanes: nginx started"
+fi
+cp "$nginx_conf" "$state/nginx.conf.loaded"

@@ -1,0 +1,27 @@
+# Gateway vpc-1-nat on vpc1-nat: delete, written by lanes. Run as root.
+set -eu
+umask 022
+family=ip
+table=lanes
+conf_dir=/etc/lanes/gateway
+ruleset=/etc/lanes/gateway/lanes.nft
+state=/var/lib/lanes/gateway
+listing=/var/lib/lanes/gateway/ruleset.applied
+sysctl_conf=/etc/sysctl.d/61-lanes-gateway.conf
+nginx_conf=/etc/lanes/gateway/nginx.conf
+nginx_prefix=/var/lib/lanes/gateway/nginx
+nginx_pid=/var/lib/lanes/gateway/nginx/nginx.pid
+nginx_log=/var/lib/lanes/gateway/nginx/error.log
+
+if command -v nft >/dev/null 2>&1; then
+	# Create-then-delete in one transaction: no error when the table is already gone.
+	printf 'table %s %s\ndelete table %s %s\n' "$family" "$table" "$family" "$table" | nft -f -
+fi
+if [ -f "$nginx_pid" ] && kill -0 "$(cat "$nginx_pid")" 2>/dev/null; then
+	kill -QUIT "$(cat "$nginx_pid")"
+	echo "lanes: nginx stopped"
+fi
+rm -f "$ruleset" "$nginx_conf" "$sysctl_conf"
+rm -rf "$state"
+rmdir "$conf_dir" 2>/dev/null || true
+echo "lanes: gateway removed"

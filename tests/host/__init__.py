@@ -1,0 +1,1 @@
+"""Tests of issue 3: host network model, renderers, SSH provisioning, host components."""

@@ -1,0 +1,156 @@
+"""Wrong NIC layouts and unsafe values are refused, naming the host, the NIC and the path."""
+
+from __future__ import annotations
+
+import pytest
+
+from lanes.config import ConfigError, parse_stack_config
+from lanes.rules import check
+from tests.support.mutate import DELETE, changed
+from tests.support.pulumi_run import stack_values
+
+
+def host_index(values: dict, name: str) -> int:
+    return next(i for i, h in enumerate(values["hosts"]) if h["name"] == name)
+
+
+def violations(values: dict) -> list[tuple[str, str, str]]:
+    return [(v.path, v.rule, v.message) for v in check(parse_stack_config(values)).violations]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stack_files_break_no_host_rule(stack):
+    assert violations(stack_values(stack)) == []
+
+
+def test_three_networks_on_one_nic_are_refused():
+    values = stack_values("dev")
+    i = host_index(values, "master-1")
+    one_nic = [{"name": "eth0", "networks": ["management", "traffic", "storage"]}]
+    found = violations(changed(values, f"hosts[{i}].nics", one_nic))
+    assert (
+        f"hosts[{i}].nics[0].networks",
+        "nic-three-networks",
+        "master-1 eth0 carries management, traffic and storage: all three networks on one NIC "
+        "is never allowed",
+    ) in found
+
+
+def test_a_bond_with_one_member_is_refused():
+    values = stack_values("prod")
+    i = host_index(values, "worker-1")
+    values = changed(values, f"hosts[{i}].nics[1].bond", {"members": ["ens1f0"]})
+    assert violations(values) == [
+        (
+            f"hosts[{i}].nics[1].bond.members",
+            "bond-members",
+            "worker-1 bond0: an active-backup bond needs at least 2 members, has 1",
+        )
+    ]
+
+
+def test_a_vlan_id_reused_for_two_networks_is_refused_on_each_nic_that_carries_both():
+    values = changed(stack_values("prod"), "networks.storage.vlan", 200)
+    found = violations(values)
+    edge, w4 = host_index(values, "edge-1"), host_index(values, "worker-4")
+    assert ("networks.storage.vlan", "vlan-distinct", "200 is already the VLAN of traffic") in found
+    per_nic = [(p, m) for p, r, m in found if r == "nic-vlan-distinct"]
+    assert per_nic == [
+        (
+            f"hosts[{edge}].nics[1].networks",
+            "edge-1 ens1f0: traffic and storage both use VLAN 200; one VLAN per network",
+        ),
+        (
+            f"hosts[{w4}].nics[1].networks",
+            "worker-4 ens1f0: traffic and storage both use VLAN 200; one VLAN per network",
+        ),
+    ]
+
+
+def test_a_shared_nic_needs_a_vlan_for_each_network():
+    values = stack_values("prod")
+    values = changed(values, "outside[1].vlan", DELETE)  # vpc-1
+    i = host_index(values, "vpc1-nat")
+    assert violations(values) == [
+        (
+            f"hosts[{i}].nics[1].networks",
+            "nic-vlan-missing",
+            "vpc1-nat ens1f0: vpc-1 has no VLAN id, so it cannot share the NIC with adjacency",
+        )
+    ]
+
+
+def test_a_nic_mtu_below_its_network_is_refused():
+    values = stack_values("prod")
+    i = host_index(values, "master-1")
+    found = violations(changed(values, f"hosts[{i}].nics[1].mtu", 1500))
+    assert found == [
+        (
+            f"hosts[{i}].nics[1].mtu",
+            "nic-mtu",
+            "master-1 ens1f0: mtu 1500 is below traffic's mtu 9000",
+        )
+    ]
+
+
+def test_a_kubernetes_node_without_management_is_refused():
+    values = stack_values("dev")
+    i = host_index(values, "worker-1")
+    values = changed(
+        values, f"hosts[{i}].nics", [{"name": "eth1", "networks": ["traffic"], "tagged": False}]
+    )
+    assert violations(values) == [
+        (
+            f"hosts[{i}].ssh.address",
+            "ssh-address",
+            "worker-1 has no management address to reach it by; set ssh.address",
+        ),
+        (
+            f"hosts[{i}].zones",
+            "kubelet-node-ip",
+            "worker-1 (worker) holds no management address for kubelet's --node-ip",
+        ),
+    ]
+
+
+def test_host_keys_must_be_pinned():
+    values = stack_values("dev")
+    i = host_index(values, "lb")
+    values = changed(values, f"hosts[{i}].ssh.host_key", DELETE)
+    values = changed(values, "ssh.jump.host_key", DELETE)
+    assert violations(values) == [
+        (
+            f"hosts[{i}].ssh.host_key",
+            "ssh-host-key",
+            "lb has no pinned host key; add the `ssh-keyscan` line of its key",
+        ),
+        (
+            "ssh.jump.host_key",
+            "ssh-host-key",
+            "jump host 192.168.0.52 has no pinned host key; add its `ssh-keyscan` line",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("name", "worker-1;reboot"),
+        ("name", "$(reboot)"),
+        ("nics[0].name", "eth0 && reboot"),
+        ("nics[0].name", "-eth0"),
+        ("nics[0].bond", {"members": ["eth0`id`", "eth9"]}),
+        ("ssh.address", "100.64.0.3; reboot"),
+        ("ssh.host_key", "ssh-ed25519 AAAA' ; reboot"),
+        ("outside", {"enterprise": ["192.168.0.9|sh"]}),
+        ("nics[0].macaddress", "00:11:22:33:44:55\nreboot"),
+    ],
+)
+def test_shell_metacharacters_are_refused_by_the_schema(path, value):
+    values = stack_values("dev")
+    i = host_index(values, "worker-1")
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(changed(values, f"hosts[{i}].{path}", value))
+    assert any(line.startswith(f"hosts[{i}].") for line in caught.value.problems), (
+        caught.value.problems
+    )
