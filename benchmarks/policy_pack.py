@@ -177,6 +177,8 @@ def _hosts(stack: Stack) -> None:
         files = host_files(net)
         args = host_component.BareMetalHostArgs(
             net,
+            host.number,
+            host.az,
             files,
             host_component.ssh_target(host, user),
             host_component.jump_target(plan, host),

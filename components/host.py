@@ -45,6 +45,8 @@ class BareMetalHostArgs:
     """A host's model, its rendered files, and how to reach it."""
 
     net: HostNet
+    number: int
+    az: str
     files: tuple[HostFile, ...]
     target: SshTarget
     proxy: SshTarget | None
@@ -55,6 +57,8 @@ def _props(args: BareMetalHostArgs) -> dict[str, Any]:
     return {
         "host": args.net.host,
         "role": args.net.role,
+        "number": args.number,
+        "az": args.az,
         "ssh": {
             "host": args.target.host,
             "port": args.target.port,
@@ -107,8 +111,11 @@ class BareMetalHost(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[copy, previous]),
             )
         self.files = {f.kind: f.sha256 for f in args.files}
+        props = _props(args)
+        # Stack policies see outputs only: the identity and model they need to compare hosts.
+        identity = {key: props[key] for key in ("host", "role", "number", "az", "network")}
         self.register_outputs(
-            {"address": args.target.host, "nodeIp": args.net.node_ip, "files": self.files}
+            {**identity, "address": args.target.host, "nodeIp": args.net.node_ip, "files": self.files}
         )
 
 
@@ -139,7 +146,13 @@ def declare_hosts(plan: Plan, private_key: pulumi.Input[str]) -> dict[str, BareM
     for host in plan.stack_hosts():
         net = build_host_net(host, plan)
         args = BareMetalHostArgs(
-            net, host_files(net), ssh_target(host, user), jump_target(plan, host), private_key
+            net,
+            host.number,
+            host.az,
+            host_files(net),
+            ssh_target(host, user),
+            jump_target(plan, host),
+            private_key,
         )
         hosts[host.name] = BareMetalHost(host.name, args)
     return hosts

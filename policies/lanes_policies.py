@@ -69,6 +69,7 @@ from lanes.rules import (  # noqa: E402
     check_prefix_boundaries,
     check_reserved_unused,
     check_tenant_default_deny,
+    check_unique_addresses,
     ordered,
 )
 
@@ -501,6 +502,15 @@ def _network_vlans(resources: Sequence[Any]) -> list[Violation]:
     return check_network_vlans(networks_of_stack(resources))
 
 
+def _hosts_unique(resources: Sequence[Any]) -> list[Violation]:
+    hosts = [
+        host_from_props(r.props)[0]
+        for r in sorted(resources, key=lambda r: r.name)
+        if _applies(HOSTS, r.resource_type)
+    ]
+    return check_unique_addresses(hosts)
+
+
 def _pod_pools(resources: Sequence[Any]) -> list[Violation]:
     pools = [
         (f"{r.name}.spec.cidr", IPNetwork(_spec(r)["cidr"]))
@@ -665,6 +675,13 @@ SPECS: tuple[LanesPolicy, ...] = (
         stack_check=_network_vlans,
     ),
     # --- hosts
+    LanesPolicy(
+        name="host-addresses-unique",
+        description="No two hosts of the stack hold the same address (two outside networks, "
+        "such as overlapping tenant VPCs, may reuse each other's addresses).",
+        rules=frozenset({"address-unique"}),
+        stack_check=_hosts_unique,
+    ),
     LanesPolicy(
         name="host-in-block",
         description="Every host address is a usable address of the host's AZ block of that "

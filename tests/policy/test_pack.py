@@ -35,6 +35,7 @@ def test_policy_names_are_stable_and_unique():
         "management-zones",
         "networks-disjoint",
         "vlan-ids",
+        "host-addresses-unique",
         "host-in-block",
         "host-number-same",
         "nic-networks",
