@@ -115,7 +115,12 @@ class BareMetalHost(pulumi.ComponentResource):
         # Stack policies see outputs only: the identity and model they need to compare hosts.
         identity = {key: props[key] for key in ("host", "role", "number", "az", "network")}
         self.register_outputs(
-            {**identity, "address": args.target.host, "nodeIp": args.net.node_ip, "files": self.files}
+            {
+                **identity,
+                "address": args.target.host,
+                "nodeIp": args.net.node_ip,
+                "files": self.files,
+            }
         )
 
 
