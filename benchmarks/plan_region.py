@@ -7,9 +7,7 @@ Target (issue 2): under 1 s and under 200 MB on one core. Run: ``make bench`` or
 from __future__ import annotations
 
 import argparse
-import base64
 import gc
-import hashlib
 import resource
 import statistics
 import sys
@@ -19,51 +17,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.region import generated_hosts  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.rules import check  # noqa: E402
 from lanes.stackfile import read_stack_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYOUTS = [
-    [
-        {"name": "eno1", "networks": ["management"]},
-        {"name": "ens1f0", "networks": ["traffic"]},
-        {"name": "ens2f0", "networks": ["storage"]},
-    ],
-    [
-        {"name": "eno1", "networks": ["management"]},
-        {
-            "name": "bond0",
-            "networks": ["traffic", "storage"],
-            "bond": {"members": ["ens1f0", "ens2f0"], "primary": "ens1f0"},
-        },
-    ],
-]
-ROLES = ["master"] * 3 + ["ingress"] * 3 + ["worker"] * 94
-
-
-def host_key(name: str) -> str:
-    """A well-formed ed25519 public key, distinct per host (the rules require pinned keys)."""
-    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + hashlib.sha256(name.encode()).digest()
-    return "ssh-ed25519 " + base64.b64encode(blob).decode()
 
 
 def region(hosts: int) -> dict:
     """The prod stack's networks with ``hosts`` generated hosts spread over its three AZs."""
     values = read_stack_values(ROOT, "prod")
     values = {k: v for k, v in values.items() if k not in {"hosts", "gateways"}}
-    azs = values["azs"]
-    values["hosts"] = [
-        {
-            "name": f"node-{i:05d}",
-            "number": 10 + i // len(azs),
-            "role": ROLES[i % len(ROLES)],
-            "az": azs[i % len(azs)],
-            "nics": LAYOUTS[i % len(LAYOUTS)],
-            "ssh": {"host_key": host_key(f"node-{i:05d}")},
-        }
-        for i in range(hosts)
-    ]
+    values["hosts"] = generated_hosts(hosts, values["azs"], 10)
     return values
 
 

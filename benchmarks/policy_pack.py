@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from netaddr import IPAddress, IPNetwork  # noqa: E402
 
+from benchmarks.region import generated_hosts  # noqa: E402
 from components import gateway as gateway_component  # noqa: E402
 from components import host as host_component  # noqa: E402
 from components.network import NETWORK_TYPES  # noqa: E402
@@ -57,23 +58,6 @@ from tests.support.policy_run import (  # noqa: E402
 )
 from tests.support.pulumi_run import Registered, run_program  # noqa: E402
 
-HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUN0ZeQvp2sEMiEDtgA0uvVhf+Ejd1SjW2KeoQWgXmH"
-LAYOUTS = [
-    [
-        {"name": "eno1", "networks": ["management"]},
-        {"name": "ens1f0", "networks": ["traffic"]},
-        {"name": "ens2f0", "networks": ["storage"]},
-    ],
-    [
-        {"name": "eno1", "networks": ["management"]},
-        {
-            "name": "bond0",
-            "networks": ["traffic", "storage"],
-            "bond": {"members": ["ens1f0", "ens2f0"], "primary": "ens1f0"},
-        },
-    ],
-]
-ROLES = ["master"] * 3 + ["ingress"] * 3 + ["worker"] * 94
 EXTRA_POOLS = IPNetwork("100.108.0.0/14")  # the pod range's fourth /14: no AZ pool takes it
 
 
@@ -82,17 +66,7 @@ def region_values(hosts: int, az: str = "az-1") -> dict[str, Any]:
     values = read_stack_values(ROOT, "prod")
     azs = values["azs"]
     kept = [h for h in values["hosts"] if h["role"] == "gateway" or h["name"].startswith("jump")]
-    generated = [
-        {
-            "name": f"node-{i:05d}",
-            "number": 100 + i // len(azs),
-            "role": ROLES[(i // len(azs)) % len(ROLES)],
-            "az": azs[i % len(azs)],
-            "nics": LAYOUTS[i % len(LAYOUTS)],
-            "ssh": {"host_key": HOST_KEY},
-        }
-        for i in range(hosts)
-    ]
+    generated = generated_hosts(hosts, azs, 100)
     ingress = [h["name"] for h in generated if h["role"] == "ingress" and h["az"] == azs[0]]
     values["hosts"] = kept + generated
     for gw in values["gateways"]:
@@ -184,7 +158,12 @@ def _hosts(stack: Stack) -> None:
             host_component.jump_target(plan, host),
             SECRETS["sshPrivateKey"],
         )
-        urn = stack.add("lanes:host:BareMetalHost", host.name, host_component._props(args))
+        urn = stack.add(
+            "lanes:host:BareMetalHost",
+            host.name,
+            host_component._props(args),
+            outputs=host_component._outputs(args),
+        )
         connection = _connection(args.target, args.proxy)
         stack.add(
             "command:remote:Command", f"{host.name}-prepare", {"connection": connection}, urn, True

@@ -70,6 +70,14 @@ def _props(args: BareMetalHostArgs) -> dict[str, Any]:
     }
 
 
+def _outputs(args: BareMetalHostArgs) -> dict[str, Any]:
+    props = _props(args)
+    # Stack policies see outputs only: the identity and model they need to compare hosts.
+    identity = {key: props[key] for key in ("host", "role", "number", "az", "network")}
+    files = {f.kind: f.sha256 for f in args.files}
+    return {**identity, "address": args.target.host, "nodeIp": args.net.node_ip, "files": files}
+
+
 class BareMetalHost(pulumi.ComponentResource):
     """A host of the stack's AZ: netplan, sysctl and kubelet files, each staged then applied.
 
@@ -111,17 +119,7 @@ class BareMetalHost(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[copy, previous]),
             )
         self.files = {f.kind: f.sha256 for f in args.files}
-        props = _props(args)
-        # Stack policies see outputs only: the identity and model they need to compare hosts.
-        identity = {key: props[key] for key in ("host", "role", "number", "az", "network")}
-        self.register_outputs(
-            {
-                **identity,
-                "address": args.target.host,
-                "nodeIp": args.net.node_ip,
-                "files": self.files,
-            }
-        )
+        self.register_outputs(_outputs(args))
 
 
 def ssh_target(host: HostPlan, user: str) -> SshTarget:

@@ -55,6 +55,7 @@ __all__ = [
     "check_pins",
     "check_host_addresses",
     "check_unique_addresses",
+    "check_unique_holdings",
     "check_plan",
     "check",
     # rules the policy pack brought (issue 7)
@@ -667,25 +668,35 @@ def check_host_addresses(host: HostPlan) -> list[Violation]:
     return found
 
 
-def check_unique_addresses(hosts: Iterable[HostPlan]) -> list[Violation]:
-    """No address is held twice (outside networks may reuse each other's addresses)."""
-    owner: dict[tuple[str, IPAddress], str] = {}
+def check_unique_holdings(holdings: Iterable[tuple[str, str, str, str]]) -> list[Violation]:
+    """No address is held twice; ``holdings`` are (path, host, network, address) in host order.
+
+    Outside networks may reuse each other's addresses (two tenant VPCs on 192.168.0.0/24).
+    """
+    owner: dict[tuple[str, str], str] = {}
     found = []
-    for host in hosts:
-        for entry in host.addresses:
-            scope = "platform" if entry.network in PLATFORM_NETWORKS else entry.network
-            key = (scope, entry.address)
-            if key in owner and owner[key] != host.name:
-                found.append(
-                    Violation(
-                        host.path,
-                        "address-unique",
-                        f"{host.name} {entry.network} address {entry.address} is also held by "
-                        f"{owner[key]}",
-                    )
+    for path, host, network, address in holdings:
+        scope = "platform" if network in PLATFORM_NETWORKS else network
+        key = (scope, address)
+        if key in owner and owner[key] != host:
+            found.append(
+                Violation(
+                    path,
+                    "address-unique",
+                    f"{host} {network} address {address} is also held by {owner[key]}",
                 )
-            owner.setdefault(key, host.name)
+            )
+        owner.setdefault(key, host)
     return found
+
+
+def check_unique_addresses(hosts: Iterable[HostPlan]) -> list[Violation]:
+    """No address is held twice by the plan's hosts (see check_unique_holdings)."""
+    return check_unique_holdings(
+        (host.path, host.name, entry.network, str(entry.address))
+        for host in hosts
+        for entry in host.addresses
+    )
 
 
 def check_plan(plan: Plan) -> list[Violation]:

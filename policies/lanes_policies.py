@@ -69,7 +69,7 @@ from lanes.rules import (  # noqa: E402
     check_prefix_boundaries,
     check_reserved_unused,
     check_tenant_default_deny,
-    check_unique_addresses,
+    check_unique_holdings,
     ordered,
 )
 
@@ -503,12 +503,15 @@ def _network_vlans(resources: Sequence[Any]) -> list[Violation]:
 
 
 def _hosts_unique(resources: Sequence[Any]) -> list[Violation]:
-    hosts = [
-        host_from_props(r.props)[0]
+    # Addresses as rendered (canonical dotted quads), without rebuilding each host's model.
+    holdings = [
+        (f"hosts.{name}", name, entry["network"], entry["address"])
         for r in sorted(resources, key=lambda r: r.name)
         if _applies(HOSTS, r.resource_type)
+        for name in [r.props["host"]]
+        for entry in r.props["network"].get("addresses") or ()
     ]
-    return check_unique_addresses(hosts)
+    return check_unique_holdings(holdings)
 
 
 def _pod_pools(resources: Sequence[Any]) -> list[Violation]:

@@ -1,0 +1,48 @@
+"""Generated inventories for the benchmarks: hosts spread over a region's AZs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+__all__ = ["LAYOUTS", "ROLES", "host_key", "generated_hosts"]
+
+# Three NICs, or one management NIC and a bond carrying traffic and storage (the budget layout).
+LAYOUTS: list[list[dict[str, Any]]] = [
+    [
+        {"name": "eno1", "networks": ["management"]},
+        {"name": "ens1f0", "networks": ["traffic"]},
+        {"name": "ens2f0", "networks": ["storage"]},
+    ],
+    [
+        {"name": "eno1", "networks": ["management"]},
+        {
+            "name": "bond0",
+            "networks": ["traffic", "storage"],
+            "bond": {"members": ["ens1f0", "ens2f0"], "primary": "ens1f0"},
+        },
+    ],
+]
+ROLES = ["master"] * 3 + ["ingress"] * 3 + ["worker"] * 94
+
+
+def host_key(name: str) -> str:
+    """A well-formed ed25519 public key, distinct per host (the rules require pinned keys)."""
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + hashlib.sha256(name.encode()).digest()
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
+
+
+def generated_hosts(count: int, azs: list[str], first_number: int) -> list[dict[str, Any]]:
+    """``count`` hosts round-robin over ``azs``, numbered from ``first_number`` in each AZ."""
+    return [
+        {
+            "name": f"node-{i:05d}",
+            "number": first_number + i // len(azs),
+            "role": ROLES[(i // len(azs)) % len(ROLES)],
+            "az": azs[i % len(azs)],
+            "nics": LAYOUTS[i % len(LAYOUTS)],
+            "ssh": {"host_key": host_key(f"node-{i:05d}")},
+        }
+        for i in range(count)
+    ]
