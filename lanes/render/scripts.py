@@ -157,7 +157,12 @@ def prepare_script(root: str = "") -> str:
 
 
 def apply_script(file: HostFile, root: str = "", reload: Reload | None = None) -> str:
-    """Install the staged file at its target; a second run prints ``unchanged``."""
+    """Install the staged file at its target; a second run prints ``unchanged``.
+
+    When the reload fails, the previous file (or its absence) is put back and reloaded, and the
+    script exits non-zero: a failed apply leaves the host as it was.
+    """
+    reload_chain = " && ".join(_reload_lines(file.reload if reload is None else reload)) or ":"
     lines = [
         "set -eu",
         "umask 077",
@@ -176,11 +181,20 @@ def apply_script(file: HostFile, root: str = "", reload: Reload | None = None) -
         'if [ ! -e "$backup" ] && [ ! -e "$backup.absent" ]; then',
         '  if [ -e "$target" ]; then cp -p "$target" "$backup"; else : > "$backup.absent"; fi',
         "fi",
+        # Keep what is live now, so a reload that fails puts the host back as it was.
+        'prev="$target.lanes-prev"',
+        'if [ -e "$target" ]; then cp -p "$target" "$prev"; else rm -f "$prev"; fi',
         'cp "$staged" "$target.lanes-new"',
         'chmod "$mode" "$target.lanes-new"',
         'mv -f "$target.lanes-new" "$target"',
+        f"if ! {{ {reload_chain}; }}; then",
+        '  echo "lanes: $label: reload failed; putting back the previous $target" >&2',
+        '  if [ -e "$prev" ]; then mv -f "$prev" "$target"; else rm -f "$target"; fi',
+        f"  {reload_chain} || true",
+        "  exit 1",
+        "fi",
+        'rm -f "$prev"',
         'echo "lanes: $label: changed $target"',
-        *_reload_lines(file.reload if reload is None else reload),
     ]
     return "\n".join(lines) + "\n"
 

@@ -163,6 +163,28 @@ def test_a_replacement_keeps_the_new_file_and_the_original_backup(remote):
     assert target.read_text() == "vm.swappiness = 10\n"
 
 
+def test_a_failed_reload_puts_the_previous_file_back(remote):
+    sysctl = host_files(master())[1]
+    assert remote.apply(sysctl).exit_code == 0
+    before = remote.path(sysctl.path).read_bytes()
+    changed = HostFile(
+        sysctl.kind, sysctl.path, sysctl.mode, sysctl.content + "# v2\n", sysctl.reload
+    )
+    remote.stage(changed)
+    failing = (("touch", str(remote.marker)), ("false",))
+    result = remote.run(apply_script(changed, str(remote.root), failing))
+    assert result.exit_code == 1
+    assert "reload failed; putting back the previous" in result.stderr
+    assert remote.path(sysctl.path).read_bytes() == before
+    assert not remote.path(sysctl.path + ".lanes-prev").exists()
+    # Nothing was there before lanes: a failed first install leaves nothing behind.
+    kubelet = host_files(master())[2]
+    remote.stage(kubelet)
+    result = remote.run(apply_script(kubelet, str(remote.root), failing))
+    assert result.exit_code == 1
+    assert not remote.path(kubelet.path).exists()
+
+
 def test_a_staged_file_that_does_not_match_its_hash_is_refused(remote):
     file = next(f for f in host_files(master()) if f.kind == "kubelet")
     remote.stage(file)
