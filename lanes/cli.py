@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from lanes.config import ConfigError
+from lanes.lab.cli import add_lab_commands, run_lab
 from lanes.render.plan import plan_tables, render_files
 from lanes.rules import check
 from lanes.stackfile import load_stack
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=("table", "json", "csv"), default="table")
     plan.add_argument("--out", type=Path, help="also write plan.json, plan.csv, plan.txt here")
     plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is")
+    add_lab_commands(commands)
     return parser
 
 
@@ -81,4 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "plan":
         return _plan(args)
+    if args.command == "lab":
+        return run_lab(args)
     return EXIT_CONFIG  # argparse rejects unknown commands before this

@@ -4,14 +4,13 @@ component does it, and probes that report which server answered and whom it saw.
 from __future__ import annotations
 
 import copy
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from lanes.config import parse_stack_config
 from lanes.gateway import GatewayModel, GatewayPaths, derive_gateways
 from lanes.lab.netns import NetLab, NsHost, Segment, SshClient, SshResult
+from lanes.lab.probe import PEER, seen, serve
 from lanes.plan import Plan
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
@@ -28,26 +27,6 @@ __all__ = [
     "seen",
     "Gateway",
 ]
-
-PEER = Path(__file__).with_name("peer_server.py")
-
-_PROBE = r"""
-import socket, sys
-address, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-try:
-    s = socket.create_connection((address, port), timeout=float(sys.argv[4]))
-    s.settimeout(float(sys.argv[4]))
-    if mode == "http":
-        s.sendall(b"GET / HTTP/1.0\r\nHost: lanes\r\n\r\n")
-    data = b""
-    while chunk := s.recv(4096):
-        data += chunk
-except OSError as exc:
-    print(f"error {exc}", file=sys.stderr)
-    sys.exit(1)
-text = data.decode()
-print(text.split("\r\n\r\n", 1)[1] if mode == "http" else text, end="")
-"""
 
 
 def plan_of(stack: str, edit: Callable[[dict[str, Any]], None] | None = None) -> Plan:
@@ -86,24 +65,6 @@ def node(lab: NetLab, name: str, segment: Segment, cidr: str, via: str | None = 
     if via:
         host.add_route("default", via=via)
     return host
-
-
-def serve(host: NsHost, name: str, address: str, port: int, mode: str = "tcp") -> None:
-    """A peer server answering ``<name> <client address>`` (http: plus X-Forwarded-For)."""
-    host.spawn([sys.executable, str(PEER), name, address, str(port), mode])
-    host.tcp_wait(address, port)
-
-
-def seen(
-    client: NsHost, address: str, port: int, mode: str = "tcp", timeout: float = 1.0
-) -> str | None:
-    """What the server at address:port says about the connection, or None when none is made."""
-    proc = client.run(
-        [sys.executable, "-c", _PROBE, address, str(port), mode, str(timeout)],
-        check=False,
-        timeout=timeout + 20,
-    )
-    return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 class Gateway:

@@ -1,0 +1,168 @@
+"""``python -m lanes lab up|down|status|check --stack STACK``: the stack's site in namespaces."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from lanes.config import ConfigError
+from lanes.lab.matrix import Flow
+from lanes.lab.netns import LabError
+from lanes.lab.site import (
+    Probe,
+    SiteOptions,
+    bring_up,
+    lab_prefix,
+    lab_status,
+    run_check,
+    site_model,
+    take_down,
+)
+from lanes.rules import check
+from lanes.stackfile import load_stack
+
+__all__ = ["add_lab_commands", "run_lab", "format_matrix"]
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+LEAVE_OUT = {"policy-routing": "policy_routing"}
+
+
+def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``lab`` and its subcommands on the top-level parser's subparsers."""
+    lab = subparsers.add_parser("lab", help="rehearse the stack's site in network namespaces")
+    commands = lab.add_subparsers(dest="lab_command", required=True)
+    helps = {
+        "up": "create the lab (or re-apply an existing one) and provision it over SSH",
+        "down": "remove every namespace, link, process and state dir of the lab",
+        "status": "list what exists of the lab",
+        "check": "probe the reachability matrix with real TCP; non-zero exit on any failure",
+    }
+    for name, text in helps.items():
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+        sub.add_argument(
+            "--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is"
+        )
+        sub.add_argument("--prefix", help="the lab's name prefix (default: derived from the stack)")
+        if name == "up":
+            sub.add_argument(
+                "--without",
+                action="append",
+                choices=sorted(LEAVE_OUT),
+                default=[],
+                help="leave a piece of the design out (to see the matrix fail)",
+            )
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _site(args: argparse.Namespace, options: SiteOptions):
+    cfg = load_stack(args.project_dir, args.stack)
+    report = check(cfg)
+    if not report.ok or report.plan is None:
+        for violation in report.violations:
+            _say(f"violation: {violation}")
+        raise LabError(f"{len(report.violations)} violation(s): no lab")
+    return site_model(report.plan, args.stack, options)
+
+
+def _cell(probe: Probe) -> list[str]:
+    f: Flow = probe.flow
+    want = f"{f.expect} as {f.seen}" if f.seen else f.expect
+    return [
+        f.kind,
+        f.source,
+        f.target,
+        f.network,
+        f"{f.address}:{f.port}",
+        want,
+        probe.answer or "-",
+        "pass" if probe.ok else "FAIL",
+    ]
+
+
+def format_matrix(probes: list[Probe]) -> str:
+    """The probes as a plain-text table, one flow per row, in flow order."""
+    head = ["kind", "from", "to", "network", "address", "expect", "answer", "result"]
+    rows = [head, *(_cell(p) for p in probes)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    failed = sum(not p.ok for p in probes)
+    lines.append(f"{len(probes) - failed}/{len(probes)} flows pass, {failed} fail")
+    return "\n".join(lines) + "\n"
+
+
+def _up(args: argparse.Namespace, prefix: str) -> int:
+    options = SiteOptions(**{LEAVE_OUT[w]: False for w in args.without})
+    site = _site(args, options)
+    try:
+        result = bring_up(site, prefix, _say)
+    except BaseException:
+        status = lab_status(prefix)
+        if status["namespaces"] and not status["complete"]:
+            _say(
+                f"lab up failed; the partial lab is left for inspection: lab down --prefix {prefix}"
+            )
+        raise
+    if not result.created:
+        if result.changes == 0:
+            _say(f"lab {prefix} is up to date: nothing changed")
+        else:
+            _say(f"lab {prefix}: {result.changes} change(s) applied")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace, prefix: str) -> int:
+    status = lab_status(prefix)
+    if not status["complete"]:
+        raise LabError(f"lab {prefix} is not up: run lab up --stack {args.stack}")
+    site = _site(args, SiteOptions(**status["options"]))
+    probes = run_check(prefix, site.flows)
+    sys.stdout.write(format_matrix(probes))
+    return EXIT_OK if all(p.ok for p in probes) else EXIT_FAILED
+
+
+def _status(prefix: str) -> int:
+    status = lab_status(prefix)
+    state = "complete" if status["complete"] else "incomplete" if status["namespaces"] else "absent"
+    print(f"lab {prefix}: {state}" + (f" (stack {status['stack']})" if status["stack"] else ""))
+    for ns in status["namespaces"]:
+        print(f"  namespace {ns}: {' '.join(status['links'][ns]) or '-'}")
+    for pid in status["pids"]:
+        print(f"  process {pid}")
+    for d in status["state_dirs"]:
+        print(f"  state {d}")
+    return EXIT_OK
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    """Dispatch ``lab <command>``; errors are one line on stderr and exit 2."""
+    prefix = args.prefix or lab_prefix(args.project_dir, args.stack)
+    try:
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root (network namespaces)")
+        if args.lab_command == "up":
+            return _up(args, prefix)
+        if args.lab_command == "down":
+            found = take_down(prefix)
+            _say(
+                f"lab {prefix}: removed {len(found.namespaces)} namespace(s), "
+                f"{len(found.pids)} process(es), {len(found.state_dirs)} state dir(s)"
+            )
+            return EXIT_OK
+        if args.lab_command == "status":
+            return _status(prefix)
+        return _check(args, prefix)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _say(f"error: {problem}")
+        return EXIT_ERROR
+    except (LabError, ValueError) as exc:
+        _say(f"error: {exc}")
+        return EXIT_ERROR

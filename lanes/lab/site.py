@@ -1,0 +1,464 @@
+"""A stack's site materialised in network namespaces: bring it up, re-apply, probe, take it down.
+
+One namespace per host of the stack's AZ (gateway hosts included), one bridge per network
+segment, and a ``deploy`` namespace standing in for the box Pulumi runs on, on the outside
+network the gateway maps into. The lab is provisioned the way ``pulumi up`` provisions the real
+site: sshd in every host, then every gateway's and every host's rendered files copied over SFTP
+and applied by the very scripts the Commands run, from the deploy box and through the jump host.
+Differences, each forced by the namespace, and nothing else:
+
+- Every file goes under ``<state dir>/roots/<host>`` (never this machine's /etc): the namespaces
+  share one filesystem.
+- There is no systemd or networkd in a namespace: the lab applies the host model the netplan file
+  is rendered from (``ip_commands``) with iproute2 before sshd starts, the netplan "reload" is a
+  no-op, the sysctl reload loads the rendered drop-in with ``sysctl -p`` (sysctls are per
+  namespace), the kubelet reload is a no-op.
+- This kernel has no bond or VLAN devices: every layer-3 device of the model (``eth0``,
+  ``bond0.200``) is a plain veth of that name on its network's bridge.
+- Bootstrap: the jump host is reached through the gateway's 1:1 mapping, so the gateways are
+  applied first, from the deploy box straight to the gateway host's outside address; then the
+  hosts, through the jump host as the stack's ssh settings say.
+- sshd logs in as root with the lab's own throwaway keys, pinned per host.
+
+State lives in ``/run/lanes-lab/<prefix>/`` (``site.json`` once the lab is complete). The prefix
+is derived from the project directory and the stack (``lab_prefix``), so two stacks or two
+checkouts never share a lab, and ``take_down`` finds everything by it, also after a failed up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import re
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
+from lanes.hostnet import HostNet, build_host_net, ip_commands
+from lanes.lab.matrix import DEPLOY, PROBE_PORT, Deploy, Flow, deploy_of, derive_flows
+from lanes.lab.netns import (
+    STATE_ROOT,
+    LabError,
+    LabResources,
+    NetLab,
+    NsHost,
+    SshClient,
+    SshEndpoint,
+    cleanup_stale,
+    list_resources,
+)
+from lanes.lab.probe import seen, serve
+from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.render.gateway_scripts import render_gateway
+from lanes.render.scripts import (
+    apply_script,
+    host_files,
+    prepare_script,
+    sh_command,
+)
+from lanes.render.sysctl import SYSCTL_PATH
+
+__all__ = [
+    "SiteOptions",
+    "SiteModel",
+    "Probe",
+    "UpResult",
+    "lab_prefix",
+    "site_model",
+    "bring_up",
+    "check_prefix",
+    "take_down",
+    "lab_status",
+    "run_check",
+]
+
+STATE_FILE = "site.json"
+PROVISION_WORKERS = 8
+_LAB_PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}-$")
+Progress = Callable[[str], None]
+_CHANGE_RE = re.compile(r"^lanes: .*\b(changed|loaded table|nginx started|nginx reloaded)\b", re.M)
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """What a lab may leave out, to show that a probe fails without it."""
+
+    policy_routing: bool = True
+
+
+@dataclass(frozen=True)
+class SiteModel:
+    """Everything the lab builds, derived from the plan: hosts, segments, gateways, flows."""
+
+    stack: str
+    plan: Plan
+    nets: dict[str, HostNet]
+    models: tuple[GatewayModel, ...]
+    deploy: Deploy
+    segments: dict[str, str]  # network -> segment name (networks sharing a device share one)
+    flows: tuple[Flow, ...]
+    options: SiteOptions
+
+    def fingerprint(self) -> str:
+        data = {
+            "stack": self.stack,
+            "nets": {name: net.to_dict() for name, net in sorted(self.nets.items())},
+            "gateways": [m.to_dict() for m in self.models],
+            "deploy": dataclasses.asdict(self.deploy),
+            "options": dataclasses.asdict(self.options),
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Probe:
+    flow: Flow
+    answer: str | None
+    ok: bool
+
+
+@dataclass(frozen=True)
+class UpResult:
+    prefix: str
+    created: bool
+    changes: int
+    lab: NetLab | None  # the live handle when this process created the lab
+
+
+def lab_prefix(project_dir: Path, stack: str) -> str:
+    """``l<stack letters><6 hex of project dir and stack>-``: the "-" ends it, so no lab's
+    prefix starts another's. (A lab found with another config is refused, never re-used.)"""
+    letters = re.sub(r"[^a-z0-9]", "", stack.lower())[:5]
+    digest = hashlib.sha256(f"{Path(project_dir).resolve()}\0{stack}".encode()).hexdigest()[:6]
+    return f"l{letters}{digest}-"
+
+
+def _segments(nets: dict[str, HostNet], deploy: Deploy) -> dict[str, str]:
+    """network -> segment: networks one device carries untagged share one L2 segment."""
+    segment: dict[str, str] = {}
+    for net in nets.values():
+        for device in net.layer3():
+            networks = net.link(device).networks  # type: ignore[union-attr]
+            name = next((segment[n] for n in networks if n in segment), networks[0])
+            for network in networks:
+                if segment.get(network, name) != name:
+                    raise LabError(
+                        f"{net.path}.nics: {device} joins {network} to {name}, "
+                        "which other hosts keep apart: the lab cannot wire that"
+                    )
+                segment[network] = name
+    segment.setdefault(deploy.network, deploy.network)
+    return dict(sorted(segment.items()))
+
+
+def site_model(plan: Plan, stack: str, options: SiteOptions | None = None) -> SiteModel:
+    """The lab of a checked plan. Raises LabError when the stack cannot be a lab."""
+    options = options or SiteOptions()
+    models = tuple(derive_gateways(plan))
+    nets = {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
+    if DEPLOY in nets:
+        raise LabError(f"{nets[DEPLOY].path}.name: {DEPLOY!r} is the lab's deploy box")
+    # The matrix says what the design promises; the lab may then leave a piece out.
+    deploy = deploy_of(plan, list(models))
+    if deploy is None:
+        raise LabError("gateways: the lab needs a gateway host on an outside network")
+    flows = tuple(derive_flows(plan, nets, list(models), deploy))
+    if not options.policy_routing:
+        nets = {name: dataclasses.replace(net, rules=()) for name, net in nets.items()}
+    return SiteModel(stack, plan, nets, models, deploy, _segments(nets, deploy), flows, options)
+
+
+# --- bringing a lab up ------------------------------------------------------------------------
+
+
+class _Attached:
+    """Enough of a NetLab for SshClient and probes, safe to share between threads: the ids
+    name the clients' known_hosts and upload files, so no two sessions may get the same."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.state_dir = STATE_ROOT / prefix
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+
+def _jump_host(plan: Plan) -> HostPlan | None:
+    jump = plan.config.ssh.jump
+    if jump is None:
+        return None
+    for host in plan.stack_hosts():
+        if host.config.ssh.address == jump.address:
+            return host
+    return None
+
+
+def _ssh_address(host: HostPlan) -> str:
+    management = host.address("management")
+    address = host.config.ssh.address or (str(management.address) if management else None)
+    if address is None:
+        raise LabError(f"{host.path}.ssh.address: {host.name} has no management address")
+    return address
+
+
+class _Provisioner:
+    """The deploy box's SSH sessions and the apply steps of the components, in lab roots."""
+
+    def __init__(self, site: SiteModel, lab: NetLab | _Attached, endpoints: dict[str, dict]):
+        self.site = site
+        self.lab = lab
+        self.deploy = NsHost(lab, DEPLOY)  # type: ignore[arg-type]
+        self.endpoints = endpoints
+        self.changes = 0
+        self._lock = threading.Lock()
+
+    def endpoint(self, name: str, address: str | None = None) -> SshEndpoint:
+        e = self.endpoints[name]
+        return SshEndpoint(
+            address or e["address"],
+            e["port"],
+            "root",
+            self.lab.state_dir / "client_ed25519",
+            e["host_key"],
+        )
+
+    def client(self, host: HostPlan) -> SshClient:
+        plan = self.site.plan
+        jump = _jump_host(plan)
+        proxy = None
+        if jump is not None and host.config.ssh.via_jump and jump.name != host.name:
+            proxy = self.endpoint(jump.name, plan.config.ssh.jump.address)  # type: ignore[union-attr]
+        return SshClient(self.endpoint(host.name), self.deploy, proxy)  # type: ignore[arg-type]
+
+    def root(self, name: str) -> str:
+        return str(self.lab.state_dir / "roots" / name)
+
+    def _run(self, ssh: SshClient, script: str, what: str) -> str:
+        result = ssh.run(sh_command(script))
+        if result.exit_code != 0:
+            raise LabError(f"{what}: exit {result.exit_code}: {result.stderr.strip()}")
+        with self._lock:
+            self.changes += len(_CHANGE_RE.findall(result.stdout))
+        return result.stdout
+
+    def copy(self, ssh: SshClient, content: str, path: str) -> None:
+        """CopyToRemote: Pulumi copies only when the trigger (the content hash) changed; the
+        lab, which keeps no Pulumi state, asks the remote file instead."""
+        have = ssh.run(f"sha256sum < {shlex.quote(path)} 2>/dev/null || true").stdout.split()
+        if have[:1] != [content_hash(content)]:
+            ssh.copy(content, path)
+
+    def outside_address(self, model: GatewayModel) -> str | None:
+        """The gateway host's address on the deploy box's network, if it has one."""
+        host = self.site.plan.host(model.host)
+        assert host is not None
+        network = self.site.deploy.network
+        return next((str(a.address) for a in host.addresses if a.network == network), None)
+
+    def gateway(self, model: GatewayModel) -> str:
+        """As EdgeGateway: prepare, copy ruleset (and nginx), apply. A gateway on the deploy
+        box's network is reached straight (the bootstrap), any other as the stack says."""
+        outside = self.outside_address(model)
+        if outside is not None:
+            ssh = SshClient(self.endpoint(model.host, outside), self.deploy)  # type: ignore[arg-type]
+        else:
+            ssh = self.client(self.site.plan.host(model.host))  # type: ignore[arg-type]
+        files = render_gateway(model, GatewayPaths(self.root(model.host)))
+        self._run(ssh, files.prepare, f"gateway {model.name}: prepare")
+        self.copy(ssh, files.ruleset, files.paths.ruleset)
+        if files.nginx is not None:
+            self.copy(ssh, files.nginx, files.paths.nginx_conf)
+        out = self._run(ssh, files.apply, f"gateway {model.name}: apply")
+        return "; ".join(line.removeprefix("lanes: ") for line in out.splitlines())
+
+    def host(self, host: HostPlan) -> str:
+        """As BareMetalHost: prepare, then per file copy to staging and apply."""
+        ssh = self.client(host)
+        root = self.root(host.name)
+        self._run(ssh, prepare_script(root), f"host {host.name}: prepare")
+        said = []
+        for file in host_files(self.site.nets[host.name]):
+            self.copy(ssh, file.content, root + file.staged_path)
+            out = self._run(ssh, apply_script(file, root, _lab_reload(file.kind, root)), file.kind)
+            said.append(out.strip().removeprefix("lanes: ").split(" /", 1)[0])
+        return ", ".join(said)
+
+
+def _lab_reload(kind: str, root: str) -> tuple[tuple[str, ...], ...]:
+    if kind == "sysctl":
+        return (("sysctl", "-q", "-p", root + SYSCTL_PATH),)
+    # netplan: the lab applied the same model with iproute2; kubelet: none runs here.
+    return (("true",),)
+
+
+def _wire(lab: NetLab, site: SiteModel, progress: Progress) -> dict[str, NsHost]:
+    segments = {name: lab.segment(name) for name in sorted(set(site.segments.values()))}
+    progress(f"segments: {', '.join(f'{s.name}={s.bridge}' for s in segments.values())}")
+    hosts: dict[str, NsHost] = {}
+    for name, net in site.nets.items():
+        ns = hosts[name] = lab.host(name)
+        for device in net.layer3():
+            network = net.link(device).networks[0]  # type: ignore[union-attr]
+            lab.link(ns, segments[site.segments[network]], device)
+        commands = ip_commands(net)
+        for argv in commands:
+            ns.run(argv)
+        progress(f"host {name}: {len(net.layer3())} link(s), {len(commands)} ip command(s)")
+    deploy = hosts[DEPLOY] = lab.host(DEPLOY)
+    d = site.deploy
+    lab.link(deploy, segments[site.segments[d.network]], "eth0", [f"{d.address}/{d.prefixlen}"])
+    # The deploy box tries the inside directly too: the gateway must be what stops it.
+    deploy.add_route(str(PLATFORM_SPACE), via=d.gateway)
+    progress(f"deploy: {d.address}/{d.prefixlen} on {d.network}, {PLATFORM_SPACE} via {d.gateway}")
+    return hosts
+
+
+def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress) -> dict:
+    endpoints = {}
+    for name, host in hosts.items():
+        if name != DEPLOY:
+            plan_host = site.plan.host(name)
+            assert plan_host is not None
+            e = host.start_sshd(port=plan_host.config.ssh.port)
+            endpoints[name] = {
+                "address": _ssh_address(plan_host),
+                "port": e.port,
+                "host_key": e.host_key,
+            }
+        serve(host, name, "0.0.0.0", PROBE_PORT)
+    progress(f"sshd in {len(endpoints)} host(s); probe server on port {PROBE_PORT} in each")
+    return endpoints
+
+
+def _provision(prov: _Provisioner, progress: Progress) -> None:
+    """Gateways the deploy box reaches directly first (they map the jump host in), then the
+    hosts, then the other gateways (through the jump host, like the hosts)."""
+    direct = [m for m in prov.site.models if prov.outside_address(m) is not None]
+    for model in direct:
+        progress(f"gateway {model.name} on {model.host}: {prov.gateway(model)}")
+    hosts = prov.site.plan.stack_hosts()
+    # Hosts are independent of each other: provision them side by side, as Pulumi would.
+    with ThreadPoolExecutor(max_workers=PROVISION_WORKERS) as pool:
+        for host, said in zip(hosts, pool.map(prov.host, hosts), strict=True):
+            progress(f"host {host.name} over ssh: {said}")
+    for model in prov.site.models:
+        if model not in direct:
+            progress(f"gateway {model.name} on {model.host}: {prov.gateway(model)}")
+
+
+def _read_state(prefix: str) -> dict[str, Any] | None:
+    path = STATE_ROOT / prefix / STATE_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _reapply(site: SiteModel, prefix: str, state: dict, progress: Progress) -> UpResult:
+    if state["fingerprint"] != site.fingerprint():
+        raise LabError(
+            f"lab {prefix} was brought up from another config or options: run lab down first"
+        )
+    found = list_resources(prefix)
+    missing = sorted(set(state["namespaces"]) - set(found.namespaces))
+    if missing:
+        raise LabError(f"lab {prefix} lost namespace(s) {', '.join(missing)}: run lab down first")
+    progress(f"lab {prefix} exists: re-applying over ssh")
+    prov = _Provisioner(site, _Attached(prefix), state["endpoints"])
+    _provision(prov, progress)
+    return UpResult(prefix, False, prov.changes, None)
+
+
+def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> UpResult:
+    """Create the lab, or re-apply an existing one (then ``changes`` counts what changed).
+
+    A failure leaves what was made for inspection; ``take_down(prefix)`` removes it.
+    """
+    say = progress or (lambda line: None)
+    state = _read_state(check_prefix(prefix))
+    if state is not None:
+        return _reapply(site, prefix, state, say)
+    if list_resources(prefix).namespaces or (STATE_ROOT / prefix).exists():
+        raise LabError(f"lab {prefix} is incomplete (a failed lab up?): run lab down first")
+    start = time.monotonic()
+    lab = NetLab(prefix)
+    say(f"lab {prefix}: {len(site.nets)} host(s) of {site.stack}, state in {lab.state_dir}")
+    hosts = _wire(lab, site, say)
+    endpoints = _start_servers(site, hosts, say)
+    prov = _Provisioner(site, _Attached(prefix), endpoints)
+    _provision(prov, say)
+    state = {
+        "prefix": prefix,
+        "stack": site.stack,
+        "fingerprint": site.fingerprint(),
+        "options": dataclasses.asdict(site.options),
+        "namespaces": sorted([lab.switch_ns, *(h.ns for h in hosts.values())]),
+        "endpoints": endpoints,
+    }
+    (lab.state_dir / STATE_FILE).write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    say(f"lab {prefix} up in {time.monotonic() - start:.1f}s")
+    return UpResult(prefix, True, prov.changes, lab)
+
+
+def check_prefix(prefix: str) -> str:
+    """A lab's own prefix: ends in "-", so it never matches the start of another lab's."""
+    if not isinstance(prefix, str) or not _LAB_PREFIX_RE.match(prefix):
+        raise LabError(f"prefix: {prefix!r} does not match {_LAB_PREFIX_RE.pattern}")
+    return prefix
+
+
+def take_down(prefix: str) -> LabResources:
+    """Kill every process, delete every namespace (and so every link), remove the state dir."""
+    return cleanup_stale(check_prefix(prefix))
+
+
+def _links(ns: str) -> list[str]:
+    proc = subprocess.run(["ip", "-n", ns, "-o", "link"], capture_output=True, text=True)
+    names = (line.split(":")[1].strip().split("@")[0] for line in proc.stdout.splitlines())
+    return sorted(name for name in names if name != "lo")
+
+
+def lab_status(prefix: str) -> dict[str, Any]:
+    """What exists of the lab: namespaces, live processes, state dirs, and whether it is complete."""
+    found = list_resources(check_prefix(prefix))
+    state = _read_state(prefix)
+    return {
+        "prefix": prefix,
+        "complete": state is not None,
+        "stack": state["stack"] if state else None,
+        "options": state["options"] if state else None,
+        "namespaces": found.namespaces,
+        "links": {ns: _links(ns) for ns in found.namespaces},
+        "pids": found.pids,
+        "state_dirs": [str(d) for d in found.state_dirs],
+    }
+
+
+def _probe(lab: _Attached, flow: Flow) -> Probe:
+    client = NsHost(lab, flow.source)  # type: ignore[arg-type]
+    timeout = 2.0 if flow.expect == "reach" else 0.5
+    if flow.seen is None and flow.expect == "reach":
+        ok = client.tcp_connects(flow.address, flow.port, timeout=timeout)
+        return Probe(flow, "connected" if ok else None, ok)
+    answer = seen(client, flow.address, flow.port, timeout=timeout)
+    if flow.expect == "reach":
+        return Probe(flow, answer, answer == f"{flow.target} {flow.seen}")
+    return Probe(flow, answer, answer is None)
+
+
+def run_check(prefix: str, flows: tuple[Flow, ...], workers: int = 8) -> list[Probe]:
+    """Probe every flow with a real TCP connection from its source namespace."""
+    if _read_state(check_prefix(prefix)) is None:
+        raise LabError(f"lab {prefix} is not up: run lab up first")
+    lab = _Attached(prefix)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda f: _probe(lab, f), flows))
