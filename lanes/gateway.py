@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from netaddr import IPAddress, IPNetwork
 
-from lanes.config import Gateway, Host, StackConfig
+from lanes.config import Gateway
+from lanes.hostnet import device_for
 from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "MapEntry",
     "NAT_MAPS",
     "nat_maps",
-    "interface_name",
     "host_addresses",
     "derive_gateway",
     "derive_gateways",
@@ -333,21 +333,6 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _network_vlans(cfg: StackConfig) -> dict[str, int | None]:
-    vlans: dict[str, int | None] = {name: net.vlan for name, net in cfg.networks.items()}
-    vlans |= {net.name: net.vlan for net in cfg.outside}
-    return vlans
-
-
-def interface_name(host: Host, network: str, vlans: dict[str, int | None]) -> str | None:
-    """The interface that carries ``network`` on ``host``: ``nic`` untagged, ``nic.vlan`` tagged."""
-    for nic in host.nics:
-        if network in nic.networks:
-            vlan = vlans.get(network)
-            return f"{nic.name}.{vlan}" if nic.tagged and vlan is not None else nic.name
-    return None
-
-
 def host_addresses(host: HostPlan, network: str) -> list[IPAddress]:
     """Every address ``host`` holds in ``network``, in plan order."""
     return [a.address for a in host.addresses if a.network == network]
@@ -364,10 +349,9 @@ class _Deriver:
         if host is None:
             raise GatewayError(f"{path}.host", f"{gw.host} is not a host")
         self.host = host
-        self.vlans = _network_vlans(plan.config)
 
     def iface(self, network: str, path: str) -> str:
-        name = interface_name(self.host.config, network, self.vlans)
+        name = device_for(self.host, network, self.plan)
         if name is None:
             raise GatewayError(path, f"no NIC of {self.host.name} carries {network}")
         return name

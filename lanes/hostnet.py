@@ -60,6 +60,7 @@ from lanes.plan import HostAddress, HostPlan, Plan
 
 __all__ = [
     "TABLES",
+    "device_for",
     "RULE_PRIORITY_BASE",
     "DEFAULT_ORDER",
     "K8S_ROLES",
@@ -246,6 +247,14 @@ def _nic_links(nic: Nic, plan: Plan) -> list[Link]:
 def _devices(host: HostPlan, plan: Plan) -> dict[str, str]:
     """network -> device holding its addresses."""
     return {n: _device_for(nic, n, plan) for nic in host.config.nics for n in nic.networks}
+
+
+def device_for(host: HostPlan, network: str, plan: Plan) -> str | None:
+    """The device holding ``host``'s addresses in ``network`` (None: no NIC carries it).
+
+    Gateways name it in their rulesets, so it is the very device the host's netplan creates.
+    """
+    return _devices(host, plan).get(network)
 
 
 def _first_routed(entries: list[HostAddress], own: set[str]) -> HostAddress | None:
