@@ -289,10 +289,15 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
     return found
 
 
+def _network_vlans(cfg: StackConfig) -> dict[str, int | None]:
+    """network name -> VLAN id, platform and outside networks alike (None: untagged only)."""
+    vlans: dict[str, int | None] = {name: net.vlan for name, net in cfg.networks.items()}
+    return vlans | {net.name: net.vlan for net in cfg.outside}
+
+
 def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
     platform, outside = _network_names(cfg)
-    vlans = {name: net.vlan for name, net in cfg.networks.items()}
-    vlans |= {net.name: net.vlan for net in cfg.outside}
+    vlans = _network_vlans(cfg)
     found = []
     carried: dict[str, str] = {}
     devices: dict[str, str] = {}
@@ -1132,15 +1137,9 @@ def check_pools_disjoint(
 K8S_NODE_ROLES = frozenset({"master", "worker", "ingress"})
 
 
-def _network_vlans_mtus(cfg: StackConfig) -> tuple[dict[str, int | None], dict[str, int]]:
-    vlans: dict[str, int | None] = {name: net.vlan for name, net in cfg.networks.items()}
-    vlans |= {net.name: net.vlan for net in cfg.outside}
-    mtus = {name: net.mtu for name, net in cfg.networks.items()}
-    return vlans, mtus
-
-
 def _check_nic_vlans(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
-    vlans, mtus = _network_vlans_mtus(cfg)
+    vlans = _network_vlans(cfg)
+    mtus = {name: net.mtu for name, net in cfg.networks.items()}
     found = []
     for j, nic in enumerate(host.nics):
         npath, where = f"{path}.nics[{j}]", f"{host.name} {nic.name}"
