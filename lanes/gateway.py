@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from lanes.hostnet import device_for
 from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
 
 __all__ = [
+    "gateway_from_dict",
     "GatewayError",
     "GatewayPaths",
     "Egress",
@@ -522,3 +524,102 @@ def derive_gateways(plan: Plan) -> list[GatewayModel]:
         if (host := plan.host(gw.host)) is not None and host.az == plan.az
     ]
     return sorted(models, key=lambda m: m.name)
+
+
+def _optional_net(value: Any) -> IPNetwork | None:
+    return IPNetwork(value) if value else None
+
+
+def _ingress_from_dicts(entries: Iterable[Mapping[str, Any]], path: str) -> tuple[IngressNat, ...]:
+    # One route of the config gives one entry per port, in order: entries of the same
+    # (balancer, front, node) share the route's index, as _Deriver.ingress numbers them.
+    routes: dict[tuple[str, str, str], int] = {}
+    result = []
+    for i in entries:
+        j = routes.setdefault((i["balancer"], i["front"], i["node"]), len(routes))
+        result.append(
+            IngressNat(
+                IPAddress(i["balancer"]),
+                IPAddress(i["front"]),
+                int(i["port"]),
+                IPAddress(i["node"]),
+                f"{path}.ingress[{j}]",
+            )
+        )
+    return tuple(result)
+
+
+def _exposures_from_dicts(entries: Iterable[Mapping[str, Any]], path: str) -> tuple[Exposure, ...]:
+    # Numbered per intent list (publish[j], consume[j]), as _Deriver.exposures names them.
+    seen: dict[str, int] = {}
+    result = []
+    for e in entries:
+        j = seen[e["role"]] = seen.get(e["role"], -1) + 1
+        result.append(
+            Exposure(
+                e["name"],
+                e["role"],
+                e["listen_interface"],
+                IPAddress(e["listen"]),
+                e["protocol"],
+                int(e["port"]),
+                IPAddress(e["target"]),
+                int(e["target_port"]),
+                e["target_interface"],
+                IPAddress(e["source"]),
+                f"{path}.{e['role']}[{j}]",
+            )
+        )
+    return tuple(result)
+
+
+def gateway_from_dict(props: Mapping[str, Any], path: str) -> GatewayModel:
+    """``GatewayModel.to_dict`` back into the model; ``path`` names it in violations."""
+    egress = 0
+    snat = []
+    for step in props.get("snat") or ():
+        rule = step.get("egress")
+        leg = None
+        if rule is not None:
+            leg = Egress(
+                rule["interface"],
+                tuple(IPNetwork(s) for s in rule["sources"]),
+                IPAddress(rule["to"]),
+                IPNetwork(rule["exempt"]) if rule.get("exempt") else None,  # type: ignore[arg-type]
+                f"{path}.egress[{egress}]",
+            )
+            egress += 1
+        snat.append(SnatStep(step["kind"], _optional_net(step.get("exempt")), leg))
+    return GatewayModel(
+        name=props["name"],
+        host=props["host"],
+        az=props.get("az") or "",
+        path=path,
+        interfaces=tuple(sorted((props.get("interfaces") or {}).items())),
+        outside_interfaces=tuple(props.get("outside_interfaces") or ()),
+        mappings=tuple(
+            AddressMapping(
+                m["interface"],
+                IPAddress(m["outside"]),
+                IPAddress(m["inside"]),
+                f"{path}.mappings[{j}]",
+            )
+            for j, m in enumerate(props.get("mappings") or ())
+        ),
+        ingress=_ingress_from_dicts(props.get("ingress") or (), path),
+        exposures=_exposures_from_dicts(props.get("exposures") or (), path),
+        proxies=tuple(
+            ProxyModel(
+                p["name"],
+                p["mode"],
+                IPAddress(p["listen"]),
+                int(p["port"]),
+                IPAddress(p["upstream"]),
+                int(p["upstream_port"]),
+                IPAddress(p["source"]),
+                f"{path}.proxies[{j}]",
+            )
+            for j, p in enumerate(props.get("proxies") or ())
+        ),
+        snat=tuple(snat),
+    )

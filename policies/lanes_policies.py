@@ -39,13 +39,8 @@ from pulumi_policy import (  # noqa: E402
 
 from lanes.config import PLATFORM_NETWORKS  # noqa: E402
 from lanes.gateway import (  # noqa: E402
-    AddressMapping,
-    Egress,
-    Exposure,
     GatewayModel,
-    IngressNat,
-    ProxyModel,
-    SnatStep,
+    gateway_from_dict,
 )
 from lanes.hostnet import TABLES, Address, HostNet, Link, Route  # noqa: E402
 from lanes.plan import Block, HostAddress, HostPlan, NetworkPlan, Plan, ZonePlan  # noqa: E402
@@ -310,86 +305,10 @@ def _connection_targets(name: str, props: Props) -> list[tuple[str, str, str | N
 # --- adapters: gateways -------------------------------------------------------------------
 
 
-def _net(value: Any) -> IPNetwork | None:
-    return IPNetwork(value) if value else None
-
-
 @_memo
 def gateway_from_props(props: Props) -> GatewayModel:
     """An EdgeGateway's props (``GatewayModel.to_dict`` + ssh, files) back into the model."""
-    path = props.get("path") or f"gateways.{props['name']}"
-    egress = 0
-    snat = []
-    for step in props.get("snat") or ():
-        rule = step.get("egress")
-        leg = None
-        if rule is not None:
-            leg = Egress(
-                rule["interface"],
-                tuple(IPNetwork(s) for s in rule["sources"]),
-                IPAddress(rule["to"]),
-                IPNetwork(rule["exempt"]) if rule.get("exempt") else None,  # type: ignore[arg-type]
-                f"{path}.egress[{egress}]",
-            )
-            egress += 1
-        snat.append(SnatStep(step["kind"], _net(step.get("exempt")), leg))
-    return GatewayModel(
-        name=props["name"],
-        host=props["host"],
-        az=props.get("az") or "",
-        path=path,
-        interfaces=tuple(sorted((props.get("interfaces") or {}).items())),
-        outside_interfaces=tuple(props.get("outside_interfaces") or ()),
-        mappings=tuple(
-            AddressMapping(
-                m["interface"],
-                IPAddress(m["outside"]),
-                IPAddress(m["inside"]),
-                f"{path}.mappings[{j}]",
-            )
-            for j, m in enumerate(props.get("mappings") or ())
-        ),
-        ingress=tuple(
-            IngressNat(
-                IPAddress(i["balancer"]),
-                IPAddress(i["front"]),
-                int(i["port"]),
-                IPAddress(i["node"]),
-                f"{path}.ingress[{j}]",
-            )
-            for j, i in enumerate(props.get("ingress") or ())
-        ),
-        exposures=tuple(
-            Exposure(
-                e["name"],
-                e["role"],
-                e["listen_interface"],
-                IPAddress(e["listen"]),
-                e["protocol"],
-                int(e["port"]),
-                IPAddress(e["target"]),
-                int(e["target_port"]),
-                e["target_interface"],
-                IPAddress(e["source"]),
-                f"{path}.exposures[{j}]",
-            )
-            for j, e in enumerate(props.get("exposures") or ())
-        ),
-        proxies=tuple(
-            ProxyModel(
-                p["name"],
-                p["mode"],
-                IPAddress(p["listen"]),
-                int(p["port"]),
-                IPAddress(p["upstream"]),
-                int(p["upstream_port"]),
-                IPAddress(p["source"]),
-                f"{path}.proxies[{j}]",
-            )
-            for j, p in enumerate(props.get("proxies") or ())
-        ),
-        snat=tuple(snat),
-    )
+    return gateway_from_dict(props, props.get("path") or f"gateways.{props['name']}")
 
 
 # --- adapters: the cluster ----------------------------------------------------------------

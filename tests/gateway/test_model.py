@@ -10,6 +10,7 @@ from lanes.gateway import (
     SnatStep,
     derive_gateway,
     derive_gateways,
+    gateway_from_dict,
     nat_maps,
 )
 from tests.gateway.support import models_of, plan_of
@@ -159,3 +160,10 @@ def test_paths_follow_the_root():
     assert paths.nginx_pid == "/run/lab/gw/var/lib/lanes/gateway/nginx/nginx.pid"
     assert GatewayPaths().ruleset == "/etc/lanes/gateway/lanes.nft"
     assert GatewayPaths().sysctl_conf == "/etc/sysctl.d/61-lanes-gateway.conf"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_to_dict_and_from_dict_are_inverse(stack):
+    """The policy pack rebuilds gateways from their props with gateway_from_dict."""
+    for model in derive_gateways(plan_of(stack)):
+        assert gateway_from_dict(model.to_dict(), model.path) == model
