@@ -16,6 +16,7 @@ from lanes.lab.cli import add_lab_commands, run_lab
 from lanes.render.plan import plan_tables, render_files
 from lanes.rules import check
 from lanes.stackfile import load_stack
+from lanes.verify_cli import run_verify
 
 __all__ = ["main", "build_parser", "write_files"]
 
@@ -31,6 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", type=Path, help="also write plan.json, plan.csv, plan.txt here")
     plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is")
     add_lab_commands(commands)
+    verify = commands.add_parser(
+        "verify", help="compare every host's and gateway's live state with the rendered config"
+    )
+    verify.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    verify.add_argument("--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    where = verify.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--identity", type=Path, help="private key file for the stack's ssh user (real hosts)"
+    )
+    where.add_argument("--lab", action="store_true", help="verify the stack's namespace lab")
+    verify.add_argument("--prefix", help="the lab's name prefix (default: derived from the stack)")
     return parser
 
 
@@ -85,4 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _plan(args)
     if args.command == "lab":
         return run_lab(args)
+    if args.command == "verify":
+        return run_verify(args)
     return EXIT_CONFIG  # argparse rejects unknown commands before this

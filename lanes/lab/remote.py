@@ -1,0 +1,37 @@
+"""``lanes verify`` against a lab: the lab's sessions and the roots its hosts keep files under.
+
+The deploy box reaches each host as provisioning did (a gateway on its network directly, the
+others through the jump host), with the lab's key and the host keys pinned at ``lab up``.
+"""
+
+from __future__ import annotations
+
+from lanes.lab.netns import LabError, SshClient
+from lanes.lab.site import SiteModel, _Attached, _Provisioner, _read_state, check_prefix
+
+__all__ = ["LabHosts"]
+
+
+class LabHosts:
+    """Sessions into a complete lab, and each host's file root in it."""
+
+    def __init__(self, site: SiteModel, prefix: str):
+        state = _read_state(check_prefix(prefix))
+        if state is None:
+            raise LabError(f"lab {prefix} is not up: run lab up --stack {site.stack}")
+        if state["stack"] != site.stack:
+            raise LabError(f"lab {prefix} is a lab of stack {state['stack']}, not {site.stack}")
+        self.prov = _Provisioner(site, _Attached(prefix), state["endpoints"])
+
+    def root(self, name: str) -> str:
+        return self.prov.root(name)
+
+    def session(self, name: str) -> SshClient:
+        prov, plan = self.prov, self.prov.site.plan
+        host = plan.host(name)
+        assert host is not None
+        for model in prov.site.models:
+            outside = prov.outside_address(model) if model.host == name else None
+            if outside is not None:
+                return SshClient(prov.endpoint(name, outside), prov.deploy)
+        return prov.client(host)

@@ -1,0 +1,83 @@
+"""``python -m lanes verify --stack STACK (--identity KEY | --lab)``: report drift, exit 1 on any.
+
+Drift goes to stdout, one ``host: item: message`` line each (or one JSON document); a host that
+cannot be verified is a line on stderr and exit 2, after every reachable host was compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from lanes.config import ConfigError
+from lanes.lab.netns import LabError
+from lanes.rules import check
+from lanes.stackfile import load_stack
+from lanes.verify import expected_targets, format_drift
+from lanes.verify_run import Outcome, RealHosts, VerifyError, verify_targets
+
+__all__ = ["run_verify", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR"]
+
+EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
+    drifts = [d for o in outcomes for d in o.drifts]
+    failed = [o for o in outcomes if o.error is not None]
+    if args.format == "json":
+        document = {
+            "stack": args.stack,
+            "drift": [d.to_dict() for d in drifts],
+            "unverified": {o.target: o.error for o in failed},
+        }
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(format_drift(drifts))
+    for o in failed:
+        _say(f"error: {o.target}: {o.error}")
+    verified = len(outcomes) - len(failed)
+    _say(
+        f"verify {args.stack}: {verified}/{len(outcomes)} host(s) verified, "
+        f"{len(drifts)} drift(s)"
+    )
+    if failed:
+        return EXIT_ERROR
+    return EXIT_DRIFT if drifts else EXIT_OK
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_stack(args.project_dir, args.stack)
+        report = check(cfg)
+        if not report.ok or report.plan is None:
+            for violation in report.violations:
+                _say(f"violation: {violation}")
+            raise VerifyError(f"{len(report.violations)} violation(s): nothing to verify against")
+        plan = report.plan
+        if args.lab:
+            return _verify_lab(args, plan)
+        with RealHosts(plan, args.identity) as hosts:
+            return _report(args, verify_targets(expected_targets(plan), hosts.session))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _say(f"error: {problem}")
+        return EXIT_ERROR
+    except (VerifyError, LabError) as exc:
+        _say(f"error: {exc}")
+        return EXIT_ERROR
+
+
+def _verify_lab(args: argparse.Namespace, plan) -> int:
+    # Imported here: the lab's modules are only needed (and only work, as root) for a lab.
+    from lanes.lab.remote import LabHosts
+    from lanes.lab.site import lab_prefix, site_model
+
+    prefix = args.prefix or lab_prefix(args.project_dir, args.stack)
+    hosts = LabHosts(site_model(plan, args.stack), prefix)
+    targets = expected_targets(plan, hosts.root)
+    return _report(args, verify_targets(targets, hosts.session))
