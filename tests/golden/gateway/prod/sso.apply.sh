@@ -18,8 +18,11 @@ for tool in nft sysctl cmp; do
 done
 mkdir -p "$state" "${sysctl_conf%/*}"
 
-# Forwarding on, now and after a reboot.
-printf '%s\n' 'net.ipv4.ip_forward = 1' > "$sysctl_conf"
+# Forwarding on, now and after a reboot (the drop-in is rewritten only when it differs).
+forwarding='net.ipv4.ip_forward = 1'
+if [ ! -f "$sysctl_conf" ] || [ "$(cat "$sysctl_conf")" != "$forwarding" ]; then
+	printf '%s\n' "$forwarding" > "$sysctl_conf"
+fi
 sysctl -q -p "$sysctl_conf"
 
 # The kernel checks the whole file first; nft -f is one transaction either way.
