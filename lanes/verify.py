@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -150,9 +151,7 @@ def expected_targets(plan: Plan, root_of: Callable[[str], str] = lambda name: "/
             files.append((g.nginx_conf_path, g.nginx_conf))
             files.append((g.sysctl_path, "".join(f"{k} = {v}\n" for k, v in GATEWAY_SYSCTLS)))
             sysctls += GATEWAY_SYSCTLS
-        targets.append(
-            Target(host.name, host.path, net, tuple(sysctls), tuple(files), gateways)
-        )
+        targets.append(Target(host.name, host.path, net, tuple(sysctls), tuple(files), gateways))
     return targets
 
 
@@ -181,7 +180,7 @@ def collect_script(target: Target) -> str:
         *_section(
             "sysctls",
             f"for key in {keys}; do",
-            f"  printf '%s=%s\\n' \"$key\" \"$(sysctl -n \"$key\" 2>/dev/null || echo {ABSENT})\"",
+            f'  printf \'%s=%s\\n\' "$key" "$(sysctl -n "$key" 2>/dev/null || echo {ABSENT})"',
             "done",
         ),
         *_section(
@@ -189,7 +188,7 @@ def collect_script(target: Target) -> str:
             f"for path in {paths}; do",
             '  if [ -f "$path" ]; then sum=$(sha256sum < "$path" | cut -d " " -f 1)',
             f"  else sum={ABSENT}; fi",
-            "  printf '%s %s\\n' \"$sum\" \"$path\"",
+            '  printf \'%s %s\\n\' "$sum" "$path"',
             "done",
         ),
     ]
@@ -334,7 +333,10 @@ def _routes(target: Target, live: Live) -> list[Drift]:
             r.get("dev") in devices and r.get("protocol") in CONFIG_PROTOCOLS
         ):
             owned.add(key)
-    drifts = [Drift(target.name, f"route {_route_text(k)}", "missing") for k in sorted(want - every, key=str)]
+    drifts = [
+        Drift(target.name, f"route {_route_text(k)}", "missing")
+        for k in sorted(want - every, key=str)
+    ]
     drifts += [
         Drift(target.name, f"route {_route_text(k)}", "not in the config")
         for k in sorted(owned - want, key=str)
@@ -396,24 +398,40 @@ def _nft(target: Target, g: GatewayExpect, live: Live) -> list[Drift]:
         return [Drift(target.name, item, "this host's nft rejects the rendered ruleset")]
     if have == [ABSENT]:
         return [Drift(target.name, item, "missing")]
+    want_items, have_items = _nft_items(want), _nft_items(have)
     drifts = []
-    # Rule lines in context: the chain (or map) they belong to names where the drift is.
-    for sign, lines, other in (("-", want, have), ("+", have, want)):
-        block = ""
-        counts: dict[str, int] = {}
-        for line in other:
-            counts[line.strip()] = counts.get(line.strip(), 0) + 1
-        for line in lines:
-            text = line.strip()
-            if text.startswith(("chain ", "map ", "set ")):
-                block = text.rstrip(" {")
-            if counts.get(text, 0) > 0:
-                counts[text] -= 1
+    for what, items, other in (
+        ("missing", want_items, have_items),
+        ("not in the config", have_items, want_items),
+    ):
+        left = Counter(other)
+        for block, text in items:
+            if left[block, text] > 0:
+                left[block, text] -= 1
                 continue
             where = f" ({block})" if block else ""
-            what = "missing" if sign == "-" else "not in the config"
             drifts.append(Drift(target.name, item, f"{what}{where}: {text}"))
     return drifts
+
+
+def _nft_items(lines: list[str]) -> list[tuple[str, str]]:
+    """``nft list`` lines as (chain or map, statement) items; a map's or set's elements one per
+    item, however nft wraps them, so one changed element is one drift."""
+    items: list[tuple[str, str]] = []
+    block, in_elements = "", False
+    for line in lines:
+        text = line.strip()
+        if text.startswith(("chain ", "map ", "set ")):
+            block = text.rstrip(" {")
+        if text.startswith("elements = {"):
+            in_elements, text = True, text.removeprefix("elements = {")
+        if in_elements:
+            in_elements = not text.endswith("}")
+            entries = text.rstrip("}").split(",")
+            items += [(block, f"element {e.strip()}") for e in entries if e.strip()]
+            continue
+        items.append((block, text))
+    return items
 
 
 def _nginx(target: Target, g: GatewayExpect, live: Live) -> list[Drift]:

@@ -42,8 +42,7 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
         _say(f"error: {o.target}: {o.error}")
     verified = len(outcomes) - len(failed)
     _say(
-        f"verify {args.stack}: {verified}/{len(outcomes)} host(s) verified, "
-        f"{len(drifts)} drift(s)"
+        f"verify {args.stack}: {verified}/{len(outcomes)} host(s) verified, {len(drifts)} drift(s)"
     )
     if failed:
         return EXIT_ERROR

@@ -113,7 +113,9 @@ class RealHosts:
         address = ssh.address or (str(management.address) if management else None)
         if address is None:
             raise VerifyError(f"{host.path}.ssh.address: {host.name} has no management address")
-        return SshEndpoint(address, ssh.port, self.plan.config.ssh.user, self.identity, ssh.host_key)
+        return SshEndpoint(
+            address, ssh.port, self.plan.config.ssh.user, self.identity, ssh.host_key
+        )
 
     def _jump(self) -> SshEndpoint | None:
         jump = self.plan.config.ssh.jump

@@ -31,6 +31,8 @@ class Http(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    # A lab check connects from every namespace at once; socketserver's backlog of 5 drops SYNs.
+    request_queue_size = 256
     address_family = socket.AF_INET
 
 

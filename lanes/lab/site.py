@@ -2,7 +2,9 @@
 
 One namespace per host of the stack's AZ (gateway hosts included), one bridge per network
 segment, and a ``deploy`` namespace standing in for the box Pulumi runs on, on the outside
-network the gateway maps into. The lab is provisioned the way ``pulumi up`` provisions the real
+network the gateway maps into, and a namespace per outside party of the gateway intents (the
+front load balancer, a proxy's upstream, a published service, a consumer: ``derive_parties``) on
+its outside network. The lab is provisioned the way ``pulumi up`` provisions the real
 site: sshd in every host, then every gateway's and every host's rendered files copied over SFTP
 and applied by the very scripts the Commands run, from the deploy box and through the jump host.
 Differences, each forced by the namespace, and nothing else:
@@ -44,8 +46,19 @@ from typing import Any
 
 from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
 from lanes.hostnet import HostNet, build_host_net, ip_commands
-from lanes.lab.matrix import DEPLOY, PROBE_PORT, Deploy, Flow, deploy_of, derive_flows
+from lanes.lab.matrix import (
+    DEPLOY,
+    PROBE_PORT,
+    Deploy,
+    Flow,
+    Party,
+    deploy_of,
+    derive_flows,
+    derive_parties,
+    listeners,
+)
 from lanes.lab.netns import (
+    _NAME_RE,
     STATE_ROOT,
     LabError,
     LabResources,
@@ -56,7 +69,7 @@ from lanes.lab.netns import (
     cleanup_stale,
     list_resources,
 )
-from lanes.lab.probe import seen, serve
+from lanes.lab.probe import Ask, seen_many, serve
 from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import (
@@ -107,6 +120,7 @@ class SiteModel:
     segments: dict[str, str]  # network -> segment name (networks sharing a device share one)
     flows: tuple[Flow, ...]
     options: SiteOptions
+    parties: tuple[Party, ...] = ()
 
     def fingerprint(self) -> str:
         data = {
@@ -114,6 +128,8 @@ class SiteModel:
             "nets": {name: net.to_dict() for name, net in sorted(self.nets.items())},
             "gateways": [m.to_dict() for m in self.models],
             "deploy": dataclasses.asdict(self.deploy),
+            "parties": [dataclasses.asdict(p) for p in self.parties],
+            "listeners": listeners(self.flows),
             "options": dataclasses.asdict(self.options),
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -142,7 +158,9 @@ def lab_prefix(project_dir: Path, stack: str) -> str:
     return f"l{letters}{digest}-"
 
 
-def _segments(nets: dict[str, HostNet], deploy: Deploy) -> dict[str, str]:
+def _segments(
+    nets: dict[str, HostNet], deploy: Deploy, parties: tuple[Party, ...]
+) -> dict[str, str]:
     """network -> segment: networks one device carries untagged share one L2 segment."""
     segment: dict[str, str] = {}
     for net in nets.values():
@@ -156,7 +174,8 @@ def _segments(nets: dict[str, HostNet], deploy: Deploy) -> dict[str, str]:
                         "which other hosts keep apart: the lab cannot wire that"
                     )
                 segment[network] = name
-    segment.setdefault(deploy.network, deploy.network)
+    for network in [deploy.network, *(p.network for p in parties)]:
+        segment.setdefault(network, network)
     return dict(sorted(segment.items()))
 
 
@@ -171,10 +190,36 @@ def site_model(plan: Plan, stack: str, options: SiteOptions | None = None) -> Si
     deploy = deploy_of(plan, list(models))
     if deploy is None:
         raise LabError("gateways: the lab needs a gateway host on an outside network")
+    parties = tuple(derive_parties(plan, list(models), deploy))
+    _check_parties(nets, deploy, parties)
     flows = tuple(derive_flows(plan, nets, list(models), deploy))
     if not options.policy_routing:
         nets = {name: dataclasses.replace(net, rules=()) for name, net in nets.items()}
-    return SiteModel(stack, plan, nets, models, deploy, _segments(nets, deploy), flows, options)
+    segments = _segments(nets, deploy, parties)
+    return SiteModel(stack, plan, nets, models, deploy, segments, flows, options, parties)
+
+
+def _check_parties(nets: dict[str, HostNet], deploy: Deploy, parties: tuple[Party, ...]) -> None:
+    """Each party is a namespace of its own: its name must be free and its address its own."""
+    names: dict[str, Party] = {}
+    for party in parties:
+        if party.name in nets:
+            raise LabError(
+                f"{nets[party.name].path}.name: {party.name!r} is the lab's {party.role} of "
+                f"{party.path}"
+            )
+        if party.name == DEPLOY or not _NAME_RE.match(party.name):
+            raise LabError(f"{party.path}: the lab cannot name its {party.role} {party.name!r}")
+        other = names.setdefault(party.name, party)
+        if other is not party:
+            raise LabError(f"{party.path}: the lab's {party.role} {party.name!r} is {other.path}'s")
+        if (party.network, party.address) == (deploy.network, deploy.address):
+            raise LabError(f"{party.path}: {party.address} is the lab's deploy box")
+        for net in nets.values():
+            if any((a.network, a.address) == (party.network, party.address) for a in net.addresses):
+                raise LabError(
+                    f"{party.path}: {party.address} is {net.host}'s own address on {party.network}"
+                )
 
 
 # --- bringing a lab up ------------------------------------------------------------------------
@@ -253,12 +298,19 @@ class _Provisioner:
             self.changes += len(_CHANGE_RE.findall(result.stdout))
         return result.stdout
 
-    def copy(self, ssh: SshClient, content: str, path: str) -> None:
-        """CopyToRemote: Pulumi copies only when the trigger (the content hash) changed; the
-        lab, which keeps no Pulumi state, asks the remote file instead."""
-        have = ssh.run(f"sha256sum < {shlex.quote(path)} 2>/dev/null || true").stdout.split()
-        if have[:1] != [content_hash(content)]:
-            ssh.copy(content, path)
+    def copy(self, ssh: SshClient, files: list[tuple[str, str]]) -> None:
+        """CopyToRemote of (content, path) each: Pulumi copies only when the trigger (the
+        content hash) changed; the lab, which keeps no Pulumi state, asks the remote files
+        instead, all in one session."""
+        quoted = " ".join(shlex.quote(path) for _, path in files)
+        listing = ssh.run(f"sha256sum -- {quoted} 2>/dev/null || true").stdout
+        have = {}
+        for line in listing.splitlines():
+            digest, _, path = line.partition("  ")
+            have[path] = digest
+        for content, path in files:
+            if have.get(path) != content_hash(content):
+                ssh.copy(content, path)
 
     def outside_address(self, model: GatewayModel) -> str | None:
         """The gateway host's address on the deploy box's network, if it has one."""
@@ -277,20 +329,23 @@ class _Provisioner:
             ssh = self.client(self.site.plan.host(model.host))  # type: ignore[arg-type]
         files = render_gateway(model, GatewayPaths(self.root(model.host)))
         self._run(ssh, files.prepare, f"gateway {model.name}: prepare")
-        self.copy(ssh, files.ruleset, files.paths.ruleset)
+        copies = [(files.ruleset, files.paths.ruleset)]
         if files.nginx is not None:
-            self.copy(ssh, files.nginx, files.paths.nginx_conf)
+            copies.append((files.nginx, files.paths.nginx_conf))
+        self.copy(ssh, copies)
         out = self._run(ssh, files.apply, f"gateway {model.name}: apply")
         return "; ".join(line.removeprefix("lanes: ") for line in out.splitlines())
 
     def host(self, host: HostPlan) -> str:
-        """As BareMetalHost: prepare, then per file copy to staging and apply."""
+        """As BareMetalHost: prepare, copy each file to staging (content-addressed, so all
+        before the first apply is the same), then apply each."""
         ssh = self.client(host)
         root = self.root(host.name)
         self._run(ssh, prepare_script(root), f"host {host.name}: prepare")
+        files = host_files(self.site.nets[host.name])
+        self.copy(ssh, [(file.content, root + file.staged_path) for file in files])
         said = []
-        for file in host_files(self.site.nets[host.name]):
-            self.copy(ssh, file.content, root + file.staged_path)
+        for file in files:
             out = self._run(ssh, apply_script(file, root, _lab_reload(file.kind, root)), file.kind)
             said.append(out.strip().removeprefix("lanes: ").split(" /", 1)[0])
         return ", ".join(said)
@@ -322,22 +377,36 @@ def _wire(lab: NetLab, site: SiteModel, progress: Progress) -> dict[str, NsHost]
     # The deploy box tries the inside directly too: the gateway must be what stops it.
     deploy.add_route(str(PLATFORM_SPACE), via=d.gateway)
     progress(f"deploy: {d.address}/{d.prefixlen} on {d.network}, {PLATFORM_SPACE} via {d.gateway}")
+    for p in site.parties:
+        party = hosts[p.name] = lab.host(p.name)
+        lab.link(party, segments[site.segments[p.network]], "eth0", [f"{p.address}/{p.prefixlen}"])
+        party.add_route(str(PLATFORM_SPACE), via=p.gateway)
+        progress(f"{p.role} {p.name}: {p.address}/{p.prefixlen} on {p.network} for {p.path}")
     return hosts
 
 
 def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress) -> dict:
     endpoints = {}
+    extra = listeners(site.flows)
     for name, host in hosts.items():
-        if name != DEPLOY:
-            plan_host = site.plan.host(name)
-            assert plan_host is not None
+        plan_host = site.plan.host(name) if name in site.nets else None
+        if plan_host is not None:
             e = host.start_sshd(port=plan_host.config.ssh.port)
             endpoints[name] = {
                 "address": _ssh_address(plan_host),
                 "port": e.port,
                 "host_key": e.host_key,
             }
-        serve(host, name, "0.0.0.0", PROBE_PORT)
+        # Hosts and the deploy box answer on the probe port; parties only where a flow ends.
+        ports = set(extra.get(name, ()))
+        if plan_host is not None or name == DEPLOY:
+            ports.add((PROBE_PORT, "tcp"))
+        for port, mode in sorted(ports):
+            serve(host, name, "0.0.0.0", port, mode)
+        if ports - {(PROBE_PORT, "tcp")}:
+            progress(
+                f"{name}: probe server on port(s) {', '.join(str(p) for p, _ in sorted(ports))}"
+            )
     progress(f"sshd in {len(endpoints)} host(s); probe server on port {PROBE_PORT} in each")
     return endpoints
 
@@ -443,22 +512,38 @@ def lab_status(prefix: str) -> dict[str, Any]:
     }
 
 
-def _probe(lab: _Attached, flow: Flow) -> Probe:
-    client = NsHost(lab, flow.source)  # type: ignore[arg-type]
+def _ask(flow: Flow) -> Ask:
     timeout = 2.0 if flow.expect == "reach" else 0.5
-    if flow.seen is None and flow.expect == "reach":
-        ok = client.tcp_connects(flow.address, flow.port, timeout=timeout)
-        return Probe(flow, "connected" if ok else None, ok)
-    answer = seen(client, flow.address, flow.port, timeout=timeout)
-    if flow.expect == "reach":
-        return Probe(flow, answer, answer == f"{flow.target} {flow.seen}")
-    return Probe(flow, answer, answer is None)
+    mode = "connect" if flow.seen is None and flow.expect == "reach" else flow.mode
+    return (flow.address, flow.port, mode, timeout)
+
+
+def _judge(flow: Flow, answer: str | None) -> Probe:
+    if flow.expect == "blocked":
+        return Probe(flow, answer, answer is None)
+    if flow.seen is None:
+        return Probe(flow, answer, answer == "connected")
+    want = f"{flow.target} {flow.seen}"
+    if flow.mode == "http":  # the server adds the X-Forwarded-For header it got
+        return Probe(flow, answer, (answer or "").startswith(want + " "))
+    return Probe(flow, answer, answer == want)
 
 
 def run_check(prefix: str, flows: tuple[Flow, ...], workers: int = 8) -> list[Probe]:
-    """Probe every flow with a real TCP connection from its source namespace."""
+    """Probe every flow with a real TCP connection from its source namespace; the probes of one
+    source run side by side in one process. Results in flow order."""
     if _read_state(check_prefix(prefix)) is None:
         raise LabError(f"lab {prefix} is not up: run lab up first")
     lab = _Attached(prefix)
+    by_source: dict[str, list[Flow]] = {}
+    for flow in flows:
+        by_source.setdefault(flow.source, []).append(flow)
+
+    def probe(source: str) -> list[Probe]:
+        batch = by_source[source]
+        answers = seen_many(NsHost(lab, source), [_ask(f) for f in batch])  # type: ignore[arg-type]
+        return [_judge(f, a) for f, a in zip(batch, answers, strict=True)]
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda f: _probe(lab, f), flows))
+        judged = {p.flow: p for batch in pool.map(probe, sorted(by_source)) for p in batch}
+    return [judged[f] for f in flows]

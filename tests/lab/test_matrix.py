@@ -11,7 +11,17 @@ import pytest
 from lanes.gateway import derive_gateways
 from lanes.hostnet import build_host_net
 from lanes.lab.cli import format_matrix
-from lanes.lab.matrix import PROBE_PORT, Deploy, Flow, deploy_of, derive_flows, source_address
+from lanes.lab.matrix import (
+    PROBE_PORT,
+    Deploy,
+    Flow,
+    Party,
+    deploy_of,
+    derive_flows,
+    derive_parties,
+    listeners,
+    source_address,
+)
 from lanes.lab.netns import LabError
 from lanes.lab.site import Probe, SiteOptions, check_prefix, lab_prefix, site_model
 from tests.gateway.support import plan_of
@@ -185,3 +195,198 @@ def test_format_matrix_prints_one_row_per_flow_and_a_total():
         "inbound  deploy  lb        management  100.64.0.53:7907  blocked               -       pass\n"
         "1/2 flows pass, 1 fail\n"
     )
+
+
+# --- prod: the outside parties of the gateway intents ------------------------------------------
+
+PROD_ENDS = [
+    "ingress-1",
+    "ingress-2",
+    "ingress-3",
+    "jump-1",
+    "master-1",
+    "master-2",
+    "master-3",
+    "worker-1",
+    "worker-2",
+    "worker-3",
+    "worker-4",
+]
+
+
+def parties_of(stack: str, edit=None) -> list[Party]:
+    plan = plan_of(stack, edit)
+    models = derive_gateways(plan)
+    return derive_parties(plan, models, deploy_of(plan, models))
+
+
+def cells(flows: list[Flow], kind: str) -> set[tuple]:
+    return {
+        (f.source, f.target, f.network, f.address, f.port, f.expect, f.seen)
+        for f in find(flows, kind=kind)
+    }
+
+
+def test_prod_parties_sit_at_the_intents_addresses_and_route_at_their_gateway():
+    assert parties_of("prod") == [
+        Party("edge-lb", "balancer", "enterprise", "10.0.1.100", 16, "10.0.1.1", "gateways[0].ingress[0]"),
+        Party("sso-upstream", "upstream", "enterprise", "10.0.0.2", 16, "10.0.0.3", "gateways[1].proxies[0]"),
+        # The consumer takes vpc-1's highest free address; vpc-1 and vpc-2 overlap, one each.
+        Party("vpc-1-client", "client", "vpc-1", "192.168.0.254", 24, "192.168.0.200", "gateways[2].consume[0]"),
+        Party("vpc-2-web", "service", "vpc-2", "192.168.0.100", 24, "192.168.0.200", "gateways[3].publish[0]"),
+    ]  # fmt: skip
+    assert parties_of("dev") == []  # dev has only egress and mappings
+
+
+def test_prod_ingress_cells_only_the_balancer_gets_in_and_replies_leave_as_the_front():
+    fronts = [("ingress-1", "10.0.1.2"), ("ingress-2", "10.0.1.3"), ("ingress-3", "10.0.1.4")]
+    assert cells(flows_of("prod"), "ingress") == {
+        *(
+            ("edge-lb", node, "enterprise", front, port, "reach", "10.0.1.100")
+            for node, front in fronts
+            for port in (80, 443)
+        ),
+        *(
+            ("deploy", node, "enterprise", front, port, "blocked", None)
+            for node, front in fronts
+            for port in (80, 443)
+        ),
+        # The ingress-reply SNAT goes before the egress SNAT (10.0.1.1): seen as the front.
+        *(
+            (node, "edge-lb", "enterprise", "10.0.1.100", PROBE_PORT, "reach", front)
+            for node, front in fronts
+        ),
+    }
+
+
+def test_prod_sso_proxy_cells_every_host_reaches_the_upstream_from_the_proxy_source():
+    assert cells(flows_of("prod"), "proxy") == {
+        *(
+            (host, "sso-upstream", "management", "100.64.128.2", 443, "reach", "10.0.0.3")
+            for host in PROD_ENDS
+        ),
+        ("deploy", "sso-upstream", "management", "100.64.128.2", 443, "blocked", None),
+    }
+
+
+def test_prod_exposure_cells_the_consumer_reaches_vpc2_web_only_through_the_consume_address():
+    assert cells(flows_of("prod"), "exposure") == {
+        # vpc-2's server sees vpc-2-nat's own vpc-2 address, both VPCs being 192.168.0.0/24.
+        ("vpc-1-client", "vpc-2-web", "vpc-1", "192.168.0.200", 80, "reach", "192.168.0.200"),
+        ("vpc-1-client", "vpc-2-web", "adjacency", "100.127.0.202", 80, "blocked", None),
+    }
+
+
+def test_prod_matrix_kinds_and_sizes():
+    flows = flows_of("prod")
+    assert Counter((f.kind, f.expect) for f in flows) == {
+        ("lan", "reach"): 290,
+        ("routed", "reach"): 20,
+        ("egress", "reach"): 11,
+        ("mapping", "reach"): 2,
+        ("inbound", "blocked"): 31,
+        ("ingress", "reach"): 9,
+        ("ingress", "blocked"): 6,
+        ("proxy", "reach"): 11,
+        ("proxy", "blocked"): 1,
+        ("exposure", "reach"): 1,
+        ("exposure", "blocked"): 1,
+    }
+    # Egress SNAT to 10.0.1.1, except the jump host, 1:1 mapped to 10.0.1.52.
+    egress = {f.source: f.seen for f in find(flows, kind="egress")}
+    assert egress == {host: "10.0.1.52" if host == "jump-1" else "10.0.1.1" for host in PROD_ENDS}
+    assert flows == sorted(flows) and flows == flows_of("prod")
+
+
+def test_every_receiver_serves_the_ports_its_cells_need():
+    flows = flows_of("prod")
+    served = listeners(flows)
+    assert {
+        name: served[name] for name in ("ingress-1", "edge-lb", "sso-upstream", "vpc-2-web")
+    } == {
+        "ingress-1": [(80, "tcp"), (443, "tcp"), (PROBE_PORT, "tcp")],
+        "edge-lb": [(PROBE_PORT, "tcp")],
+        "sso-upstream": [(443, "tcp")],
+        "vpc-2-web": [(80, "tcp")],
+    }
+    # A blocked cell is never blocked for want of a server: its target answers on that port.
+    for f in find(flows, expect="blocked"):
+        assert (f.target_port, f.mode) in served.get(f.target, [(PROBE_PORT, "tcp")]), f
+
+
+def test_changing_a_gateway_intent_changes_the_prod_matrix():
+    def edit_intents(values):
+        edge, sso = values["gateways"][0], values["gateways"][1]
+        edge["ingress"][0].update(balancer="10.0.1.101", ports=[8443])
+        sso["proxies"][0].update(mode="http", upstream="10.0.0.9", upstream_port=8443)
+
+    def drop_publish(values):
+        values["gateways"][3]["publish"] = []
+
+    flows = flows_of("prod", edit_intents)
+    ingress = find(flows, kind="ingress", target="ingress-1")
+    assert {(f.source, f.port, f.expect, f.seen) for f in ingress} == {
+        ("edge-lb2", 8443, "reach", "10.0.1.101"),
+        ("deploy", 8443, "blocked", None),
+    }
+    # Another balancer for the other fronts: a second party, named by its order.
+    assert [(p.name, p.address) for p in parties_of("prod", edit_intents)][:3] == [
+        ("edge-lb", "10.0.1.100"),
+        ("edge-lb2", "10.0.1.101"),
+        ("sso-upstream", "10.0.0.9"),
+    ]
+    proxy = find(flows, kind="proxy", source="master-1")
+    assert [(f.mode, f.port, f.target_port, f.seen) for f in proxy] == [
+        ("http", 443, 8443, "10.0.0.3")
+    ]
+    assert listeners(flows)["sso-upstream"] == [(8443, "http")]
+    # Nothing published: no consumer party, no exposure cell.
+    assert not find(flows_of("prod", drop_publish), kind="exposure")
+    assert "vpc-1-client" not in {p.name for p in parties_of("prod", drop_publish)}
+
+
+def test_a_host_named_like_a_party_is_refused():
+    def rename(values):
+        for host in values["hosts"]:
+            if host["name"] == "worker-1":
+                host["name"] = "edge-lb"
+
+    with pytest.raises(
+        LabError,
+        match=r"hosts\[\d+\]\.name: 'edge-lb' is the lab's balancer of gateways\[0\]\.ingress\[0\]",
+    ):
+        site_model(plan_of("prod", rename), "prod")
+
+    def publish_as_deploy(values):
+        values["gateways"][3]["publish"][0]["name"] = "deploy"
+        values["gateways"][2]["consume"][0]["name"] = "deploy"
+
+    with pytest.raises(
+        LabError, match=r"gateways\[3\]\.publish\[0\]: the lab cannot name its service 'deploy'"
+    ):
+        site_model(plan_of("prod", publish_as_deploy), "prod")
+
+
+def test_the_prod_site_wires_every_party_on_its_own_segment():
+    site = site_model(plan_of("prod"), "prod")
+    assert site.parties == tuple(parties_of("prod"))
+    assert {p.network: site.segments[p.network] for p in site.parties} == {
+        "enterprise": "enterprise",
+        "vpc-1": "vpc-1",
+        "vpc-2": "vpc-2",
+    }
+    other = site_model(
+        plan_of("prod", lambda v: v["gateways"][0]["ingress"][0].update(ports=[80])), "prod"
+    )
+    assert other.fingerprint() != site.fingerprint()
+
+
+def test_a_party_at_a_host_address_is_refused():
+    def balancer_on_sso_gw(values):
+        values["gateways"][0]["ingress"][0]["balancer"] = "10.0.0.3"
+
+    with pytest.raises(
+        LabError,
+        match=r"gateways\[0\]\.ingress\[0\]: 10.0.0.3 is sso-gw's own address on enterprise",
+    ):
+        site_model(plan_of("prod", balancer_on_sso_gw), "prod")

@@ -159,10 +159,7 @@ def live_state(result) -> dict[str, str]:
     roots = result.lab.state_dir / "roots"
     for path in sorted(roots.rglob("*")):
         if path.is_file():
-            # The gateway's apply rewrites its forwarding drop-in with the same bytes each run.
-            rewritten = path.name == "61-lanes-gateway.conf"
-            mtime = "" if rewritten else f" {path.stat().st_mtime_ns}"
-            state[str(path)] = f"{path.read_bytes()!r}{mtime}"
+            state[str(path)] = f"{path.read_bytes()!r} {path.stat().st_mtime_ns}"
     return state
 
 
