@@ -47,6 +47,7 @@ bench: venv deps
 	taskset -c 0 $(PY) benchmarks/plan_region.py
 	$(PY) benchmarks/policy_pack.py
 	$(SUDO) $(PY) benchmarks/gateway_exposures.py
+	$(SUDO) $(PY) benchmarks/lab_up.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -5,7 +5,8 @@ Pure: no I/O. Each ``Flow`` is one TCP connection the lab makes, with what must 
 hand; the kinds of flow and where they come from:
 
 - ``lan``: two hosts of one platform network, on its segment; the receiver sees the sender's
-  address in that network.
+  address in that network. Host-to-host flows (``lan``, ``routed``) are made for the pairs of
+  ``host_pairs``: every host with the first host of each role, both ways.
 - ``routed``: a host to another host's address in a network the sender does not carry, through a
   gateway host that carries both networks; no NAT between platform networks, so the receiver sees
   the address the sender's own routes choose (seed 001: the LB 100.64.0.53 to the master's
@@ -190,38 +191,60 @@ def _first(net: HostNet, network: str) -> str | None:
     return next((a.address for a in net.addresses if a.network == network), None)
 
 
+def host_pairs(nets: list[HostNet]) -> list[tuple[HostNet, HostNet]]:
+    """The (sender, receiver) pairs of the host-to-host flows, in host order.
+
+    Every host sends to the first host of each role (the next one when it is that first host
+    itself), and the first host of each role sends to every host. So every (role, role, network)
+    cell is probed and every host sends and receives on every network it carries, in
+    O(hosts x roles) pairs: all pairs would be O(hosts^2), and each pair costs neighbour entries
+    in the kernel's one ARP table (gc_thresh3, 1024 by default, for all namespaces together).
+    """
+    by_role: dict[str, list[str]] = defaultdict(list)
+    for net in nets:
+        by_role[net.role].append(net.host)
+
+    def first(role: str, other: str) -> str | None:
+        return next((h for h in by_role[role] if h != other), None)
+
+    return [
+        (src, dst)
+        for src in nets
+        for dst in nets
+        if dst.host != src.host
+        and (first(dst.role, src.host) == dst.host or first(src.role, dst.host) == src.host)
+    ]
+
+
 def _lan_and_routed(nets: list[HostNet], models: list[GatewayModel]) -> list[Flow]:
     routers = [{n for n, _ in m.interfaces} for m in models]
     flows = []
-    for src in nets:
+    for src, dst in host_pairs(nets):
         carried = {a.network for a in src.addresses}
-        for dst in nets:
-            if dst.host == src.host:
+        for network in PLATFORM_NETWORKS:
+            address = _first(dst, network)
+            if address is None:
                 continue
-            for network in PLATFORM_NETWORKS:
-                address = _first(dst, network)
-                if address is None:
-                    continue
-                seen = source_address(src, address)
-                if network in carried:
-                    flows.append(
-                        Flow("lan", src.host, dst.host, network, address, PROBE_PORT, "reach", seen)
+            seen = source_address(src, address)
+            if network in carried:
+                flows.append(
+                    Flow("lan", src.host, dst.host, network, address, PROBE_PORT, "reach", seen)
+                )
+                continue
+            via = {a.network for a in src.addresses if a.address == seen}
+            if seen and any(via <= r and network in r for r in routers):
+                flows.append(
+                    Flow(
+                        "routed",
+                        src.host,
+                        dst.host,
+                        network,
+                        address,
+                        PROBE_PORT,
+                        "reach",
+                        seen,
                     )
-                    continue
-                via = {a.network for a in src.addresses if a.address == seen}
-                if seen and any(via <= r and network in r for r in routers):
-                    flows.append(
-                        Flow(
-                            "routed",
-                            src.host,
-                            dst.host,
-                            network,
-                            address,
-                            PROBE_PORT,
-                            "reach",
-                            seen,
-                        )
-                    )
+                )
     return flows
 
 

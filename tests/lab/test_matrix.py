@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lanes.gateway import derive_gateways
-from lanes.hostnet import build_host_net
+from lanes.hostnet import TABLES, build_host_net
 from lanes.lab.cli import format_matrix
 from lanes.lab.matrix import (
     PROBE_PORT,
@@ -280,7 +280,7 @@ def test_prod_exposure_cells_the_consumer_reaches_vpc2_web_only_through_the_cons
 def test_prod_matrix_kinds_and_sizes():
     flows = flows_of("prod")
     assert Counter((f.kind, f.expect) for f in flows) == {
-        ("lan", "reach"): 290,
+        ("lan", "reach"): 164,
         ("routed", "reach"): 20,
         ("egress", "reach"): 11,
         ("mapping", "reach"): 2,
@@ -390,3 +390,32 @@ def test_a_party_at_a_host_address_is_refused():
         match=r"gateways\[0\]\.ingress\[0\]: 10.0.0.3 is sso-gw's own address on enterprise",
     ):
         site_model(plan_of("prod", balancer_on_sso_gw), "prod")
+
+
+def test_host_flows_cover_every_role_pair_and_every_host_in_linear_pairs():
+    def grown(values):
+        worker = next(h for h in values["hosts"] if h["name"] == "worker-1")
+        for number in range(4, 49):
+            values["hosts"].append({**worker, "name": f"worker-{number}", "number": number})
+
+    for stack, edit in (("prod", None), ("dev", grown)):
+        plan = plan_of(stack, edit)
+        models = derive_gateways(plan)
+        nets = {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
+        flows = derive_flows(plan, nets, models, deploy_of(plan, models))
+        hosts = find(flows, kind="lan") + find(flows, kind="routed")
+        ends = [n for n in nets.values() if n.host not in {m.host for m in models}]
+        role = {n.host: n.role for n in ends}
+        cells = {(role[f.source], role[f.target], f.network) for f in hosts}
+        for src in ends:
+            for dst in ends:
+                for network in {a.network for a in dst.addresses} & set(TABLES):
+                    if any(f.network == network for f in find(hosts, target=dst.host)):
+                        assert (src.role, dst.role, network) in cells or src is dst
+            carried = {a.network for a in src.addresses} & set(TABLES)
+            assert {f.network for f in find(hosts, kind="lan", source=src.host)} == carried
+            assert {f.network for f in find(hosts, target=src.host)} == carried
+        pairs = {(f.source, f.target) for f in hosts}
+        roles = len(set(role.values()))
+        assert len(pairs) <= 2 * roles * len(ends), (stack, len(pairs))
+    assert len(ends) == 50 - 1  # the grown dev stack: 50 hosts, the router is the path
