@@ -27,11 +27,4 @@ class LabHosts:
         return self.prov.root(name)
 
     def session(self, name: str) -> SshClient:
-        prov, plan = self.prov, self.prov.site.plan
-        host = plan.host(name)
-        assert host is not None
-        for model in prov.site.models:
-            outside = prov.outside_address(model) if model.host == name else None
-            if outside is not None:
-                return SshClient(prov.endpoint(name, outside), prov.deploy)
-        return prov.client(host)
+        return self.prov.session(name)

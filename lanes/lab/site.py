@@ -319,14 +319,19 @@ class _Provisioner:
         network = self.site.deploy.network
         return next((str(a.address) for a in host.addresses if a.network == network), None)
 
+    def session(self, name: str) -> SshClient:
+        """How the deploy box reaches a host: a gateway host on its own network straight (the
+        bootstrap: that gateway maps the jump host in), any other as the stack says."""
+        for model in self.site.models:
+            outside = self.outside_address(model) if model.host == name else None
+            if outside is not None:
+                return SshClient(self.endpoint(name, outside), self.deploy)  # type: ignore[arg-type]
+        return self.client(self.site.plan.host(name))  # type: ignore[arg-type]
+
     def gateway(self, model: GatewayModel) -> str:
         """As EdgeGateway: prepare, copy ruleset (and nginx), apply. A gateway on the deploy
         box's network is reached straight (the bootstrap), any other as the stack says."""
-        outside = self.outside_address(model)
-        if outside is not None:
-            ssh = SshClient(self.endpoint(model.host, outside), self.deploy)  # type: ignore[arg-type]
-        else:
-            ssh = self.client(self.site.plan.host(model.host))  # type: ignore[arg-type]
+        ssh = self.session(model.host)
         files = render_gateway(model, GatewayPaths(self.root(model.host)))
         self._run(ssh, files.prepare, f"gateway {model.name}: prepare")
         copies = [(files.ruleset, files.paths.ruleset)]
