@@ -41,7 +41,7 @@ from lanes.hostnet import RULE_PRIORITY_BASE, TABLES, HostNet, build_host_net
 from lanes.plan import Plan
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.nftables import FAMILY
-from lanes.render.scripts import host_files
+from lanes.render.scripts import check_path, check_value, host_files
 
 __all__ = [
     "Drift",
@@ -64,7 +64,6 @@ ABSENT = "!absent"
 GATEWAY_SYSCTLS = (("net.ipv4.ip_forward", "1"),)
 
 _KEY_RE = re.compile(r"^[a-z0-9_]+(\.[A-Za-z0-9_/-]+)+$")
-_PATH_RE = re.compile(r"^(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$")
 
 
 @dataclass(frozen=True, order=True)
@@ -106,12 +105,6 @@ class Target:
     sysctls: tuple[tuple[str, str], ...]
     files: tuple[tuple[str, str | None], ...]  # None: lanes must not have this file
     gateways: tuple[GatewayExpect, ...]
-
-
-def _checked(regex: re.Pattern[str], value: str, what: str) -> str:
-    if not regex.match(value):
-        raise ValueError(f"{what}: {value!r} is not allowed in the collect script")
-    return value
 
 
 def _join(root: str, path: str) -> str:
@@ -168,8 +161,8 @@ def collect_script(target: Target) -> str:
     It changes nothing. The rendered ruleset of each of the target's gateways travels in the
     script (a quoted here-document), and the remote's nft loads it where it touches nothing.
     """
-    keys = " ".join(shlex.quote(_checked(_KEY_RE, k, "sysctl")) for k, _ in target.sysctls)
-    paths = " ".join(shlex.quote(_checked(_PATH_RE, p, "file")) for p, _ in target.files)
+    keys = " ".join(shlex.quote(check_value(_KEY_RE, k, "sysctl")) for k, _ in target.sysctls)
+    paths = " ".join(shlex.quote(check_path(p, "file")) for p, _ in target.files)
     lines = [
         "set -u",
         "export LC_ALL=C",

@@ -36,6 +36,8 @@ __all__ = [
     "apply_script",
     "delete_script",
     "sh_command",
+    "check_value",
+    "check_path",
 ]
 
 STATE_DIR = "/var/lib/lanes"
@@ -58,14 +60,16 @@ KUBELET_RELOAD: Reload = (
 )
 
 
-def _check(regex: re.Pattern[str], value: str, what: str) -> str:
+def check_value(regex: re.Pattern[str], value: str, what: str) -> str:
+    """``value`` if the whole of it matches ``regex``; else ValueError naming ``what``."""
     if not isinstance(value, str) or not regex.match(value):
         raise ValueError(f"{what}: {value!r} is not allowed in a script (expected {regex.pattern})")
     return value
 
 
-def _check_path(value: str, what: str) -> str:
-    _check(_PATH_RE, value, what)
+def check_path(value: str, what: str) -> str:
+    """An absolute path of plain names (no ., .., quotes or spaces): safe in any script."""
+    check_value(_PATH_RE, value, what)
     if any(part in (".", "..") for part in value.split("/")):
         raise ValueError(f"{what}: {value!r} must not contain . or .. components")
     return value
@@ -82,12 +86,12 @@ class HostFile:
     reload: Reload
 
     def __post_init__(self) -> None:
-        _check(_KIND_RE, self.kind, "kind")
-        _check_path(self.path, "path")
-        _check(_MODE_RE, self.mode, "mode")
+        check_value(_KIND_RE, self.kind, "kind")
+        check_path(self.path, "path")
+        check_value(_MODE_RE, self.mode, "mode")
         for argv in self.reload:
             for arg in argv:
-                _check(_ARG_RE, arg, f"{self.kind} reload")
+                check_value(_ARG_RE, arg, f"{self.kind} reload")
 
     @property
     def sha256(self) -> str:
@@ -112,7 +116,7 @@ def host_files(net: HostNet) -> tuple[HostFile, ...]:
 
 
 def _root(root: str) -> str:
-    return "" if root == "" else _check_path(root.rstrip("/") or "/", "root").rstrip("/")
+    return "" if root == "" else check_path(root.rstrip("/") or "/", "root").rstrip("/")
 
 
 def _variables(file: HostFile, root: str) -> list[str]:
@@ -122,7 +126,7 @@ def _variables(file: HostFile, root: str) -> list[str]:
         ("staged", prefix + file.staged_path),
         ("target", prefix + file.path),
         ("backup", prefix + BACKUP_DIR + file.path),
-        ("want", _check(_HEX_RE, file.sha256, "sha256")),
+        ("want", check_value(_HEX_RE, file.sha256, "sha256")),
         ("mode", file.mode),
     ]
     return [f"{name}={shlex.quote(value)}" for name, value in values]
@@ -131,7 +135,7 @@ def _variables(file: HostFile, root: str) -> list[str]:
 def _reload_lines(reload: Reload) -> list[str]:
     for argv in reload:
         for arg in argv:
-            _check(_ARG_RE, arg, "reload")
+            check_value(_ARG_RE, arg, "reload")
     return [shlex.join(argv) for argv in reload]
 
 
