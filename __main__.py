@@ -13,7 +13,7 @@ from components.host import declare_hosts
 from components.network import declare_networks
 from lanes.cluster import plan_cluster
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig, parse_stack_config
-from lanes.rules import check
+from lanes.rules import checked_plan
 
 
 def _config_keys() -> list[str]:
@@ -46,7 +46,7 @@ def read_config() -> StackConfig:
 
 def main() -> None:
     try:
-        report = check(read_config())
+        report = checked_plan(read_config())
     except ConfigError as exc:
         raise pulumi.RunError("invalid lanes config:\n" + str(exc)) from None
     if not report.ok or report.plan is None:

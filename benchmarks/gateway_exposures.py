@@ -23,7 +23,7 @@ from lanes.gateway import derive_gateways  # noqa: E402
 from lanes.lab.netns import NetLab, NsHost  # noqa: E402
 from lanes.plan import plan_region  # noqa: E402
 from lanes.render.nftables import render_ruleset  # noqa: E402
-from lanes.rules import check  # noqa: E402
+from lanes.rules import checked_plan  # noqa: E402
 from lanes.stackfile import read_stack_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +67,7 @@ def ruleset(exposures: int) -> str:
         for i in range(exposures)
     ]
     started = time.perf_counter()
-    report = check(parse_stack_config(values))
+    report = checked_plan(parse_stack_config(values))
     assert report.ok, report.violations[:3]
     model = next(
         m for m in derive_gateways(plan_region(report.plan.config)) if m.name == "vpc-1-nat"

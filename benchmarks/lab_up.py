@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.lab.remote import LabHosts  # noqa: E402
 from lanes.lab.site import bring_up, run_check, site_model, take_down  # noqa: E402
-from lanes.rules import check  # noqa: E402
+from lanes.rules import checked_plan  # noqa: E402
 from lanes.stackfile import read_stack_values  # noqa: E402
 from lanes.verify import expected_targets  # noqa: E402
 from lanes.verify_run import verify_targets  # noqa: E402
@@ -51,7 +51,7 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--workers", type=int, default=8, help="parallel probes")
     args = parser.parse_args()
-    report = check(parse_stack_config(stack(args.hosts)))
+    report = checked_plan(parse_stack_config(stack(args.hosts)))
     assert report.ok and report.plan is not None, [str(v) for v in report.violations]
     site = site_model(report.plan, "dev")
     take_down(PREFIX)  # a previous run interrupted

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.region import generated_hosts  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
-from lanes.rules import check  # noqa: E402
+from lanes.rules import checked_plan  # noqa: E402
 from lanes.stackfile import read_stack_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def run_once(values: dict) -> tuple[float, int]:
     gc.collect()
     tracemalloc.start()
     started = time.perf_counter()
-    report = check(parse_stack_config(values))
+    report = checked_plan(parse_stack_config(values))
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -56,7 +56,7 @@ def main() -> None:
     times = []
     for _ in range(args.repeat):
         started = time.perf_counter()
-        report = check(parse_stack_config(values))
+        report = checked_plan(parse_stack_config(values))
         times.append(time.perf_counter() - started)
         assert report.ok
     _, peak = run_once(values)

@@ -14,7 +14,7 @@ from rich.console import Console
 from lanes.config import ConfigError
 from lanes.lab.cli import add_lab_commands, run_lab
 from lanes.render.plan import plan_tables, render_files
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from lanes.verify_cli import run_verify
 
@@ -70,7 +70,7 @@ def _plan(args: argparse.Namespace) -> int:
             _say(f"error: {problem}")
         _say(f"{len(exc.problems)} config error(s); nothing written")
         return EXIT_CONFIG
-    report = check(cfg)
+    report = checked_plan(cfg)
     if not report.ok or report.plan is None:
         for violation in report.violations:
             _say(f"violation: {violation}")

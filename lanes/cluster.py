@@ -539,7 +539,7 @@ def _operator_release() -> HelmRelease:
 
 
 def plan_cluster(plan: Plan) -> ClusterPlan:
-    """Everything this stack declares in the cluster; assumes ``rules.check`` passed."""
+    """Everything this stack declares in the cluster; assumes ``rules.checked_plan`` passed."""
     cluster = plan.config.cluster
     owner = region_owner(plan) == plan.az
     traffic = plan.network("traffic")

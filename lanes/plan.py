@@ -33,7 +33,7 @@ PLATFORM_SPACE = IPNetwork("100.64.0.0/10")
 
 
 class PlanError(ValueError):
-    """The config breaks a precondition of the planner; rules.check reports these first."""
+    """The config breaks a precondition of the planner; rules.checked_plan reports these first."""
 
     def __init__(self, path: str, message: str):
         super().__init__(f"{path}: {message}")

@@ -12,7 +12,7 @@ import sys
 
 from lanes.config import ConfigError
 from lanes.lab.netns import LabError
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from lanes.verify import expected_targets, format_drift
 from lanes.verify_run import Outcome, RealHosts, VerifyError, verify_targets
@@ -52,7 +52,7 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     try:
         cfg = load_stack(args.project_dir, args.stack)
-        report = check(cfg)
+        report = checked_plan(cfg)
         if not report.ok or report.plan is None:
             for violation in report.violations:
                 _say(f"violation: {violation}")

@@ -20,7 +20,7 @@ from lanes.lab.site import (
     site_model,
     take_down,
 )
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 
 __all__ = ["add_lab_commands", "run_lab", "format_matrix"]
@@ -62,7 +62,7 @@ def _say(line: str) -> None:
 
 def _site(args: argparse.Namespace, options: SiteOptions):
     cfg = load_stack(args.project_dir, args.stack)
-    report = check(cfg)
+    report = checked_plan(cfg)
     if not report.ok or report.plan is None:
         for violation in report.violations:
             _say(f"violation: {violation}")

@@ -6,13 +6,13 @@ import pytest
 
 from lanes.cluster import ClusterPlan, plan_cluster
 from lanes.plan import Plan
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 
 def region_plan(stack: str) -> Plan:
-    report = check(load_stack(ROOT, stack))
+    report = checked_plan(load_stack(ROOT, stack))
     assert report.ok, [str(v) for v in report.violations]
     assert report.plan is not None
     return report.plan

@@ -13,7 +13,7 @@ from lanes.cluster import ENCAPSULATION_MODES, no_nat_ranges, plan_cluster
 from lanes.config import parse_stack_config
 from lanes.plan import PLATFORM_SPACE
 from lanes.render.kubernetes import render_manifests, render_releases
-from lanes.rules import check, find_overlaps
+from lanes.rules import checked_plan, find_overlaps
 from tests.cluster.conftest import region_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import ROOT, stack_values
@@ -22,7 +22,7 @@ IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?\b")
 
 
 def cluster_of(values):
-    report = check(parse_stack_config(values))
+    report = checked_plan(parse_stack_config(values))
     assert report.ok, [str(v) for v in report.violations]
     return plan_cluster(report.plan)
 

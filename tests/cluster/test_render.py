@@ -12,7 +12,7 @@ import yaml
 from lanes.cluster import CALICO_VERSION, KUBERNETES_VERSION, plan_cluster
 from lanes.config import parse_stack_config
 from lanes.render.kubernetes import render_manifests, render_releases
-from lanes.rules import check
+from lanes.rules import checked_plan
 from tests.cluster.calico_schema import SCHEMAS, validate_calico
 from tests.cluster.conftest import region_plan
 from tests.support.golden import assert_golden
@@ -78,7 +78,7 @@ def test_the_same_config_in_another_order_renders_byte_identical(stack):
     shuffled = copy.deepcopy(values)
     shuffled["hosts"] = list(reversed(shuffled["hosts"]))
     shuffled["cluster"]["tenants"] = list(reversed(shuffled["cluster"]["tenants"]))
-    one = plan_cluster(check(parse_stack_config(values)).plan)
-    two = plan_cluster(check(parse_stack_config(shuffled)).plan)
+    one = plan_cluster(checked_plan(parse_stack_config(values)).plan)
+    two = plan_cluster(checked_plan(parse_stack_config(shuffled)).plan)
     assert render_manifests(one) == render_manifests(two)
     assert render_releases(one) == render_releases(two)

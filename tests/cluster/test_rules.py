@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lanes.config import ConfigError, parse_stack_config
-from lanes.rules import check
+from lanes.rules import checked_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import stack_values
 
@@ -16,7 +16,7 @@ def cluster_violations(
     values = stack_values(stack)
     for path, value in changes:
         values = changed(values, path, value)
-    report = check(parse_stack_config(values))
+    report = checked_plan(parse_stack_config(values))
     return [str(v) for v in report.violations if v.rule.startswith(rule_prefix)]
 
 

@@ -7,13 +7,13 @@ import re
 import pytest
 
 from lanes.config import ConfigError, parse_stack_config
-from lanes.rules import check
+from lanes.rules import checked_plan
 from tests.support.mutate import DELETE, changed
 from tests.support.pulumi_run import stack_values
 
 
 def violations(stack: str, path: str, value) -> list[str]:
-    report = check(parse_stack_config(changed(stack_values(stack), path, value)))
+    report = checked_plan(parse_stack_config(changed(stack_values(stack), path, value)))
     return [str(v) for v in report.violations]
 
 
@@ -33,7 +33,7 @@ def test_the_seeds_k8s_reserved_block_is_an_error_never_masked():
 
 
 def test_a_network_off_its_boundary_stops_the_plan():
-    report = check(
+    report = checked_plan(
         parse_stack_config(changed(stack_values("prod"), "networks.traffic.cidr", "100.65.1.0/16"))
     )
     assert report.plan is None
@@ -47,7 +47,7 @@ def test_overlapping_networks():
     values = changed(stack_values("prod"), "networks.storage.cidr", "100.65.0.0/16")
     values = changed(values, "networks.storage.blocks", {})
     values = changed(values, "networks.storage.reserved_blocks", [])
-    found = [str(v) for v in check(parse_stack_config(values)).violations]
+    found = [str(v) for v in checked_plan(parse_stack_config(values)).violations]
     assert (
         "networks.storage.cidr: 100.65.0.0/16 overlaps networks.traffic (100.65.0.0/16) [network-overlap]"
         in found
@@ -227,7 +227,7 @@ def test_every_problem_is_listed_not_just_the_first():
     values = changed(stack_values("prod"), "networks.traffic.vlan", 0)
     values = changed(values, "networks.storage.vlan", 5000)
     values = changed(values, "hosts[3].number", 11)
-    found = [str(v) for v in check(parse_stack_config(values)).violations]
+    found = [str(v) for v in checked_plan(parse_stack_config(values)).violations]
     assert {v.split(":")[0] for v in found} >= {
         "networks.traffic.vlan",
         "networks.storage.vlan",

@@ -6,14 +6,14 @@ import pytest
 
 from lanes.plan import Plan
 from lanes.render.plan import render_files
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.golden import assert_golden
 from tests.support.pulumi_run import ROOT
 
 
 def plan_of(stack: str) -> Plan:
-    report = check(load_stack(ROOT, stack))
+    report = checked_plan(load_stack(ROOT, stack))
     assert report.violations == ()
     assert report.plan is not None
     return report.plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.mutate import changed
 from tests.support.pulumi_run import ROOT, run_program, stack_values
@@ -17,7 +17,7 @@ SECRETS = {
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_program_exports_the_plan_the_cli_computes(stack):
     run = run_program(stack, secrets=SECRETS)
-    plan = check(load_stack(ROOT, stack)).plan
+    plan = checked_plan(load_stack(ROOT, stack)).plan
     assert run.outputs["plan"] == plan.to_dict()
     assert run.outputs["region"] == plan.region and run.outputs["az"] == plan.az
 
@@ -25,7 +25,7 @@ def test_the_program_exports_the_plan_the_cli_computes(stack):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_one_component_per_platform_network(stack):
     run = run_program(stack, secrets=SECRETS)
-    region = check(load_stack(ROOT, stack)).plan.region
+    region = checked_plan(load_stack(ROOT, stack)).plan.region
     names = {(r.type, r.name) for r in run.resources if r.type.startswith("lanes:network:")}
     assert names == {
         ("lanes:network:ManagementNetwork", f"{region}-management"),

@@ -13,7 +13,7 @@ from netaddr import IPAddress, IPNetwork
 from lanes.config import PLATFORM_NETWORKS, parse_stack_config
 from lanes.plan import PLATFORM_SPACE, plan_region
 from lanes.render.plan import render_files
-from lanes.rules import check, find_overlaps
+from lanes.rules import checked_plan, find_overlaps
 
 ROLES = ("master", "worker", "ingress", "service")
 GENERATED_SPACE = IPNetwork("100.64.0.0/12")
@@ -95,7 +95,7 @@ common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthC
 @common
 @given(regions())
 def test_generated_regions_pass_every_rule(values):
-    report = check(parse_stack_config(values))
+    report = checked_plan(parse_stack_config(values))
     assert report.violations == ()
 
 
@@ -147,7 +147,7 @@ def test_adding_a_host_moves_no_other_host(values, data):
     grown = dict(values, hosts=[*values["hosts"]])
     grown["hosts"].insert(position, host("newcomer", number, "worker", az))
     after = plan_region(parse_stack_config(grown))
-    assert check(parse_stack_config(grown)).violations == ()
+    assert checked_plan(parse_stack_config(grown)).violations == ()
     assert [h.to_dict() for h in after.hosts if h.name != "newcomer"] == [
         h.to_dict() for h in before.hosts
     ]

@@ -14,7 +14,7 @@ from lanes.lab.probe import PEER, seen, serve
 from lanes.plan import Plan
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
-from lanes.rules import check
+from lanes.rules import checked_plan
 from tests.support.pulumi_run import stack_values
 
 __all__ = [
@@ -34,7 +34,7 @@ def plan_of(stack: str, edit: Callable[[dict[str, Any]], None] | None = None) ->
     values = copy.deepcopy(stack_values(stack))
     if edit is not None:
         edit(values)
-    report = check(parse_stack_config(values))
+    report = checked_plan(parse_stack_config(values))
     assert report.ok, [str(v) for v in report.violations]
     assert report.plan is not None
     return report.plan

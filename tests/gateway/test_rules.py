@@ -5,7 +5,7 @@ import dataclasses
 
 from lanes.config import parse_stack_config
 from lanes.gateway import SnatStep
-from lanes.rules import Violation, check, check_gateway_model
+from lanes.rules import Violation, check_gateway_model, checked_plan
 from tests.gateway.support import models_of, plan_of
 from tests.support.pulumi_run import stack_values
 
@@ -14,7 +14,9 @@ def violations(stack, edit, rule):
     values = copy.deepcopy(stack_values(stack))
     edit(values)
     return [
-        (v.path, v.message) for v in check(parse_stack_config(values)).violations if v.rule == rule
+        (v.path, v.message)
+        for v in checked_plan(parse_stack_config(values)).violations
+        if v.rule == rule
     ]
 
 
@@ -24,7 +26,7 @@ def gateway(values, name):
 
 def test_committed_stacks_keep_every_gateway_rule():
     for stack in ("dev", "prod"):
-        assert check(parse_stack_config(stack_values(stack))).ok
+        assert checked_plan(parse_stack_config(stack_values(stack))).ok
 
 
 def test_egress_to_an_address_the_router_does_not_hold():

@@ -10,7 +10,7 @@ from lanes.hostnet import HostNet, build_host_net
 from lanes.render.kubelet import render_kubelet
 from lanes.render.netplan import render_netplan
 from lanes.render.sysctl import render_sysctl
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.golden import GOLDEN, assert_golden
 from tests.support.pulumi_run import ROOT
@@ -18,7 +18,7 @@ from tests.support.pulumi_run import ROOT
 
 @functools.cache
 def models(stack: str) -> dict[str, HostNet]:
-    plan = check(load_stack(ROOT, stack)).plan
+    plan = checked_plan(load_stack(ROOT, stack)).plan
     return {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
 
 
@@ -46,7 +46,7 @@ def test_no_golden_file_is_left_for_a_host_that_is_gone(stack):
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_rendering_twice_is_byte_identical(stack):
-    fresh = check(load_stack(ROOT, stack)).plan
+    fresh = checked_plan(load_stack(ROOT, stack)).plan
     for host in fresh.stack_hosts():
         again = build_host_net(host, fresh)
         assert render_netplan(again) == render_netplan(models(stack)[host.name])

@@ -8,14 +8,14 @@ import pytest
 
 from lanes.hostnet import HostNet, Link, Route, Rule, Table, build_host_net, ip_commands
 from lanes.plan import Plan
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 
 @functools.cache
 def plan(stack: str) -> Plan:
-    report = check(load_stack(ROOT, stack))
+    report = checked_plan(load_stack(ROOT, stack))
     assert report.ok, report.violations
     return report.plan
 
@@ -207,6 +207,6 @@ def test_ip_commands_render_the_same_model_for_a_namespace_host():
 
 def test_the_model_is_a_pure_function_of_the_plan():
     first = [net("prod", h.name).to_dict() for h in plan("prod").stack_hosts()]
-    fresh = check(load_stack(ROOT, "prod")).plan
+    fresh = checked_plan(load_stack(ROOT, "prod")).plan
     again = [build_host_net(h, fresh).to_dict() for h in fresh.stack_hosts()]
     assert first == again

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lanes.config import ConfigError, parse_stack_config
-from lanes.rules import check
+from lanes.rules import checked_plan
 from tests.support.mutate import DELETE, changed
 from tests.support.pulumi_run import stack_values
 
@@ -15,7 +15,9 @@ def host_index(values: dict, name: str) -> int:
 
 
 def violations(values: dict) -> list[tuple[str, str, str]]:
-    return [(v.path, v.rule, v.message) for v in check(parse_stack_config(values)).violations]
+    return [
+        (v.path, v.rule, v.message) for v in checked_plan(parse_stack_config(values)).violations
+    ]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

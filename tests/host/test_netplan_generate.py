@@ -11,7 +11,7 @@ import pytest
 
 from lanes.hostnet import HostNet, build_host_net
 from lanes.render.netplan import NETPLAN_PATH, render_netplan
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
@@ -21,7 +21,7 @@ Section = tuple[str, dict[str, list[str]]]
 
 @functools.cache
 def models(stack: str) -> dict[str, HostNet]:
-    plan = check(load_stack(ROOT, stack)).plan
+    plan = checked_plan(load_stack(ROOT, stack)).plan
     return {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT, run_program
 
@@ -30,7 +30,7 @@ def test_management_props_carry_the_plan(prod):
         ("az-3", "100.64.96.0/20", "100.64.96.1"),
     ]
     assert k8s["reserved_blocks"] == ["100.64.112.0/20"]
-    plan = check(load_stack(ROOT, "prod")).plan
+    plan = checked_plan(load_stack(ROOT, "prod")).plan
     assert props == {
         "region": "east",
         "azs": ["az-1", "az-2", "az-3"],

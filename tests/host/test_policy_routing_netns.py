@@ -13,7 +13,7 @@ import sys
 
 from lanes.hostnet import HostNet, build_host_net, ip_commands
 from lanes.render.sysctl import render_sysctl
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
@@ -22,7 +22,7 @@ SEGMENTS = {"management": "mgmt", "traffic": "traffic", "storage": "storage"}
 
 @functools.cache
 def model(host: str) -> HostNet:
-    plan = check(load_stack(ROOT, "dev")).plan
+    plan = checked_plan(load_stack(ROOT, "dev")).plan
     return build_host_net(plan.host(host), plan)
 
 
@@ -72,7 +72,7 @@ def test_without_the_policy_rules_strict_rp_filter_drops_the_request(netlab):
 
 def test_the_rendered_sysctl_file_loads_with_vlan_and_bond_interface_names(netlab, tmp_path):
     """sysctl -p on prod worker-1's drop-in, in a namespace whose veths carry the model's names."""
-    plan = check(load_stack(ROOT, "prod")).plan
+    plan = checked_plan(load_stack(ROOT, "prod")).plan
     worker = build_host_net(plan.host("worker-1"), plan)
     host = netlab.host("worker")
     segment = netlab.segment("any")

@@ -10,7 +10,7 @@ from pulumi.runtime import rpc
 
 from lanes.hostnet import build_host_net
 from lanes.render.scripts import apply_script, delete_script, host_files, sh_command
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.mutate import DELETE, changed
 from tests.support.pulumi_run import ROOT, Run, run_program, stack_values
@@ -127,7 +127,7 @@ def test_connection_pins_host_keys_and_goes_through_the_jump_host():
 
 def test_copies_and_commands_carry_the_rendered_files_and_scripts():
     run = run_program("prod", secrets=SECRETS)
-    plan = check(load_stack(ROOT, "prod")).plan
+    plan = checked_plan(load_stack(ROOT, "prod")).plan
     net = build_host_net(plan.host("worker-1"), plan)
     files = {f.kind: f for f in host_files(net)}
     assert set(files) == {"netplan", "sysctl", "kubelet"}

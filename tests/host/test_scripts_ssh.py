@@ -22,7 +22,7 @@ from lanes.render.scripts import (
     prepare_script,
     sh_command,
 )
-from lanes.rules import check
+from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
@@ -35,7 +35,7 @@ REAL_TARGETS = [
 
 @functools.cache
 def master() -> HostNet:
-    plan = check(load_stack(ROOT, "dev")).plan
+    plan = checked_plan(load_stack(ROOT, "dev")).plan
     return build_host_net(plan.host("master-1"), plan)
 
 

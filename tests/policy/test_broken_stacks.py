@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from lanes.config import parse_stack_config
-from lanes.rules import check
+from lanes.rules import checked_plan
 from tests.support.mutate import DELETE, changed
 from tests.support.policy_run import load_pack, run_policies
 from tests.support.pulumi_run import Registered, stack_values
@@ -388,7 +388,7 @@ def test_broken_stack_breaks_only_its_policy(case):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.config], ids=str)
 def test_plan_command_refuses_the_same_config(case):
-    report = check(parse_stack_config(broken_values(case)))
+    report = checked_plan(parse_stack_config(broken_values(case)))
     assert (case.cli or case.message) in [str(v) for v in report.violations]
 
 

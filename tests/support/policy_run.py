@@ -304,7 +304,7 @@ def run_policies(
 ) -> PolicyRun:
     """Run the program for ``stack`` (or ``values``) under mocks, then the pack over its resources.
 
-    ``precheck=False`` runs the program without its own ``lanes.rules.check`` gate (the plan is
+    ``precheck=False`` runs the program without its own ``lanes.rules.checked_plan`` gate (the plan is
     still computed), standing for a program that registers what it was told: the pack must
     catch it alone. ``alter`` edits the registered resources before the pack sees them, standing
     for what no config can produce (a component that registers a wrong value).
@@ -314,13 +314,13 @@ def run_policies(
 
     pack = load_pack()
     secrets = SECRETS if secrets is None else secrets
-    saved = lanes.rules.check
+    saved = lanes.rules.checked_plan
     if not precheck:
-        lanes.rules.check = _unchecked(lanes.rules.Report, plan_region)
+        lanes.rules.checked_plan = _unchecked(lanes.rules.Report, plan_region)
     try:
         run = run_program(stack, values, secrets, preview=preview)
     finally:
-        lanes.rules.check = saved
+        lanes.rules.checked_plan = saved
     if alter is not None:
         alter(run.resources)
     stack_resource = Registered(

@@ -1,0 +1,334 @@
+"""Rules of the cluster network: pod and service ranges, pools, tenants, grants, autodetection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from netaddr import IPNetwork
+
+from lanes.config import Grant, StackConfig
+from lanes.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
+from lanes.rules.core import Violation, find_overlaps
+from lanes.rules.hosts import K8S_NODE_ROLES
+
+__all__ = [
+    "check_tenant_default_deny",
+    "check_autodetect",
+    "check_pools_disjoint",
+    "CNI_INTERNAL_RANGES",
+    "SYSTEM_NAMESPACES",
+    "GRANTABLE",
+    "check_cluster_config",
+    "check_cluster_overlaps",
+    "check_cluster_grants",
+    "check_cluster_plan",
+]
+
+
+def _denies_everything(spec: Mapping[str, Any]) -> bool:
+    selector = spec.get("podSelector") or {}
+    return (
+        not selector.get("matchLabels")
+        and not selector.get("matchExpressions")
+        and {"Ingress", "Egress"} <= set(spec.get("policyTypes") or ())
+        and not spec.get("ingress")
+        and not spec.get("egress")
+    )
+
+
+def check_tenant_default_deny(
+    namespaces: Iterable[tuple[str, str]], policies: Iterable[tuple[str, Mapping[str, Any]]]
+) -> list[Violation]:
+    """``(path, name)`` tenant namespaces each hold a NetworkPolicy ``(namespace, spec)`` that
+    selects every pod and denies all ingress and egress; everything else is allowed on top."""
+    denied = {namespace for namespace, spec in policies if _denies_everything(spec)}
+    return [
+        Violation(
+            path,
+            "tenant-default-deny",
+            f"tenant namespace {name} has no default-deny NetworkPolicy (podSelector {{}}, "
+            "policyTypes Ingress and Egress, no rules)",
+        )
+        for path, name in namespaces
+        if name not in denied
+    ]
+
+
+def check_autodetect(path: str, cidrs: Iterable[str], traffic: NetworkPlan) -> list[Violation]:
+    """Calico finds node addresses in the traffic blocks only, whatever holds the default route."""
+    want = sorted(str(b.cidr) for b in traffic.blocks())
+    have = sorted(str(c) for c in cidrs)
+    if have == want:
+        return []
+    return [
+        Violation(
+            path,
+            "cni-autodetect",
+            f"node address autodetection uses {', '.join(have) or 'no CIDR'}; it must be "
+            f"pinned to the traffic blocks {', '.join(want)}",
+        )
+    ]
+
+
+def check_pools_disjoint(
+    pools: Iterable[tuple[str, IPNetwork]],
+    networks: Iterable[NetworkPlan],
+    outside: Iterable[OutsidePlan] = (),
+) -> list[Violation]:
+    """``(path, cidr)`` pod pools overlap no network, no CNI-internal range, nor each other."""
+    refs: list[tuple[IPNetwork, tuple[bool, str, object]]] = [
+        (n.cidr, (True, n.path, f"the {n.name} network {n.cidr}")) for n in networks
+    ]
+    refs += [(n.cidr, (True, n.path, f"outside network {n.name} {n.cidr}")) for n in outside]
+    refs += [(IPNetwork(c), (True, "", f"the {what} {c}")) for c, what in CNI_INTERNAL_RANGES]
+    # A pool's label is formatted only when it is reported (str(IPNetwork) is not cheap).
+    items = refs + [(cidr, (False, path, cidr)) for path, cidr in pools]
+    found = []
+    for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
+        pool, other = (later, earlier) if not later[0] else (earlier, later)
+        what = other[2] if other[0] else f"pool {other[2]}"
+        found.append(Violation(pool[1], "pool-overlap", f"pool {pool[2]} overlaps {what}"))
+    return found
+
+
+# Ranges CNIs keep for themselves: a pod or service range inside one breaks that CNI (or any
+# later move to it), so they are refused like the plan's own networks.
+CNI_INTERNAL_RANGES: tuple[tuple[str, str], ...] = (
+    ("100.64.0.0/16", "OVN-Kubernetes join subnet"),
+    ("100.88.0.0/16", "OVN-Kubernetes transit switch subnet"),
+    ("169.254.0.0/17", "OVN-Kubernetes masquerade subnet"),
+    ("169.254.0.0/16", "link-local (Calico refuses pools there)"),
+)
+
+
+# Namespaces the platform owns; a tenant may not take one.
+SYSTEM_NAMESPACES = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "ingress-nginx",
+        "tigera-operator",
+        "calico-system",
+        "calico-apiserver",
+    }
+)
+
+
+GRANTABLE = frozenset({"management", "storage", "adjacency"})
+
+
+def _cluster_cidr(path: str, value: str) -> tuple[IPNetwork | None, list[Violation]]:
+    try:
+        net = parse_cidr(value, path)
+    except PlanError as exc:
+        return None, [Violation(path, "cluster-boundary", exc.message)]
+    if net not in PLATFORM_SPACE:
+        return net, [Violation(path, "cluster-space", f"{value} is not inside {PLATFORM_SPACE}")]
+    return net, []
+
+
+def _check_cluster_ranges(cfg: StackConfig) -> list[Violation]:
+    cluster = cfg.cluster
+    pod, found = _cluster_cidr("cluster.pod_cidr", cluster.pod_cidr)
+    found += _cluster_cidr("cluster.service_cidr", cluster.service_cidr)[1]
+    if pod is None:
+        return found
+    pools = 1 << max(cluster.pool_prefix - pod.prefixlen, 0)
+    if cluster.pool_prefix < pod.prefixlen or pools < len(cfg.azs):
+        found.append(
+            Violation(
+                "cluster.pool_prefix",
+                "cluster-pools",
+                f"/{cluster.pool_prefix} pools: {cluster.pod_cidr} holds "
+                f"{pools if cluster.pool_prefix >= pod.prefixlen else 0}, fewer than the "
+                f"{len(cfg.azs)} AZs",
+            )
+        )
+    if cluster.calico.block_size < cluster.pool_prefix:
+        found.append(
+            Violation(
+                "cluster.calico.block_size",
+                "cluster-pools",
+                f"/{cluster.calico.block_size} blocks do not fit in /{cluster.pool_prefix} pools",
+            )
+        )
+    return found
+
+
+def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
+    nets = dict(cfg.networks.items())
+    if grant.network not in GRANTABLE:
+        return [
+            Violation(
+                f"{path}.network",
+                "cluster-grant",
+                f"{grant.network} is not an exposure network; grant one of "
+                f"{', '.join(sorted(GRANTABLE))}",
+            )
+        ]
+    found = []
+    zones = {z.name: z for z in nets[grant.network].zones}
+    if grant.zone is not None and grant.zone not in zones:
+        found.append(
+            Violation(
+                f"{path}.zone", "cluster-grant", f"{grant.zone} is not a zone of {grant.network}"
+            )
+        )
+    elif grant.zone is not None and zones[grant.zone].reserved:
+        found.append(Violation(f"{path}.zone", "cluster-grant", f"{grant.zone} is a reserved zone"))
+    elif grant.zone is None and grant.network == "management":
+        found.append(
+            Violation(
+                f"{path}.zone",
+                "cluster-grant",
+                "management is granted by zone only (never the whole network: it holds the "
+                "API server, etcd and kubelet)",
+            )
+        )
+    if grant.az is not None and grant.az not in cfg.azs:
+        found.append(
+            Violation(f"{path}.az", "cluster-grant", f"{grant.az} is not one of azs {cfg.azs}")
+        )
+    if grant.network == "storage" and cfg.cluster.storage == "none":
+        found.append(
+            Violation(
+                f"{path}.network",
+                "cluster-grant",
+                "storage is granted but cluster.storage is none: pods have no way to storage",
+            )
+        )
+    found += [
+        Violation(f"{path}.ports[{k}]", "cluster-grant", f"{port} is outside 1..65535")
+        for k, port in enumerate(grant.ports)
+        if not 1 <= port <= 65535
+    ]
+    return found
+
+
+def _check_tenants(cfg: StackConfig) -> list[Violation]:
+    found = []
+    seen: dict[str, int] = {}
+    for i, tenant in enumerate(cfg.cluster.tenants):
+        path = f"cluster.tenants[{i}]"
+        if tenant.name in seen:
+            found.append(
+                Violation(
+                    f"{path}.name",
+                    "cluster-tenant",
+                    f"{tenant.name} is also cluster.tenants[{seen[tenant.name]}]",
+                )
+            )
+        seen.setdefault(tenant.name, i)
+        if tenant.name in SYSTEM_NAMESPACES:
+            found.append(
+                Violation(
+                    f"{path}.name",
+                    "cluster-tenant",
+                    f"{tenant.name} is a system namespace, not a tenant",
+                )
+            )
+        for j, grant in enumerate(tenant.egress):
+            found += _check_grant(cfg, grant, f"{path}.egress[{j}]")
+    return found
+
+
+def _check_ingress_nodes(cfg: StackConfig) -> list[Violation]:
+    return [
+        Violation(
+            f"hosts[{i}].nics",
+            "cluster-ingress-address",
+            f"{host.name} has role ingress but no NIC carries traffic: the ingress controller "
+            "binds the node's traffic address (the router's DNAT target)",
+        )
+        for i, host in enumerate(cfg.hosts)
+        if host.role == "ingress" and not any("traffic" in nic.networks for nic in host.nics)
+    ]
+
+
+def check_cluster_config(cfg: StackConfig) -> list[Violation]:
+    """Cluster ranges on their boundary inside 100.64.0.0/10, pools that fit, tenants, grants."""
+    found = _check_cluster_ranges(cfg) + _check_tenants(cfg) + _check_ingress_nodes(cfg)
+    region_az = cfg.cluster.region_az
+    if region_az is not None and region_az not in cfg.azs:
+        found.append(
+            Violation(
+                "cluster.region_az", "cluster-region-az", f"{region_az} is not one of azs {cfg.azs}"
+            )
+        )
+    return found
+
+
+def _cluster_references(plan: Plan) -> list[tuple[IPNetwork, tuple[bool, str, str]]]:
+    refs = [
+        (n.cidr, (True, f"{n.path}.cidr", f"the {n.name} network {n.cidr}")) for n in plan.networks
+    ]
+    refs += [
+        (n.cidr, (True, f"{n.path}.cidr", f"outside network {n.name} {n.cidr}"))
+        for n in plan.outside
+    ]
+    refs += [(IPNetwork(c), (True, "", f"the {what} {c}")) for c, what in CNI_INTERNAL_RANGES]
+    return refs
+
+
+def check_cluster_overlaps(plan: Plan) -> list[Violation]:
+    """Pod and service ranges overlap no network of the plan, no outside network, no range a
+    CNI keeps for itself, nor each other. One ``find_overlaps`` sweep per cluster range; the
+    range goes first so that every reference it overlaps is named, not only the widest."""
+    cluster = plan.config.cluster
+    ranges = [
+        ("cluster.pod_cidr", cluster.pod_cidr),
+        ("cluster.service_cidr", cluster.service_cidr),
+    ]
+    refs = _cluster_references(plan)
+    found = []
+    for path, value in ranges:
+        mine = (False, path, value)
+        items = [(IPNetwork(value).cidr, mine), *refs]
+        hits = [b if a is mine else a for a, b in find_overlaps(items, tolerated=lambda i: i[0])]
+        if hits:
+            names = ", ".join(f"{h[2]}" + (f" ({h[1]})" if h[1] else "") for h in hits)
+            found.append(Violation(path, "cluster-overlap", f"{value} overlaps {names}"))
+    pair = [(IPNetwork(v).cidr, (False, p, v)) for p, v in ranges]
+    found += [
+        Violation(later[1], "cluster-overlap", f"{later[2]} overlaps {earlier[1]} {earlier[2]}")
+        for earlier, later in find_overlaps(pair)
+    ]
+    return found
+
+
+def check_cluster_grants(plan: Plan) -> list[Violation]:
+    """A management zone granted to a tenant holds no cluster node's address (kubelet, etcd)."""
+    found = []
+    nodes = [
+        (h, e)
+        for h in plan.hosts
+        if h.role in K8S_NODE_ROLES
+        for e in h.addresses
+        if e.network == "management"
+    ]
+    for i, tenant in enumerate(plan.config.cluster.tenants):
+        for j, grant in enumerate(tenant.egress):
+            if grant.network != "management" or grant.zone is None:
+                continue
+            zone = plan.network("management").zone(grant.zone)  # type: ignore[union-attr]
+            held = sorted(h.name for h, e in nodes if zone is not None and e.address in zone.cidr)
+            if held:
+                found.append(
+                    Violation(
+                        f"cluster.tenants[{i}].egress[{j}].zone",
+                        "cluster-grant",
+                        f"{grant.zone} holds the cluster nodes {', '.join(held)}; a tenant is never "
+                        "granted the nodes' management addresses",
+                    )
+                )
+    return found
+
+
+def check_cluster_plan(plan: Plan) -> list[Violation]:
+    """The cluster rules that need the computed plan."""
+    if getattr(plan, "config", None) is None:
+        return []  # a plan rebuilt from resource props carries no cluster section
+    return check_cluster_overlaps(plan) + check_cluster_grants(plan)

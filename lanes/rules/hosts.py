@@ -1,0 +1,395 @@
+"""Rules of hosts: names and numbers, NIC layouts and VLANs, kubelet's address, SSH access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lanes.config import PLATFORM_NETWORKS, StackConfig
+from lanes.config.host import Host
+from lanes.hostnet import HostNet, Link
+from lanes.plan import HostAddress, HostPlan
+from lanes.rules.core import VLAN_RANGE, Violation, network_names
+
+__all__ = [
+    "SHAREABLE",
+    "IFNAMSIZ",
+    "check_hosts",
+    "check_nics",
+    "check_nic_sharing",
+    "check_host_links",
+    "check_kubelet_zone",
+    "check_kubelet_node_ip",
+    "check_pinned_host_keys",
+    "K8S_NODE_ROLES",
+    "check_host_networks",
+]
+
+
+# Only traffic and storage may share a NIC (brief: hosts); management stays on its own.
+SHAREABLE = frozenset({"traffic", "storage"})
+
+
+IFNAMSIZ = 15
+
+
+def check_hosts(cfg: StackConfig) -> list[Violation]:
+    """Host names unique, numbers unique per AZ, AZ, zones and outside addresses consistent."""
+    found = []
+    platform, outside = network_names(cfg)
+    zones = {z.name: z.reserved for z in cfg.networks.management.zones}
+    names: dict[str, int] = {}
+    numbers: dict[tuple[str, int], str] = {}
+    for i, host in enumerate(cfg.hosts):
+        path = f"hosts[{i}]"
+        if host.name in names:
+            found.append(
+                Violation(
+                    f"{path}.name", "host-unique", f"{host.name} is also hosts[{names[host.name]}]"
+                )
+            )
+        names.setdefault(host.name, i)
+        key = (host.az, host.number)
+        if key in numbers:
+            found.append(
+                Violation(
+                    f"{path}.number",
+                    "host-number-unique",
+                    f"{host.number} is already the number of {numbers[key]} in {host.az}",
+                )
+            )
+        numbers.setdefault(key, host.name)
+        if host.az not in cfg.azs:
+            found.append(
+                Violation(f"{path}.az", "host-az", f"{host.az} is not one of azs {cfg.azs}")
+            )
+        for j, zone in enumerate(host.zones or []):
+            if zone not in zones:
+                found.append(
+                    Violation(f"{path}.zones[{j}]", "host-zone", f"{zone} is not a management zone")
+                )
+            elif zones[zone]:
+                found.append(
+                    Violation(f"{path}.zones[{j}]", "host-zone", f"{zone} is a reserved zone")
+                )
+        attached = {net for nic in host.nics for net in nic.networks}
+        for net in sorted(host.outside):
+            if net not in outside:
+                found.append(
+                    Violation(
+                        f"{path}.outside.{net}", "host-network", f"{net} is not an outside network"
+                    )
+                )
+            elif net not in attached:
+                found.append(
+                    Violation(
+                        f"{path}.outside.{net}",
+                        "host-network",
+                        f"no NIC of {host.name} carries {net}",
+                    )
+                )
+        for net in sorted((attached & outside.keys()) - host.outside.keys()):
+            found.append(
+                Violation(
+                    f"{path}.outside",
+                    "host-network",
+                    f"{host.name} carries {net} but has no address in it",
+                )
+            )
+    return found
+
+
+def _network_vlans(cfg: StackConfig) -> dict[str, int | None]:
+    """network name -> VLAN id, platform and outside networks alike (None: untagged only)."""
+    vlans: dict[str, int | None] = {name: net.vlan for name, net in cfg.networks.items()}
+    return vlans | {net.name: net.vlan for net in cfg.outside}
+
+
+def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
+    platform, outside = network_names(cfg)
+    vlans = _network_vlans(cfg)
+    found = []
+    carried: dict[str, str] = {}
+    devices: dict[str, str] = {}
+    for j, nic in enumerate(host.nics):
+        npath = f"{path}.nics[{j}]"
+        where = f"{host.name} {nic.name}"
+        for dev in [nic.name] + (nic.bond.members if nic.bond else []):
+            if dev in devices:
+                found.append(
+                    Violation(
+                        npath, "nic-layout", f"{where}: {dev} is already used by {devices[dev]}"
+                    )
+                )
+            devices.setdefault(dev, nic.name)
+        if nic.bond is not None:
+            if len(nic.bond.members) < 2:
+                found.append(
+                    Violation(
+                        f"{npath}.bond.members",
+                        "bond-members",
+                        f"{where}: an active-backup bond needs at least 2 members, has "
+                        f"{len(nic.bond.members)}",
+                    )
+                )
+            if nic.bond.primary is not None and nic.bond.primary not in nic.bond.members:
+                found.append(
+                    Violation(
+                        f"{npath}.bond.primary",
+                        "bond-members",
+                        f"{where}: primary {nic.bond.primary} is not a member",
+                    )
+                )
+        nets = nic.networks
+        found += check_nic_sharing(npath, where, nets)
+        if not nic.tagged and len(nets) > 1:
+            found.append(
+                Violation(
+                    f"{npath}.networks",
+                    "nic-layout",
+                    f"{where} is untagged but carries {len(nets)} networks",
+                )
+            )
+        for k, net in enumerate(nets):
+            if net not in platform and net not in outside:
+                found.append(
+                    Violation(f"{npath}.networks[{k}]", "host-network", f"{net} is not a network")
+                )
+                continue
+            if net in carried:
+                found.append(
+                    Violation(
+                        f"{npath}.networks[{k}]",
+                        "nic-layout",
+                        f"{where}: {net} is already carried by {carried[net]}",
+                    )
+                )
+            carried.setdefault(net, nic.name)
+            vlan = vlans.get(net)
+            if nic.tagged and vlan is not None and len(f"{nic.name}.{vlan}") > IFNAMSIZ:
+                found.append(
+                    Violation(
+                        f"{npath}.name",
+                        "nic-layout",
+                        f"{where}: VLAN interface {nic.name}.{vlan} is longer than "
+                        f"{IFNAMSIZ} characters",
+                    )
+                )
+    return found
+
+
+def check_nics(cfg: StackConfig) -> list[Violation]:
+    """NIC layouts: bonds of 2+, one NIC per network, never three networks on one NIC."""
+    return [
+        v for i, host in enumerate(cfg.hosts) for v in _check_host_nics(host, f"hosts[{i}]", cfg)
+    ]
+
+
+def check_nic_sharing(npath: str, where: str, networks: Iterable[str]) -> list[Violation]:
+    """Never management, traffic and storage on one NIC; only traffic and storage share one."""
+    on_nic = set(networks) & set(PLATFORM_NETWORKS)
+    if {"management", "traffic", "storage"} <= on_nic:
+        return [
+            Violation(
+                f"{npath}.networks",
+                "nic-three-networks",
+                f"{where} carries management, traffic and storage: "
+                "all three networks on one NIC is never allowed",
+            )
+        ]
+    if len(on_nic) > 1 and not on_nic <= SHAREABLE:
+        return [
+            Violation(
+                f"{npath}.networks",
+                "nic-shared",
+                f"{where} carries {', '.join(sorted(on_nic))}: only traffic and storage "
+                "may share a NIC",
+            )
+        ]
+    return []
+
+
+def _nic_devices(net: HostNet) -> list[tuple[int, Link, list[Link]]]:
+    """(NIC index, the NIC or bond, its VLAN interfaces), in the host's NIC order."""
+    tops = [link for link in net.links if link.kind != "vlan" and link.bond is None]
+    return [
+        (j, top, [v for v in net.links if v.kind == "vlan" and v.parent == top.name])
+        for j, top in enumerate(tops)
+    ]
+
+
+def check_host_links(net: HostNet, path: str) -> list[Violation]:
+    """A host's devices as rendered: NIC sharing, VLAN ids in 1..4094 and distinct per NIC."""
+    found = []
+    low, high = VLAN_RANGE
+    for j, top, vlans in _nic_devices(net):
+        npath, where = f"{path}.nics[{j}]", f"{net.host} {top.name}"
+        found += check_nic_sharing(
+            npath, where, [*top.networks, *(n for v in vlans for n in v.networks)]
+        )
+        owner: dict[int, str] = {}
+        for link in vlans:
+            name = link.networks[0] if link.networks else link.name
+            if link.vlan is None or not low <= link.vlan <= high:
+                found.append(
+                    Violation(
+                        f"{npath}.networks",
+                        "nic-vlan-range",
+                        f"{where}: {link.name} carries {name} on VLAN {link.vlan}, "
+                        f"outside {low}..{high}",
+                    )
+                )
+            elif link.vlan in owner:
+                found.append(
+                    Violation(
+                        f"{npath}.networks",
+                        "nic-vlan-distinct",
+                        f"{where}: {owner[link.vlan]} and {name} both use VLAN {link.vlan}; "
+                        "one VLAN per network",
+                    )
+                )
+            else:
+                owner[link.vlan] = name
+    return found
+
+
+def _kubelet_where(host: HostPlan) -> tuple[HostAddress | None, str]:
+    """The address kubelet must bind: management, in the k8s-nodes zone when zoned."""
+    management = [e for e in host.addresses if e.network == "management"]
+    zoned = any(e.zone is not None for e in management)
+    entry = next((e for e in management if not zoned or e.zone == "k8s-nodes"), None)
+    return entry, "management/k8s-nodes" if zoned else "management"
+
+
+def check_kubelet_zone(host: HostPlan) -> list[Violation]:
+    """A Kubernetes node holds a management address in the k8s-nodes zone for kubelet."""
+    entry, where = _kubelet_where(host)
+    if host.role not in K8S_NODE_ROLES or entry is not None:
+        return []
+    return [
+        Violation(
+            f"{host.path}.zones",
+            "kubelet-node-ip",
+            f"{host.name} ({host.role}) holds no {where} address for kubelet's --node-ip",
+        )
+    ]
+
+
+def check_kubelet_node_ip(host: HostPlan, node_ip: str | None) -> list[Violation]:
+    """A Kubernetes node's kubelet binds its management address in the k8s-nodes zone."""
+    entry, where = _kubelet_where(host)
+    if host.role not in K8S_NODE_ROLES or entry is None:
+        return check_kubelet_zone(host)
+    if node_ip != str(entry.address):
+        return [
+            Violation(
+                f"{host.path}.node_ip",
+                "kubelet-node-ip",
+                f"kubelet on {host.name} binds --node-ip {node_ip}, not its {where} "
+                f"address {entry.address}",
+            )
+        ]
+    return []
+
+
+def check_pinned_host_keys(targets: Iterable[tuple[str, str, str | None]]) -> list[Violation]:
+    """``(path, host, host key)`` of SSH connections: each one pins the key it accepts."""
+    return [
+        Violation(
+            path,
+            "connection-host-key",
+            f"SSH to {host} accepts whatever key it is shown; pin the host's key "
+            "(ssh-keyscan) so a spoofed host is refused",
+        )
+        for path, host, key in targets
+        if not key
+    ]
+
+
+K8S_NODE_ROLES = frozenset({"master", "worker", "ingress"})
+
+
+def _check_nic_vlans(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
+    vlans = _network_vlans(cfg)
+    mtus = {name: net.mtu for name, net in cfg.networks.items()}
+    found = []
+    for j, nic in enumerate(host.nics):
+        npath, where = f"{path}.nics[{j}]", f"{host.name} {nic.name}"
+        known = [n for n in nic.networks if n in vlans]
+        if nic.tagged and len(known) > 1:
+            owner: dict[int, str] = {}
+            for net in known:
+                vlan = vlans[net]
+                if vlan is None:
+                    found.append(
+                        Violation(
+                            f"{npath}.networks",
+                            "nic-vlan-missing",
+                            f"{where}: {net} has no VLAN id, so it cannot share the NIC with "
+                            f"{', '.join(n for n in known if n != net)}",
+                        )
+                    )
+                elif vlan in owner:
+                    found.append(
+                        Violation(
+                            f"{npath}.networks",
+                            "nic-vlan-distinct",
+                            f"{where}: {owner[vlan]} and {net} both use VLAN {vlan}; one VLAN per network",
+                        )
+                    )
+                else:
+                    owner[vlan] = net
+        for net in known:
+            if nic.mtu is not None and net in mtus and nic.mtu < mtus[net]:
+                found.append(
+                    Violation(
+                        f"{npath}.mtu",
+                        "nic-mtu",
+                        f"{where}: mtu {nic.mtu} is below {net}'s mtu {mtus[net]}",
+                    )
+                )
+    return found
+
+
+def _check_host_access(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
+    # A Kubernetes node without a management address is check_kubelet_zone's (kubelet-node-ip).
+    found = []
+    carried = {net for nic in host.nics for net in nic.networks}
+    if host.ssh.host_key is None:
+        found.append(
+            Violation(
+                f"{path}.ssh.host_key",
+                "ssh-host-key",
+                f"{host.name} has no pinned host key; add the `ssh-keyscan` line of its key",
+            )
+        )
+    if host.ssh.address is None and "management" not in carried:
+        found.append(
+            Violation(
+                f"{path}.ssh.address",
+                "ssh-address",
+                f"{host.name} has no management address to reach it by; set ssh.address",
+            )
+        )
+    return found
+
+
+def check_host_networks(cfg: StackConfig) -> list[Violation]:
+    """Per host NIC: distinct VLAN ids, a VLAN for every shared network, MTUs that fit; the
+    stack's hosts reachable over SSH with a pinned key (and the jump host's pinned too)."""
+    found = []
+    for i, host in enumerate(cfg.hosts):
+        path = f"hosts[{i}]"
+        found += _check_nic_vlans(host, path, cfg)
+        if host.az == cfg.az:
+            found += _check_host_access(host, path, cfg)
+    jump = cfg.ssh.jump
+    uses_jump = any(h.az == cfg.az and h.ssh.via_jump for h in cfg.hosts)
+    if jump is not None and jump.host_key is None and uses_jump:
+        found.append(
+            Violation(
+                "ssh.jump.host_key",
+                "ssh-host-key",
+                f"jump host {jump.address} has no pinned host key; add its `ssh-keyscan` line",
+            )
+        )
+    return found

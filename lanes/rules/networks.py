@@ -1,0 +1,408 @@
+"""Rules of the platform networks: boundaries, VLANs, AZs, zones and blocks, pins, reserved space."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from netaddr import IPAddress, IPNetwork
+
+from lanes.config import StackConfig
+from lanes.plan import (
+    PLATFORM_SPACE,
+    NetworkPlan,
+    OutsidePlan,
+    Plan,
+    PlanError,
+    ZonePlan,
+    parse_cidr,
+)
+from lanes.rules.core import VLAN_RANGE, Violation, find_overlaps
+
+__all__ = [
+    "check_boundaries",
+    "check_vlans",
+    "check_azs",
+    "check_platform_space",
+    "check_network_layout",
+    "check_disjoint_networks",
+    "check_pins",
+    "MANAGEMENT_ZONES",
+    "check_prefix_boundaries",
+    "network_prefixes",
+    "check_network_boundaries",
+    "vlan_violations",
+    "check_network_vlans",
+    "check_management_zones",
+    "reserved_space",
+    "check_reserved_unused",
+]
+
+
+def _config_cidrs(cfg: StackConfig) -> Iterator[tuple[str, str]]:
+    """(path, cidr) of every prefix written in the config."""
+    for name, net in cfg.networks.items():
+        base = f"networks.{name}"
+        yield f"{base}.cidr", net.cidr
+        yield from ((f"{base}.blocks.{az}", c) for az, c in net.blocks.items())
+        yield from ((f"{base}.reserved_blocks[{j}]", c) for j, c in enumerate(net.reserved_blocks))
+        for i, zone in enumerate(net.zones):
+            zpath = f"{base}.zones[{i}]"
+            if zone.cidr is not None:
+                yield f"{zpath}.cidr", zone.cidr
+            yield from ((f"{zpath}.blocks.{az}", c) for az, c in zone.blocks.items())
+            yield from (
+                (f"{zpath}.reserved_blocks[{j}]", c) for j, c in enumerate(zone.reserved_blocks)
+            )
+    for i, net in enumerate(cfg.outside):
+        yield f"outside[{i}].cidr", net.cidr
+
+
+def check_boundaries(cfg: StackConfig) -> list[Violation]:
+    """Every CIDR sits on its own boundary: 100.64.111.0/20 is an error, never 100.64.96.0/20."""
+    found = []
+    for path, cidr in _config_cidrs(cfg):
+        try:
+            parse_cidr(cidr, path)
+        except PlanError as exc:
+            found.append(Violation(path, "cidr-boundary", exc.message))
+    return found
+
+
+def check_vlans(cfg: StackConfig) -> list[Violation]:
+    """VLAN ids are 1..4094 and no two networks share one."""
+    vlans = [(f"networks.{name}.vlan", name, net.vlan) for name, net in cfg.networks.items()]
+    vlans += [
+        (f"outside[{i}].vlan", net.name, net.vlan)
+        for i, net in enumerate(cfg.outside)
+        if net.vlan is not None
+    ]
+    return vlan_violations(vlans)
+
+
+def check_azs(cfg: StackConfig) -> list[Violation]:
+    """AZ names are unique and the stack's AZ is one of them."""
+    found = []
+    seen: set[str] = set()
+    for i, az in enumerate(cfg.azs):
+        if az in seen:
+            found.append(Violation(f"azs[{i}]", "az-list", f"{az} is listed twice"))
+        seen.add(az)
+    if cfg.az not in seen:
+        found.append(Violation("az", "az-list", f"{cfg.az} is not one of azs {cfg.azs}"))
+    return found
+
+
+def check_platform_space(networks: Iterable[NetworkPlan]) -> list[Violation]:
+    """Platform networks are inside 100.64.0.0/10 (RFC 6598)."""
+    return [
+        Violation(
+            f"{net.path}.cidr", "platform-space", f"{net.cidr} is not inside {PLATFORM_SPACE}"
+        )
+        for net in networks
+        if net.cidr not in PLATFORM_SPACE
+    ]
+
+
+def _expected_blocks(zone: ZonePlan, azs: Iterable[str], block_prefix: int) -> dict[str, IPNetwork]:
+    size = 1 << (32 - block_prefix)
+    return {
+        az: IPNetwork(f"{IPAddress(zone.cidr.first + i * size)}/{block_prefix}")
+        for i, az in enumerate(azs)
+    }
+
+
+def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Violation]:
+    found = []
+    for block in zone.blocks:
+        if block.cidr not in zone.cidr:
+            found.append(
+                Violation(
+                    block.path, "block-outside-parent", f"{block.cidr} is outside {zone.cidr}"
+                )
+            )
+        if block.gateway != IPAddress(block.cidr.first + 1):
+            found.append(
+                Violation(
+                    block.path,
+                    "block-gateway",
+                    f"gateway {block.gateway} is not the first address of {block.cidr}",
+                )
+            )
+    if zone.reserved or not zone.blocks:
+        return found
+    expected = _expected_blocks(zone, azs, zone.blocks[0].cidr.prefixlen)
+    actual = {b.az: b.cidr for b in zone.blocks}
+    if actual != expected:
+        want = ", ".join(f"{az} {c}" for az, c in expected.items())
+        have = ", ".join(f"{az} {c}" for az, c in actual.items())
+        found.append(
+            Violation(
+                f"{zone.path}.blocks",
+                "block-order",
+                f"blocks must be carved in AZ order ({want}); found {have}",
+            )
+        )
+    items = [(b.cidr, b.path) for b in zone.blocks] + [
+        (c, f"{zone.path}.reserved") for c in zone.reserved_blocks
+    ]
+    found += [
+        Violation(later, "block-overlap", f"overlaps {earlier}")
+        for earlier, later in find_overlaps(items)
+    ]
+    return found
+
+
+def check_network_layout(net: NetworkPlan, azs: tuple[str, ...]) -> list[Violation]:
+    """Zones inside the network and disjoint; blocks inside their zone, disjoint, in AZ order."""
+    found = []
+    for zone in net.zones:
+        if zone.cidr not in net.cidr:
+            found.append(
+                Violation(zone.path, "zone-outside-parent", f"{zone.cidr} is outside {net.cidr}")
+            )
+        found += _check_zone(zone, net.name, azs)
+    found += [
+        Violation(later, "zone-overlap", f"overlaps {earlier}")
+        for earlier, later in find_overlaps((z.cidr, z.path) for z in net.zones)
+    ]
+    return found
+
+
+def check_disjoint_networks(
+    networks: Iterable[NetworkPlan], outside: Iterable[OutsidePlan]
+) -> list[Violation]:
+    """Platform networks overlap nothing; outside networks may overlap only each other."""
+    items: list[tuple[IPNetwork, tuple[bool, str, IPNetwork]]] = [
+        (n.cidr, (False, n.path, n.cidr)) for n in networks
+    ]
+    items += [(n.cidr, (True, n.path, n.cidr)) for n in outside]
+    found = []
+    for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
+        # Blame the outside network: the platform's own plan is what it collides with.
+        blamed, other = (earlier, later) if earlier[0] else (later, earlier)
+        found.append(
+            Violation(
+                f"{blamed[1]}.cidr",
+                "network-overlap",
+                f"{blamed[2]} overlaps {other[1]} ({other[2]})",
+            )
+        )
+    return found
+
+
+def _pin_mismatch(
+    path: str, pinned: str, actual: IPNetwork, parent: IPNetwork, what: str
+) -> Violation | None:
+    net = IPNetwork(pinned)
+    if net == actual:
+        return None
+    if net not in parent:
+        return Violation(path, "block-outside-parent", f"{pinned} is outside its parent {parent}")
+    return Violation(path, "block-order", f"{pinned} is not the {what}; the plan gives {actual}")
+
+
+def _check_zone_pins(
+    path: str, blocks: dict[str, str], reserved: list[str], zone: ZonePlan
+) -> list[Violation]:
+    found = []
+    for az, pinned in blocks.items():
+        block = zone.block(az)
+        if block is None:
+            found.append(
+                Violation(f"{path}.blocks.{az}", "block-order", f"{az} gets no block here")
+            )
+            continue
+        bad = _pin_mismatch(f"{path}.blocks.{az}", pinned, block.cidr, zone.cidr, f"{az} block")
+        found += [bad] if bad else []
+    if reserved and [IPNetwork(c) for c in reserved] != list(zone.reserved_blocks):
+        leftover = ", ".join(str(c) for c in zone.reserved_blocks) or "nothing"
+        for j, pinned in enumerate(reserved):
+            if IPNetwork(pinned) not in zone.cidr:
+                found.append(
+                    Violation(
+                        f"{path}.reserved_blocks[{j}]",
+                        "block-outside-parent",
+                        f"{pinned} is outside its parent {zone.cidr}",
+                    )
+                )
+                break
+        else:
+            found.append(
+                Violation(
+                    f"{path}.reserved_blocks",
+                    "block-order",
+                    f"{', '.join(reserved)} is not what is left after the AZ blocks: {leftover}",
+                )
+            )
+    return found
+
+
+def check_pins(cfg: StackConfig, plan: Plan) -> list[Violation]:
+    """CIDRs written out in the config (zones, blocks) are the ones the plan computes."""
+    found = []
+    for name, net in cfg.networks.items():
+        network = plan.network(name)
+        assert network is not None
+        base = f"networks.{name}"
+        if not net.zones:
+            found += _check_zone_pins(base, net.blocks, net.reserved_blocks, network.zones[0])
+        for i, zone in enumerate(net.zones):
+            zplan = network.zones[i]
+            zpath = f"{base}.zones[{i}]"
+            if zone.cidr is not None and IPNetwork(zone.cidr) != zplan.cidr:
+                rule = (
+                    "zone-outside-parent"
+                    if IPNetwork(zone.cidr) not in network.cidr
+                    else "zone-order"
+                )
+                found.append(
+                    Violation(
+                        f"{zpath}.cidr",
+                        rule,
+                        f"{zone.cidr} is not zone {i + 1} of /{zplan.cidr.prefixlen} in "
+                        f"{network.cidr}; the plan gives {zplan.cidr}",
+                    )
+                )
+            found += _check_zone_pins(zpath, zone.blocks, zone.reserved_blocks, zplan)
+    return found
+
+
+# Seed 000's management zones, in order; the last holds no AZ block.
+MANAGEMENT_ZONES: tuple[str, ...] = (
+    "cloud-management",
+    "k8s-nodes",
+    "enterprise-mapping",
+    "reserved",
+)
+
+
+def check_prefix_boundaries(prefixes: Iterable[tuple[str, str]]) -> list[Violation]:
+    """Each ``(path, cidr)`` sits on its own boundary (the one test: ``parse_cidr``)."""
+    found = []
+    for path, cidr in prefixes:
+        try:
+            parse_cidr(cidr, path)
+        except PlanError as exc:
+            found.append(Violation(path, "cidr-boundary", exc.message))
+    return found
+
+
+def network_prefixes(net: NetworkPlan) -> Iterator[tuple[str, str]]:
+    """(path, cidr) of every prefix of a network plan, host bits kept as they were written."""
+    yield f"{net.path}.cidr", str(net.cidr)
+    for zone in net.zones:
+        if zone.name is not None:
+            yield f"{zone.path}.cidr", str(zone.cidr)
+        yield from ((b.path, str(b.cidr)) for b in zone.blocks)
+        for j, c in enumerate(zone.reserved_blocks):
+            yield f"{zone.path}.reserved_blocks[{j}]", str(c)
+    yield from ((f"{net.path}.reserved[{j}]", str(c)) for j, c in enumerate(net.reserved))
+
+
+def check_network_boundaries(net: NetworkPlan) -> list[Violation]:
+    """Every prefix of a network plan sits on its own boundary."""
+    return check_prefix_boundaries(network_prefixes(net))
+
+
+def vlan_violations(entries: Iterable[tuple[str, str, int]]) -> list[Violation]:
+    """``(path, network, vlan)``: ids in 1..4094 and no id carried by two networks."""
+    found = []
+    owner: dict[int, str] = {}
+    low, high = VLAN_RANGE
+    for path, name, vlan in entries:
+        if not low <= vlan <= high:
+            found.append(Violation(path, "vlan-range", f"{vlan} is outside {low}..{high}"))
+        elif vlan in owner:
+            found.append(
+                Violation(path, "vlan-distinct", f"{vlan} is already the VLAN of {owner[vlan]}")
+            )
+        else:
+            owner[vlan] = name
+    return found
+
+
+def check_network_vlans(
+    networks: Iterable[NetworkPlan], outside: Iterable[OutsidePlan] = ()
+) -> list[Violation]:
+    """VLAN ids of planned networks, as ``check_vlans`` judges the config's."""
+    entries = [(f"{n.path}.vlan", n.name, n.vlan) for n in networks]
+    entries += [(f"{n.path}.vlan", n.name, n.vlan) for n in outside if n.vlan is not None]
+    return vlan_violations(entries)
+
+
+def check_management_zones(net: NetworkPlan) -> list[Violation]:
+    """A zoned management network has seed 000's four zones, in order, each a quarter of it."""
+    if net.name != "management" or not net.zoned:
+        return []
+    found = []
+    names = tuple(z.name or "-" for z in net.zones)
+    if names != MANAGEMENT_ZONES:
+        found.append(
+            Violation(
+                f"{net.path}.zones",
+                "management-zones",
+                f"zones are {', '.join(names)}; a zoned management network has four zones, "
+                f"in this order: {', '.join(MANAGEMENT_ZONES)}",
+            )
+        )
+    for zone in net.zones:
+        last = zone.name == MANAGEMENT_ZONES[-1]
+        if zone.reserved != last:
+            state = "must be reserved" if last else "must not be reserved"
+            found.append(
+                Violation(f"{zone.path}.reserved", "management-zones", f"zone {zone.name} {state}")
+            )
+        if zone.cidr.prefixlen != net.cidr.prefixlen + 2:
+            found.append(
+                Violation(
+                    f"{zone.path}.cidr",
+                    "management-zones",
+                    f"zone {zone.name} {zone.cidr} is not a quarter (/{net.cidr.prefixlen + 2}) "
+                    f"of {net.cidr}",
+                )
+            )
+    return found
+
+
+def reserved_space(net: NetworkPlan) -> list[tuple[IPNetwork, str]]:
+    """(prefix, path) of what a network keeps back: reserved zones, blocks and leftovers."""
+    found = [
+        (c, f"{z.path}.reserved_blocks[{j}]")
+        for z in net.zones
+        for j, c in enumerate(z.reserved_blocks)
+    ]
+    return found + [(c, f"{net.path}.reserved[{j}]") for j, c in enumerate(net.reserved)]
+
+
+def check_reserved_unused(
+    net: NetworkPlan, used: Iterable[tuple[IPNetwork, str]] = ()
+) -> list[Violation]:
+    """Reserved zones hold no AZ block; no ``(prefix, path)`` in ``used`` lies in reserved space.
+
+    One sorted sweep over the reserved prefixes and the used ones (O(n log n)); used prefixes
+    may overlap each other here (a host address lies in its block), never reserved space.
+    """
+    found = [
+        Violation(
+            f"{zone.path}.blocks",
+            "reserved-unused",
+            f"reserved zone {zone.name} {zone.cidr} holds AZ blocks "
+            f"{', '.join(str(b.cidr) for b in zone.blocks)}; it must stay empty",
+        )
+        for zone in net.zones
+        if zone.reserved and zone.blocks
+    ]
+    items = [(c, (False, path, c)) for c, path in reserved_space(net)]
+    items += [(c, (True, path, c)) for c, path in used]
+    for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
+        if earlier[0] == later[0]:
+            continue  # two reserved prefixes: a layout fault, reported by check_network_layout
+        user, reserved = (earlier, later) if earlier[0] else (later, earlier)
+        found.append(
+            Violation(
+                user[1],
+                "reserved-unused",
+                f"{user[2]} lies in {net.name} reserved space {reserved[2]} ({reserved[1]})",
+            )
+        )
+    return found
