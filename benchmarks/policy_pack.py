@@ -39,7 +39,7 @@ from netaddr import IPAddress, IPNetwork  # noqa: E402
 from benchmarks.region import generated_hosts  # noqa: E402
 from components import gateway as gateway_component  # noqa: E402
 from components import host as host_component  # noqa: E402
-from components.network import NETWORK_TYPES  # noqa: E402
+from components.network import network_type  # noqa: E402
 from lanes.cluster import plan_cluster  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.gateway import derive_gateways  # noqa: E402
@@ -131,7 +131,7 @@ def _networks(stack: Stack) -> None:
             for az in plan.azs
         }
         stack.add(
-            NETWORK_TYPES[net.name].TYPE,
+            network_type(net.name).TYPE,
             f"{plan.region}-{net.name}",
             {"region": plan.region, "azs": list(plan.azs), **net.to_dict()},
             outputs={

@@ -1,4 +1,4 @@
-"""The four platform networks as ComponentResources carrying their plan for policies and peers."""
+"""The platform networks (one per lanes.kinds row) as ComponentResources carrying their plan."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 
+from lanes import kinds
 from lanes.plan import NetworkPlan, Plan
 
 __all__ = [
@@ -16,7 +17,7 @@ __all__ = [
     "ManagementNetwork",
     "TrafficNetwork",
     "StorageNetwork",
-    "NETWORK_TYPES",
+    "network_type",
     "declare_networks",
 ]
 
@@ -66,39 +67,52 @@ class PlatformNetworkResource(pulumi.ComponentResource):
 class AdjacencyNetwork(PlatformNetworkResource):
     """Neutral transit: exposure addresses and NAT pairs between overlapping networks."""
 
-    TYPE = "lanes:network:AdjacencyNetwork"
+    TYPE = kinds.component_type("adjacency")
 
 
 class ManagementNetwork(PlatformNetworkResource):
     """API server, etcd, kubelet, registry, ops: four zones, each split per AZ."""
 
-    TYPE = "lanes:network:ManagementNetwork"
+    TYPE = kinds.component_type("management")
 
 
 class TrafficNetwork(PlatformNetworkResource):
     """Pod east-west and north-south, ingress and egress."""
 
-    TYPE = "lanes:network:TrafficNetwork"
+    TYPE = kinds.component_type("traffic")
 
 
 class StorageNetwork(PlatformNetworkResource):
     """Hosts and pods to storage, databases and caches."""
 
-    TYPE = "lanes:network:StorageNetwork"
+    TYPE = kinds.component_type("storage")
 
 
-NETWORK_TYPES: dict[str, type[PlatformNetworkResource]] = {
-    "management": ManagementNetwork,
-    "traffic": TrafficNetwork,
-    "storage": StorageNetwork,
-    "adjacency": AdjacencyNetwork,
+_CLASSES: dict[str, type[PlatformNetworkResource]] = {
+    cls.TYPE: cls for cls in (ManagementNetwork, TrafficNetwork, StorageNetwork, AdjacencyNetwork)
 }
+
+
+def network_type(name: str) -> type[PlatformNetworkResource]:
+    """The component class of a network kind (lanes.kinds); a kind registered without a class
+    of its own here gets one named after its row, with its row's type token."""
+    row = kinds.kind(name)
+    if row is None:
+        raise KeyError(f"{name} is not a network kind")
+    cls = _CLASSES.get(row.type_token)
+    if cls is None:
+        doc = f"The {row.name} network: {row.carries}."
+        cls = type(
+            row.component, (PlatformNetworkResource,), {"TYPE": row.type_token, "__doc__": doc}
+        )
+        _CLASSES[row.type_token] = cls
+    return cls
 
 
 def declare_networks(plan: Plan) -> dict[str, PlatformNetworkResource]:
     """One component per platform network, named ``<region>-<network>``."""
     return {
-        net.name: NETWORK_TYPES[net.name](
+        net.name: network_type(net.name)(
             f"{plan.region}-{net.name}", NetworkArgs(net, plan.azs, plan.region)
         )
         for net in plan.networks

@@ -51,6 +51,7 @@ from typing import Any
 
 from netaddr import IPAddress, IPNetwork, IPSet
 
+from lanes.addressing import nth_subnet
 from lanes.config.cluster import Cluster, Grant, Tenant
 from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
 
@@ -217,11 +218,10 @@ def region_owner(plan: Plan) -> str:
 def carve_pools(cluster: Cluster, azs: tuple[str, ...]) -> tuple[PodPool, ...]:
     """AZ i gets the i-th /pool_prefix of the pod range (the rest stays reserved)."""
     pod = IPNetwork(cluster.pod_cidr)
-    size = 1 << (32 - cluster.pool_prefix)
     return tuple(
         PodPool(
             az,
-            IPNetwork(f"{IPAddress(pod.first + i * size)}/{cluster.pool_prefix}"),
+            nth_subnet(pod, cluster.pool_prefix, i),
             f"cluster.pod_cidr[{az}]",
         )
         for i, az in enumerate(azs)

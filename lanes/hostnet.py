@@ -51,17 +51,19 @@ Sysctls:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from lanes.config import PLATFORM_NETWORKS
 from lanes.config.host import Nic
+from lanes.kinds import DEFAULT_ORDER, PLATFORM_NETWORKS, TABLES
 from lanes.plan import HostAddress, HostPlan, Plan
 
 __all__ = [
     "TABLES",
     "device_for",
     "RULE_PRIORITY_BASE",
+    "MAIN_TABLE",
     "DEFAULT_ORDER",
     "K8S_ROLES",
     "DEFAULT_MTU",
@@ -75,11 +77,8 @@ __all__ = [
     "ip_commands",
 ]
 
-# Routing table id per platform network; 253..255 are the kernel's, never used.
-TABLES: dict[str, int] = {"management": 101, "traffic": 102, "storage": 103, "adjacency": 104}
 RULE_PRIORITY_BASE = 1000
-# Which network holds the main default route when the host carries several.
-DEFAULT_ORDER: tuple[str, ...] = ("traffic", "management", "storage", "adjacency")
+MAIN_TABLE = 254
 K8S_ROLES = frozenset({"master", "worker", "ingress"})
 DEFAULT_MTU = 1500
 
@@ -123,7 +122,7 @@ class Route:
     device: str
     via: str | None = None
     source: str | None = None
-    table: int = 254
+    table: int = MAIN_TABLE
 
     @property
     def scope(self) -> str:
@@ -184,6 +183,59 @@ class HostNet:
         data.pop("path")
         data["sysctls"] = dict(self.sysctls)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> HostNet:
+        """The inverse of ``to_dict`` (absent keys None, numbers as the engine's floats)."""
+        return cls(
+            host=data["host"],
+            role=data["role"],
+            links=tuple(_link_from_dict(link) for link in data.get("links") or ()),
+            addresses=tuple(
+                Address(a["device"], a["network"], a.get("zone"), a["address"], a["cidr"])
+                for a in data.get("addresses") or ()
+            ),
+            routes=tuple(
+                Route(
+                    r["network"],
+                    r["to"],
+                    r["device"],
+                    r.get("via"),
+                    r.get("source"),
+                    int(r.get("table", MAIN_TABLE)),
+                )
+                for r in data.get("routes") or ()
+            ),
+            rules=tuple(
+                Rule(r["network"], r["source"], int(r["table"]), int(r["priority"]), r["device"])
+                for r in data.get("rules") or ()
+            ),
+            tables=tuple(Table(t["network"], int(t["id"])) for t in data.get("tables") or ()),
+            sysctls=tuple((k, str(v)) for k, v in (data.get("sysctls") or {}).items()),
+            default_network=data.get("default_network"),
+            node_ip=data.get("node_ip"),
+            path=path,
+        )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _link_from_dict(link: Mapping[str, Any]) -> Link:
+    return Link(
+        name=link["name"],
+        kind=link["kind"],
+        mtu=int(link["mtu"]),
+        macaddress=link.get("macaddress"),
+        bond=link.get("bond"),
+        members=tuple(link.get("members") or ()),
+        primary=link.get("primary"),
+        miimon=_optional_int(link.get("miimon")),
+        parent=link.get("parent"),
+        vlan=_optional_int(link.get("vlan")),
+        networks=tuple(link.get("networks") or ()),
+    )
 
 
 def _network_vlan(plan: Plan, network: str) -> int | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from netaddr import IPAddress, IPNetwork, iprange_to_cidrs
 
+from lanes.addressing import block_gateway, host_address, nth_subnet, subnet_count
 from lanes.config import PLATFORM_NETWORKS, ROLE_ZONES, Host, PlatformNetwork, StackConfig
 
 __all__ = [
@@ -349,15 +350,6 @@ def parse_cidr(value: str, path: str) -> IPNetwork:
     return net
 
 
-def _subnet(parent: IPNetwork, prefixlen: int, index: int) -> IPNetwork:
-    size = 1 << (32 - prefixlen)
-    return IPNetwork(f"{IPAddress(parent.first + index * size)}/{prefixlen}")
-
-
-def _count(parent: IPNetwork, prefixlen: int) -> int:
-    return 1 << (prefixlen - parent.prefixlen)
-
-
 def _leftover(parent: IPNetwork, prefixlen: int, used: int) -> tuple[IPNetwork, ...]:
     """The part of ``parent`` after its first ``used`` subnets of ``prefixlen``, merged."""
     start = parent.first + used * (1 << (32 - prefixlen))
@@ -379,15 +371,15 @@ def _plan_zone(
         return ZonePlan(zone, cidr, True, (), (cidr,), path)
     if block_prefix < cidr.prefixlen:
         raise PlanError(path, f"block_prefix /{block_prefix} is larger than {cidr}")
-    if _count(cidr, block_prefix) < len(azs):
+    if subnet_count(cidr, block_prefix) < len(azs):
         raise PlanError(
             path,
-            f"{cidr} holds {_count(cidr, block_prefix)} blocks of /{block_prefix}, "
+            f"{cidr} holds {subnet_count(cidr, block_prefix)} blocks of /{block_prefix}, "
             f"fewer than the {len(azs)} AZs",
         )
     blocks = tuple(
-        Block(network, zone, az, sub, IPAddress(sub.first + 1), f"{path}.blocks.{az}")
-        for az, sub in ((az, _subnet(cidr, block_prefix, i)) for i, az in enumerate(azs))
+        Block(network, zone, az, sub, block_gateway(sub), f"{path}.blocks.{az}")
+        for az, sub in ((az, nth_subnet(cidr, block_prefix, i)) for i, az in enumerate(azs))
     )
     return ZonePlan(zone, cidr, False, blocks, _leftover(cidr, block_prefix, len(azs)), path)
 
@@ -400,7 +392,7 @@ def _plan_network(name: str, cfg: PlatformNetwork, azs: tuple[str, ...]) -> Netw
         return NetworkPlan(name, cidr, cfg.vlan, cfg.mtu, (zone,), (), path)
     if cfg.zone_prefix is None:
         raise PlanError(f"{path}.zone_prefix", "is required when the network has zones")
-    if cfg.zone_prefix < cidr.prefixlen or _count(cidr, cfg.zone_prefix) < len(cfg.zones):
+    if cfg.zone_prefix < cidr.prefixlen or subnet_count(cidr, cfg.zone_prefix) < len(cfg.zones):
         raise PlanError(
             f"{path}.zones",
             f"{len(cfg.zones)} zones of /{cfg.zone_prefix} do not fit in {cidr}",
@@ -409,7 +401,7 @@ def _plan_network(name: str, cfg: PlatformNetwork, azs: tuple[str, ...]) -> Netw
         _plan_zone(
             name,
             zone.name,
-            _subnet(cidr, cfg.zone_prefix, i),
+            nth_subnet(cidr, cfg.zone_prefix, i),
             zone.reserved,
             cfg.block_prefix,
             azs,
@@ -443,7 +435,7 @@ def _host_addresses(
             block = network.zone(zone_name).block(host.az)  # type: ignore[union-attr]
             if block is None:
                 continue  # an AZ the region does not have: rules.check_hosts reports it
-            address = IPAddress(block.cidr.first + host.number)
+            address = host_address(block.cidr, host.number)
             result.append(HostAddress(name, zone_name, address, block.cidr, block.gateway))
     for name in sorted(attached & outside.keys()):
         net = outside[name]

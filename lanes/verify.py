@@ -57,8 +57,6 @@ __all__ = [
 
 MAIN_TABLE = 254
 CONFIG_PROTOCOLS = frozenset({"static", "boot"})
-LANES_TABLES = frozenset(TABLES.values())
-LANES_PRIORITIES = frozenset(RULE_PRIORITY_BASE + t for t in LANES_TABLES)
 MARK = "@@lanes "
 ABSENT = "!absent"
 GATEWAY_SYSCTLS = (("net.ipv4.ip_forward", "1"),)
@@ -307,7 +305,13 @@ def _addresses(target: Target, live: Live) -> list[Drift]:
     return _compare_set(target.name, "address", want, have, lambda k: f"{k[0]} on {k[1]}")
 
 
+def _lanes_tables() -> frozenset[int]:
+    """Every routing table lanes owns (one per network kind, lanes.kinds)."""
+    return frozenset(TABLES.values())
+
+
 def _routes(target: Target, live: Live) -> list[Drift]:
+    lanes_tables = _lanes_tables()
     devices = set(target.net.layer3())
     want: set[RouteKey] = {
         (r.to, r.via or "-", r.device, r.source or "-", r.table) for r in target.net.routes
@@ -316,13 +320,13 @@ def _routes(target: Target, live: Live) -> list[Drift]:
     owned: set[RouteKey] = set()
     for r in live.json("routes"):
         table = _table_id(r.get("table"))
-        if table not in LANES_TABLES and table != MAIN_TABLE:
+        if table not in lanes_tables and table != MAIN_TABLE:
             continue
         if r.get("type", "unicast") != "unicast":
             continue
         key = (r["dst"], r.get("gateway", "-"), r.get("dev", "-"), r.get("prefsrc", "-"), table)
         every.add(key)
-        if table in LANES_TABLES or (
+        if table in lanes_tables or (
             r.get("dev") in devices and r.get("protocol") in CONFIG_PROTOCOLS
         ):
             owned.add(key)
@@ -340,9 +344,11 @@ def _routes(target: Target, live: Live) -> list[Drift]:
 def _rules(target: Target, live: Live) -> list[Drift]:
     want = {(r.source, r.table, r.priority) for r in target.net.rules}
     have = set()
+    lanes_tables = _lanes_tables()
+    priorities = {RULE_PRIORITY_BASE + t for t in lanes_tables}
     for r in live.json("rules"):
         table = _table_id(r.get("table"))
-        if r.get("priority") in LANES_PRIORITIES or table in LANES_TABLES:
+        if r.get("priority") in priorities or table in lanes_tables:
             source = r.get("src", "all")
             if "srclen" in r and r["srclen"] != 32:
                 source = f"{source}/{r['srclen']}"

@@ -37,12 +37,17 @@ from pulumi_policy import (  # noqa: E402
     StackValidationPolicy,
 )
 
-from lanes.config import PLATFORM_NETWORKS  # noqa: E402
+from components.cluster import ClusterNetwork  # noqa: E402
+from components.gateway import EdgeGateway  # noqa: E402
+from components.host import BareMetalHost  # noqa: E402
+from components.network import PlatformNetworkResource  # noqa: E402
+from lanes import kinds  # noqa: E402
+from lanes.addressing import block_gateway, host_number  # noqa: E402
 from lanes.gateway import (  # noqa: E402
     GatewayModel,
     gateway_from_dict,
 )
-from lanes.hostnet import TABLES, Address, HostNet, Link, Route  # noqa: E402
+from lanes.hostnet import TABLES, Address, HostNet  # noqa: E402
 from lanes.plan import Block, HostAddress, HostPlan, NetworkPlan, Plan, ZonePlan  # noqa: E402
 from lanes.rules import (  # noqa: E402
     Violation,
@@ -73,7 +78,7 @@ __all__ = [
     "LanesPolicy",
     "SPECS",
     "POLICIES",
-    "NETWORK_TYPES",
+    "network_types",
     "network_from_props",
     "network_from_outputs",
     "networks_of_stack",
@@ -86,17 +91,11 @@ PACK_NAME = "lanes-network-rules"
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
-# Type token -> platform network name (components/network.py).
-NETWORK_TYPES: dict[str, str] = {
-    "lanes:network:ManagementNetwork": "management",
-    "lanes:network:TrafficNetwork": "traffic",
-    "lanes:network:StorageNetwork": "storage",
-    "lanes:network:AdjacencyNetwork": "adjacency",
-}
-NETWORKS = ("lanes:network:",)
-HOSTS = ("lanes:host:",)
-GATEWAYS = ("lanes:gateway:",)
-CLUSTER = ("lanes:cluster:",)
+# The components' own type tokens; every network kind's component shares the module prefix.
+NETWORKS = (PlatformNetworkResource.TYPE.rpartition(":")[0] + ":",)
+HOSTS = (BareMetalHost.TYPE,)
+GATEWAYS = (EdgeGateway.TYPE,)
+CLUSTER = (ClusterNetwork.TYPE,)
 SSH_RESOURCES = ("command:remote:Command", "command:remote:CopyToRemote")
 IPPOOL = "kubernetes:projectcalico.org/v3:IPPool"
 INSTALLATION = "kubernetes:operator.tigera.io/v1:Installation"
@@ -105,6 +104,13 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 TENANT_LABEL = "lanes.io/tenant"
 
 Props = Mapping[str, Any]
+
+
+def network_types() -> dict[str, str]:
+    """Type token -> network name, one per network kind (lanes.kinds)."""
+    return {k.type_token: k.name for k in kinds.kinds()}
+
+
 ResourceCheck = Callable[[str, str, Props], list[Violation]]
 StackCheck = Callable[[Sequence[Any]], list[Violation]]
 
@@ -153,7 +159,7 @@ def network_from_outputs(type_: str, outputs: Props) -> NetworkPlan:
     their blocks (zone CIDR = the network's), enough for overlap, VLAN and block-membership
     rules, never for the layout rules (resource policies judge the layout from the props).
     """
-    name = NETWORK_TYPES[type_]
+    name = network_types()[type_]
     path = f"networks.{name}"
     blocks: dict[str, list[Block]] = {}
     gateways = outputs.get("gateways") or {}
@@ -169,7 +175,7 @@ def network_from_outputs(type_: str, outputs: Props) -> NetworkPlan:
                     zone_name,
                     az,
                     block,
-                    IPAddress(gateway) if gateway else IPAddress(block.first + 1),
+                    IPAddress(gateway) if gateway else block_gateway(block),
                     f"{zpath}.blocks.{az}",
                 )
             )
@@ -190,9 +196,10 @@ def network_from_outputs(type_: str, outputs: Props) -> NetworkPlan:
 
 def networks_of_stack(resources: Iterable[Any]) -> list[NetworkPlan]:
     """The platform networks among a stack's resources, in the canonical order."""
-    order = list(NETWORK_TYPES)
+    types = network_types()
+    order = list(types)
     found = sorted(
-        (r for r in resources if r.resource_type in NETWORK_TYPES),
+        (r for r in resources if r.resource_type in types),
         key=lambda r: order.index(r.resource_type),
     )
     return [network_from_outputs(r.resource_type, r.props) for r in found]
@@ -202,55 +209,8 @@ def networks_of_stack(resources: Iterable[Any]) -> list[NetworkPlan]:
 
 
 def hostnet_from_dict(data: Props, path: str = "") -> HostNet:
-    """``HostNet.to_dict`` back into the model (absent keys were None).
-
-    Policy rules, tables and sysctls are left out: no rule reads them, and a host carries many.
-    """
-    links = tuple(
-        Link(
-            name=link["name"],
-            kind=link["kind"],
-            mtu=int(link["mtu"]),
-            macaddress=link.get("macaddress"),
-            bond=link.get("bond"),
-            members=tuple(link.get("members") or ()),
-            primary=link.get("primary"),
-            miimon=_int(link.get("miimon")),
-            parent=link.get("parent"),
-            vlan=_int(link.get("vlan")),
-            networks=tuple(link.get("networks") or ()),
-        )
-        for link in data.get("links") or ()
-    )
-    addresses = tuple(
-        Address(a["device"], a["network"], a.get("zone"), a["address"], a["cidr"])
-        for a in data.get("addresses") or ()
-    )
-    routes = tuple(  # default routes only: they name each network's gateway
-        Route(
-            r["network"],
-            r["to"],
-            r["device"],
-            r.get("via"),
-            r.get("source"),
-            int(r.get("table", 254)),
-        )
-        for r in data.get("routes") or ()
-        if r["to"] == "default"
-    )
-    return HostNet(
-        host=data["host"],
-        role=data["role"],
-        links=links,
-        addresses=addresses,
-        routes=routes,
-        rules=(),
-        tables=(),
-        sysctls=(),
-        default_network=data.get("default_network"),
-        node_ip=data.get("node_ip"),
-        path=path,
-    )
+    """``HostNet.to_dict`` back into the model: the core's own inverse."""
+    return HostNet.from_dict(data, path)
 
 
 def _gateway_of(net: HostNet, address: Address, block: IPNetwork) -> IPAddress | None:
@@ -261,7 +221,7 @@ def _gateway_of(net: HostNet, address: Address, block: IPNetwork) -> IPAddress |
     )
     if via is not None:
         return IPAddress(via)
-    return IPAddress(block.first + 1) if address.network in PLATFORM_NETWORKS else None
+    return block_gateway(block) if address.network in kinds.PLATFORM_NETWORKS else None
 
 
 @_memo
@@ -283,8 +243,8 @@ def host_from_props(props: Props) -> tuple[HostPlan, HostNet]:
         )
     number = _int(props.get("number"))
     if number is None:
-        first = next((e for e in addresses if e.network in PLATFORM_NETWORKS), None)
-        number = int(first.address) - first.block.first if first else 0
+        first = next((e for e in addresses if e.network in kinds.PLATFORM_NETWORKS), None)
+        number = host_number(first.address, first.block) if first else 0
     plan = HostPlan(
         name, number, props["role"], props.get("az") or "AZ", tuple(addresses), path, None
     )  # type: ignore[arg-type]

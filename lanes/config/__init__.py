@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 
+from lanes import kinds
+from lanes.config.apply import Apply
 from lanes.config.base import Address, Cidr, Model, Name
 from lanes.config.cluster import Calico, Cluster, Grant, Tenant
 from lanes.config.gateway import Consume, Egress, Gateway, IngressRoute, Mapping, Proxy, Publish
@@ -16,6 +19,7 @@ from lanes.config.network import (
     OutsideNetwork,
     PlatformNetwork,
     Zone,
+    networks_model,
 )
 
 __all__ = [
@@ -23,8 +27,10 @@ __all__ = [
     "SECRET_KEYS",
     "ConfigError",
     "StackConfig",
+    "stack_config_model",
     "JumpHost",
     "Ssh",
+    "Apply",
     "parse_stack_config",
     "Address",
     "Cidr",
@@ -87,6 +93,22 @@ class StackConfig(Model):
     gateways: list[Gateway] = Field(default_factory=list)
     ssh: Ssh = Field(default_factory=Ssh)
     cluster: Cluster = Field(default_factory=Cluster)
+    apply: Apply = Field(default_factory=Apply)
+
+
+@functools.lru_cache(maxsize=8)
+def _stack_config_model(rows: tuple[kinds.NetworkKind, ...]) -> type[StackConfig]:
+    return create_model(
+        "StackConfig",
+        __base__=StackConfig,
+        __module__=__name__,
+        networks=(networks_model(), Field(description="The platform networks, one per kind.")),
+    )
+
+
+def stack_config_model() -> type[StackConfig]:
+    """The schema of ``lanes:`` for the network kinds registered now (lanes.kinds)."""
+    return _stack_config_model(kinds.kinds())
 
 
 class ConfigError(Exception):
@@ -126,7 +148,7 @@ def parse_stack_config(values: dict[str, Any]) -> StackConfig:
     """Validate the ``lanes:`` keys (without prefix) into a StackConfig or raise ConfigError."""
     plain = {key: value for key, value in values.items() if key not in SECRET_KEYS}
     try:
-        return StackConfig.model_validate(plain)
+        return stack_config_model().model_validate(plain)
     except ValidationError as exc:
         errors = sorted(exc.errors(), key=lambda e: format_loc(e["loc"]))
         raise ConfigError([f"{format_loc(e['loc'])}: {_describe(e)}" for e in errors]) from None

@@ -15,7 +15,6 @@ from lanes.config.base import Cidr, Model, Name
 
 __all__ = [
     "ENCAPSULATIONS",
-    "GRANTABLE_NETWORKS",
     "Encapsulation",
     "Calico",
     "Grant",
@@ -26,8 +25,6 @@ __all__ = [
 # The operator's EncapsulationType values (operator.tigera.io/v1 IPPool.encapsulation).
 Encapsulation = Literal["VXLANCrossSubnet", "VXLAN", "IPIPCrossSubnet", "IPIP", "None"]
 ENCAPSULATIONS: tuple[str, ...] = ("VXLANCrossSubnet", "VXLAN", "IPIPCrossSubnet", "IPIP", "None")
-# Exposure networks a tenant may be granted; traffic is the pods' own lane and never a grant.
-GRANTABLE_NETWORKS: tuple[str, ...] = ("management", "storage", "adjacency")
 
 
 class Calico(Model):

@@ -1,25 +1,23 @@
-"""Config of the platform networks (management, traffic, storage, adjacency) and outside networks."""
+"""Config of the platform networks (one per registered network kind) and outside networks."""
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
 
-from pydantic import Field
+from pydantic import Field, create_model
 
+from lanes import kinds
 from lanes.config.base import Address, Cidr, Model, Name
+from lanes.kinds import PLATFORM_NETWORKS
 
 __all__ = [
     "PLATFORM_NETWORKS",
-    "PlatformName",
     "Zone",
     "PlatformNetwork",
     "Networks",
+    "networks_model",
     "OutsideNetwork",
 ]
-
-# The four platform networks, in the order every plan and table lists them.
-PLATFORM_NETWORKS: tuple[str, ...] = ("management", "traffic", "storage", "adjacency")
-PlatformName = Literal["management", "traffic", "storage", "adjacency"]
 
 
 class Zone(Model):
@@ -54,16 +52,25 @@ class PlatformNetwork(Model):
 
 
 class Networks(Model):
-    """The four platform networks; every one must be present."""
-
-    management: PlatformNetwork
-    traffic: PlatformNetwork
-    storage: PlatformNetwork
-    adjacency: PlatformNetwork
+    """The platform networks: one required key per registered kind (``networks_model``)."""
 
     def items(self) -> list[tuple[str, PlatformNetwork]]:
-        """(name, network) in the canonical order."""
-        return [(name, getattr(self, name)) for name in PLATFORM_NETWORKS]
+        """(name, network) in the registry's order."""
+        return [(name, getattr(self, name)) for name in type(self).model_fields]
+
+    def get(self, name: str) -> PlatformNetwork | None:
+        return getattr(self, name, None) if name in type(self).model_fields else None
+
+
+@functools.lru_cache(maxsize=8)
+def _networks_model(rows: tuple[kinds.NetworkKind, ...]) -> type[Networks]:
+    fields = {k.name: (PlatformNetwork, Field(description=k.carries)) for k in rows}
+    return create_model("Networks", __base__=Networks, __module__=__name__, **fields)  # type: ignore[call-overload]
+
+
+def networks_model() -> type[Networks]:
+    """The ``networks`` schema for the kinds registered now, every one required."""
+    return _networks_model(kinds.kinds())
 
 
 class OutsideNetwork(Model):

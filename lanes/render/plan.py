@@ -11,6 +11,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from lanes import kinds
 from lanes.plan import HostPlan, Plan
 
 __all__ = [
@@ -148,25 +149,16 @@ def plan_tables(plan: Plan) -> Group:
             blocks.add_row(
                 row["network"], row["zone"] or "-", az, row["cidr"], size, row["gateway"] or "-"
             )
-    hosts = _table(
-        "Hosts",
-        "host",
-        "az",
-        "role",
-        "#",
-        "management",
-        "traffic",
-        "storage",
-        "adjacency",
-        "outside",
-    )
+    columns = [(net.name, kinds.kind(net.name)) for net in plan.networks]
+    headings = [row.heading if row else name for name, row in columns]
+    hosts = _table("Hosts", "host", "az", "role", "#", *headings, "outside")
     for host in plan.hosts:
         hosts.add_row(
             host.name,
             host.az,
             host.role,
             str(host.number),
-            *(_host_cell(host, n) for n in ("management", "traffic", "storage", "adjacency")),
+            *(_host_cell(host, name) for name, _ in columns),
             _outside_cell(host, plan),
         )
     return Group(heading, networks, blocks, hosts)

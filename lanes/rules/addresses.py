@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from netaddr import IPAddress, IPNetwork
 
+from lanes.addressing import host_address
 from lanes.config import PLATFORM_NETWORKS
 from lanes.plan import HostAddress, HostPlan, NetworkPlan
 from lanes.rules.core import Violation
@@ -99,7 +100,7 @@ def check_host_numbering(host: HostPlan) -> list[Violation]:
     """A host holds its own number in every platform network: block first address + number."""
     found = []
     for entry in _platform_entries(host):
-        expected = IPAddress(entry.block.first + host.number)
+        expected = host_address(entry.block, host.number)
         if entry.address != expected:
             where = entry.network + (f"/{entry.zone}" if entry.zone else "")
             found.append(

@@ -7,6 +7,7 @@ from typing import Any
 
 from netaddr import IPNetwork
 
+from lanes import kinds
 from lanes.config import Grant, StackConfig
 from lanes.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
 from lanes.rules.core import Violation, find_overlaps
@@ -18,7 +19,6 @@ __all__ = [
     "check_pools_disjoint",
     "CNI_INTERNAL_RANGES",
     "SYSTEM_NAMESPACES",
-    "GRANTABLE",
     "check_cluster_config",
     "check_cluster_overlaps",
     "check_cluster_grants",
@@ -117,9 +117,6 @@ SYSTEM_NAMESPACES = frozenset(
 )
 
 
-GRANTABLE = frozenset({"management", "storage", "adjacency"})
-
-
 def _cluster_cidr(path: str, value: str) -> tuple[IPNetwork | None, list[Violation]]:
     try:
         net = parse_cidr(value, path)
@@ -160,13 +157,13 @@ def _check_cluster_ranges(cfg: StackConfig) -> list[Violation]:
 
 def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
     nets = dict(cfg.networks.items())
-    if grant.network not in GRANTABLE:
+    if grant.network not in kinds.grantable():
         return [
             Violation(
                 f"{path}.network",
                 "cluster-grant",
                 f"{grant.network} is not an exposure network; grant one of "
-                f"{', '.join(sorted(GRANTABLE))}",
+                f"{', '.join(sorted(kinds.grantable()))}",
             )
         ]
     found = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from lanes import kinds
 from lanes.config import PLATFORM_NETWORKS, StackConfig
 from lanes.config.host import Host
 from lanes.hostnet import HostNet, Link
@@ -11,7 +12,6 @@ from lanes.plan import HostAddress, HostPlan
 from lanes.rules.core import VLAN_RANGE, Violation, network_names
 
 __all__ = [
-    "SHAREABLE",
     "IFNAMSIZ",
     "check_hosts",
     "check_nics",
@@ -23,10 +23,6 @@ __all__ = [
     "K8S_NODE_ROLES",
     "check_host_networks",
 ]
-
-
-# Only traffic and storage may share a NIC (brief: hosts); management stays on its own.
-SHAREABLE = frozenset({"traffic", "storage"})
 
 
 IFNAMSIZ = 15
@@ -196,13 +192,14 @@ def check_nic_sharing(npath: str, where: str, networks: Iterable[str]) -> list[V
                 "all three networks on one NIC is never allowed",
             )
         ]
-    if len(on_nic) > 1 and not on_nic <= SHAREABLE:
+    # Only the kinds that may share (traffic and storage, brief: hosts) share a NIC.
+    if len(on_nic) > 1 and not on_nic <= kinds.shareable():
         return [
             Violation(
                 f"{npath}.networks",
                 "nic-shared",
-                f"{where} carries {', '.join(sorted(on_nic))}: only traffic and storage "
-                "may share a NIC",
+                f"{where} carries {', '.join(sorted(on_nic))}: only "
+                f"{' and '.join(n for n in kinds.names() if n in kinds.shareable())} may share a NIC",
             )
         ]
     return []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from netaddr import IPAddress, IPNetwork
+from netaddr import IPNetwork
 
+from lanes import kinds
+from lanes.addressing import block_gateway, nth_subnet
 from lanes.config import StackConfig
 from lanes.plan import (
     PLATFORM_SPACE,
@@ -26,7 +28,6 @@ __all__ = [
     "check_network_layout",
     "check_disjoint_networks",
     "check_pins",
-    "MANAGEMENT_ZONES",
     "check_prefix_boundaries",
     "network_prefixes",
     "check_network_boundaries",
@@ -104,11 +105,7 @@ def check_platform_space(networks: Iterable[NetworkPlan]) -> list[Violation]:
 
 
 def _expected_blocks(zone: ZonePlan, azs: Iterable[str], block_prefix: int) -> dict[str, IPNetwork]:
-    size = 1 << (32 - block_prefix)
-    return {
-        az: IPNetwork(f"{IPAddress(zone.cidr.first + i * size)}/{block_prefix}")
-        for i, az in enumerate(azs)
-    }
+    return {az: nth_subnet(zone.cidr, block_prefix, i) for i, az in enumerate(azs)}
 
 
 def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Violation]:
@@ -120,7 +117,7 @@ def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Viol
                     block.path, "block-outside-parent", f"{block.cidr} is outside {zone.cidr}"
                 )
             )
-        if block.gateway != IPAddress(block.cidr.first + 1):
+        if block.gateway != block_gateway(block.cidr):
             found.append(
                 Violation(
                     block.path,
@@ -267,15 +264,6 @@ def check_pins(cfg: StackConfig, plan: Plan) -> list[Violation]:
     return found
 
 
-# Seed 000's management zones, in order; the last holds no AZ block.
-MANAGEMENT_ZONES: tuple[str, ...] = (
-    "cloud-management",
-    "k8s-nodes",
-    "enterprise-mapping",
-    "reserved",
-)
-
-
 def check_prefix_boundaries(prefixes: Iterable[tuple[str, str]]) -> list[Violation]:
     """Each ``(path, cidr)`` sits on its own boundary (the one test: ``parse_cidr``)."""
     found = []
@@ -330,34 +318,42 @@ def check_network_vlans(
     return vlan_violations(entries)
 
 
+_COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight")
+
+
 def check_management_zones(net: NetworkPlan) -> list[Violation]:
-    """A zoned management network has seed 000's four zones, in order, each a quarter of it."""
-    if net.name != "management" or not net.zoned:
+    """A zoned network of a kind with fixed zones (management: seed 000's four) has them, in
+    order, each an equal share of it, the last one reserved."""
+    row = kinds.kind(net.name)
+    wanted = row.zones if row is not None else ()
+    if not wanted or not net.zoned:
         return []
     found = []
     names = tuple(z.name or "-" for z in net.zones)
-    if names != MANAGEMENT_ZONES:
+    share = (len(wanted) - 1).bit_length()
+    if names != wanted:
         found.append(
             Violation(
                 f"{net.path}.zones",
                 "management-zones",
-                f"zones are {', '.join(names)}; a zoned management network has four zones, "
-                f"in this order: {', '.join(MANAGEMENT_ZONES)}",
+                f"zones are {', '.join(names)}; a zoned {net.name} network has "
+                f"{_COUNTS[len(wanted)]} zones, in this order: {', '.join(wanted)}",
             )
         )
     for zone in net.zones:
-        last = zone.name == MANAGEMENT_ZONES[-1]
+        last = zone.name == wanted[-1]
         if zone.reserved != last:
             state = "must be reserved" if last else "must not be reserved"
             found.append(
                 Violation(f"{zone.path}.reserved", "management-zones", f"zone {zone.name} {state}")
             )
-        if zone.cidr.prefixlen != net.cidr.prefixlen + 2:
+        if zone.cidr.prefixlen != net.cidr.prefixlen + share:
+            part = "a quarter" if share == 2 else f"1/{1 << share}"
             found.append(
                 Violation(
                     f"{zone.path}.cidr",
                     "management-zones",
-                    f"zone {zone.name} {zone.cidr} is not a quarter (/{net.cidr.prefixlen + 2}) "
+                    f"zone {zone.name} {zone.cidr} is not {part} (/{net.cidr.prefixlen + share}) "
                     f"of {net.cidr}",
                 )
             )

@@ -19,7 +19,7 @@ def test_committed_stacks_pass_every_policy(stack):
     types = {r.type for r in result.run.resources}
     checked = {t for t in types if any(spec.applies_to(t) for spec in pack.SPECS)}
     assert {t for t in types if t.startswith(("lanes:", "command:remote:"))} <= checked
-    assert set(pack.NETWORK_TYPES) <= types
+    assert set(pack.network_types()) <= types
     assert {pack.IPPOOL, pack.INSTALLATION, pack.NAMESPACE, pack.NETWORK_POLICY} <= types
 
 
