@@ -4,22 +4,20 @@ Real hosts are reached the way the stack's Commands reach them: the stack's user
 each host's SSH address and port, and host keys pinned from the config (a host without a
 pinned key is refused, never trusted on first use). The private key is a Pulumi secret that
 only the Pulumi CLI decrypts, so verify takes a key file (``--identity``) instead. The lab
-(``lanes.lab.remote``) hands in its own sessions; everything after the connection is the same.
+(``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.ssh``); everything after the connection is the same.
 """
 
 from __future__ import annotations
 
-import itertools
 import tempfile
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanes.lab.netns import SshClient, SshEndpoint
 from lanes.plan import HostPlan, Plan
 from lanes.render.scripts import sh_command
+from lanes.ssh import LocalOrigin, SshClient, SshEndpoint
 from lanes.verify import Drift, Target, collect_script, compare, parse_live
 
 __all__ = ["Outcome", "verify_targets", "RealHosts", "VerifyError"]
@@ -66,23 +64,6 @@ def verify_targets(
         return list(pool.map(lambda t: _verify_one(t, session_of), targets))
 
 
-class _Origin:
-    """This machine as the ssh origin: argv as it is, the clients' known_hosts in a temp dir."""
-
-    def __init__(self, state_dir: Path):
-        self.lab = self
-        self.state_dir = state_dir
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def _next_id(self) -> int:
-        with self._lock:
-            return next(self._ids)
-
-    def argv(self, argv: list[str]) -> list[str]:
-        return argv
-
-
 class RealHosts:
     """Sessions to the stack's real hosts, as the stack's ssh settings say."""
 
@@ -92,7 +73,7 @@ class RealHosts:
         self.plan = plan
         self.identity = identity
         self._dir = tempfile.TemporaryDirectory(prefix="lanes-verify-")
-        self.origin = _Origin(Path(self._dir.name))
+        self.origin = LocalOrigin(Path(self._dir.name))
         self.endpoints = {h.name: self._endpoint(h) for h in plan.stack_hosts()}
         self.jump = self._jump()
 
@@ -133,4 +114,4 @@ class RealHosts:
         if through_jump and target.host == self.jump.host:  # type: ignore[union-attr]
             through_jump = False
         proxy = self.jump if through_jump else None
-        return SshClient(target, self.origin, proxy)  # type: ignore[arg-type]
+        return SshClient(target, self.origin, proxy)

@@ -18,8 +18,11 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+
+from lanes import ssh
+from lanes.ssh import SshEndpoint, SshResult
 
 __all__ = [
     "STATE_ROOT",
@@ -45,10 +48,9 @@ _PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}-?$")
 _LAB_PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}-$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,22}$")
 _IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
-_REMOTE_PATH_RE = re.compile(r'^[^"\n\r\\]+$')
 
 
-class LabError(RuntimeError):
+class LabError(ssh.SshError):
     """A lab operation failed; the message names the namespace and the command."""
 
 
@@ -77,32 +79,6 @@ class Link:
     ifname: str
     switch_port: str
     addresses: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SshEndpoint:
-    """Where and how to reach one sshd: address, port, user, client key, pinned host key."""
-
-    host: str
-    port: int
-    user: str
-    key_path: Path
-    host_key: str  # "ssh-ed25519 AAAA..." as in the server's .pub file, without comment
-
-    def known_hosts_line(self) -> str:
-        name = self.host if self.port == 22 else f"[{self.host}]:{self.port}"
-        return f"{name} {self.host_key}"
-
-    def at(self, host: str) -> SshEndpoint:
-        """The same sshd reached on another of its addresses."""
-        return replace(self, host=host)
-
-
-@dataclass(frozen=True)
-class SshResult:
-    exit_code: int
-    stdout: str
-    stderr: str
 
 
 def _validate(regex: re.Pattern[str], value: str, what: str) -> str:
@@ -223,6 +199,14 @@ class NsHost:
 
     def argv(self, argv: list[str]) -> list[str]:
         return ["ip", "netns", "exec", self.ns, *argv]
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Where an ssh client run from this host keeps its known_hosts and uploads."""
+        return self.lab.state_dir
+
+    def next_id(self) -> int:
+        return self.lab._next_id()
 
     def run(
         self,
@@ -345,131 +329,10 @@ def _sshd_config(
     return "\n".join(lines) + "\n"
 
 
-class SshClient:
-    """An ssh/sftp client run inside from_host's namespace, pinned to the target's host key.
+class SshClient(ssh.SshClient):
+    """lanes' SSH client run from a lab host's namespace; failures are LabErrors."""
 
-    run() sends the command as one string that the remote user's shell executes, and copy()
-    uploads over SFTP: the same two things remote.Command and remote.CopyToRemote do.
-    """
-
-    def __init__(self, target: SshEndpoint, from_host: NsHost, proxy: SshEndpoint | None = None):
-        self.target = target
-        self.from_host = from_host
-        self.proxy = proxy
-        lab = from_host.lab
-        self.known_hosts = lab.state_dir / "clients" / f"known_hosts-{lab._next_id()}"
-        self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
-        pinned = [e.known_hosts_line() for e in (target, proxy) if e is not None]
-        self.known_hosts.write_text("\n".join(pinned) + "\n")
-
-    def _options(self, endpoint: SshEndpoint) -> list[str]:
-        return [
-            "-F",
-            "/dev/null",
-            "-i",
-            str(endpoint.key_path),
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            f"UserKnownHostsFile={self.known_hosts}",
-            "-o",
-            "GlobalKnownHostsFile=/dev/null",
-            "-o",
-            "UpdateHostKeys=no",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "ConnectTimeout=5",
-            "-o",
-            "LogLevel=ERROR",
-        ]
-
-    def _common(self) -> list[str]:
-        opts = self._options(self.target)
-        if self.proxy is not None:
-            jump = self.proxy
-            hop = [
-                "ssh",
-                *self._options(jump),
-                "-p",
-                str(jump.port),
-                "-W",
-                "%h:%p",
-                f"{jump.user}@{jump.host}",
-            ]
-            opts += ["-o", f"ProxyCommand={shlex.join(hop)}"]
-        return opts
-
-    def run(
-        self,
-        command: str,
-        stdin: str | bytes | None = None,
-        check: bool = False,
-        timeout: float = 60,
-    ) -> SshResult:
-        t = self.target
-        argv = [
-            "ssh",
-            *self._common(),
-            "-T",
-            "-p",
-            str(t.port),
-            f"{t.user}@{t.host}",
-            "--",
-            command,
-        ]
-        data = stdin.encode() if isinstance(stdin, str) else stdin
-        stdin_arg = None if data is not None else subprocess.DEVNULL
-        proc = subprocess.run(
-            self.from_host.argv(argv),
-            input=data,
-            stdin=stdin_arg,
-            capture_output=True,
-            timeout=timeout,
-        )
-        result = SshResult(
-            proc.returncode,
-            proc.stdout.decode(errors="replace"),
-            proc.stderr.decode(errors="replace"),
-        )
-        if check and result.exit_code != 0:
-            raise LabError(
-                f"ssh {t.user}@{t.host}: {command!r}: exit {result.exit_code}: "
-                f"{result.stderr.strip()}"
-            )
-        return result
-
-    def copy(
-        self, content: str | bytes, remote_path: str, mode: int | None = None, timeout: float = 60
-    ) -> None:
-        _validate(_REMOTE_PATH_RE, remote_path, "remote_path")
-        lab = self.from_host.lab
-        upload_dir = lab.state_dir / "uploads"
-        upload_dir.mkdir(parents=True, exist_ok=True)
-        local = upload_dir / f"upload-{lab._next_id()}"
-        local.write_bytes(content.encode() if isinstance(content, str) else content)
-        batch = [f'put "{local}" "{remote_path}"']
-        if mode is not None:
-            batch.append(f'chmod {mode:o} "{remote_path}"')
-        t = self.target
-        argv = ["sftp", *self._common(), "-q", "-b", "-", "-P", str(t.port), f"{t.user}@{t.host}"]
-        try:
-            proc = subprocess.run(
-                self.from_host.argv(argv),
-                input="\n".join(batch) + "\n",
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        finally:
-            local.unlink(missing_ok=True)
-        if proc.returncode != 0:
-            raise LabError(
-                f"sftp {t.user}@{t.host}:{remote_path}: exit {proc.returncode}: "
-                f"{proc.stderr.strip()}"
-            )
+    error = LabError
 
 
 class NetLab:

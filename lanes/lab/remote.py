@@ -7,7 +7,7 @@ others through the jump host), with the lab's key and the host keys pinned at ``
 from __future__ import annotations
 
 from lanes.lab.netns import LabError, SshClient
-from lanes.lab.site import SiteModel, _Attached, _Provisioner, _read_state, check_prefix
+from lanes.lab.site import AttachedLab, Provisioner, SiteModel, check_prefix, read_state
 
 __all__ = ["LabHosts"]
 
@@ -16,12 +16,12 @@ class LabHosts:
     """Sessions into a complete lab, and each host's file root in it."""
 
     def __init__(self, site: SiteModel, prefix: str):
-        state = _read_state(check_prefix(prefix))
+        state = read_state(check_prefix(prefix))
         if state is None:
             raise LabError(f"lab {prefix} is not up: run lab up --stack {site.stack}")
         if state["stack"] != site.stack:
             raise LabError(f"lab {prefix} is a lab of stack {state['stack']}, not {site.stack}")
-        self.prov = _Provisioner(site, _Attached(prefix), state["endpoints"])
+        self.prov = Provisioner(site, AttachedLab(prefix), state["endpoints"])
 
     def root(self, name: str) -> str:
         return self.prov.root(name)

@@ -92,6 +92,9 @@ __all__ = [
     "take_down",
     "lab_status",
     "run_check",
+    "AttachedLab",
+    "Provisioner",
+    "read_state",
 ]
 
 STATE_FILE = "site.json"
@@ -225,7 +228,7 @@ def _check_parties(nets: dict[str, HostNet], deploy: Deploy, parties: tuple[Part
 # --- bringing a lab up ------------------------------------------------------------------------
 
 
-class _Attached:
+class AttachedLab:
     """Enough of a NetLab for SshClient and probes, safe to share between threads: the ids
     name the clients' known_hosts and upload files, so no two sessions may get the same."""
 
@@ -258,10 +261,10 @@ def _ssh_address(host: HostPlan) -> str:
     return address
 
 
-class _Provisioner:
+class Provisioner:
     """The deploy box's SSH sessions and the apply steps of the components, in lab roots."""
 
-    def __init__(self, site: SiteModel, lab: NetLab | _Attached, endpoints: dict[str, dict]):
+    def __init__(self, site: SiteModel, lab: NetLab | AttachedLab, endpoints: dict[str, dict]):
         self.site = site
         self.lab = lab
         self.deploy = NsHost(lab, DEPLOY)  # type: ignore[arg-type]
@@ -416,7 +419,7 @@ def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress
     return endpoints
 
 
-def _provision(prov: _Provisioner, progress: Progress) -> None:
+def _provision(prov: Provisioner, progress: Progress) -> None:
     """Gateways the deploy box reaches directly first (they map the jump host in), then the
     hosts, then the other gateways (through the jump host, like the hosts)."""
     direct = [m for m in prov.site.models if prov.outside_address(m) is not None]
@@ -432,7 +435,7 @@ def _provision(prov: _Provisioner, progress: Progress) -> None:
             progress(f"gateway {model.name} on {model.host}: {prov.gateway(model)}")
 
 
-def _read_state(prefix: str) -> dict[str, Any] | None:
+def read_state(prefix: str) -> dict[str, Any] | None:
     path = STATE_ROOT / prefix / STATE_FILE
     return json.loads(path.read_text()) if path.is_file() else None
 
@@ -447,7 +450,7 @@ def _reapply(site: SiteModel, prefix: str, state: dict, progress: Progress) -> U
     if missing:
         raise LabError(f"lab {prefix} lost namespace(s) {', '.join(missing)}: run lab down first")
     progress(f"lab {prefix} exists: re-applying over ssh")
-    prov = _Provisioner(site, _Attached(prefix), state["endpoints"])
+    prov = Provisioner(site, AttachedLab(prefix), state["endpoints"])
     _provision(prov, progress)
     return UpResult(prefix, False, prov.changes, None)
 
@@ -458,7 +461,7 @@ def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> 
     A failure leaves what was made for inspection; ``take_down(prefix)`` removes it.
     """
     say = progress or (lambda line: None)
-    state = _read_state(check_prefix(prefix))
+    state = read_state(check_prefix(prefix))
     if state is not None:
         return _reapply(site, prefix, state, say)
     if list_resources(prefix).namespaces or (STATE_ROOT / prefix).exists():
@@ -468,7 +471,7 @@ def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> 
     say(f"lab {prefix}: {len(site.nets)} host(s) of {site.stack}, state in {lab.state_dir}")
     hosts = _wire(lab, site, say)
     endpoints = _start_servers(site, hosts, say)
-    prov = _Provisioner(site, _Attached(prefix), endpoints)
+    prov = Provisioner(site, AttachedLab(prefix), endpoints)
     _provision(prov, say)
     state = {
         "prefix": prefix,
@@ -504,7 +507,7 @@ def _links(ns: str) -> list[str]:
 def lab_status(prefix: str) -> dict[str, Any]:
     """What exists of the lab: namespaces, live processes, state dirs, and whether it is complete."""
     found = list_resources(check_prefix(prefix))
-    state = _read_state(prefix)
+    state = read_state(prefix)
     return {
         "prefix": prefix,
         "complete": state is not None,
@@ -537,9 +540,9 @@ def _judge(flow: Flow, answer: str | None) -> Probe:
 def run_check(prefix: str, flows: tuple[Flow, ...], workers: int = 8) -> list[Probe]:
     """Probe every flow with a real TCP connection from its source namespace; the probes of one
     source run side by side in one process. Results in flow order."""
-    if _read_state(check_prefix(prefix)) is None:
+    if read_state(check_prefix(prefix)) is None:
         raise LabError(f"lab {prefix} is not up: run lab up first")
-    lab = _Attached(prefix)
+    lab = AttachedLab(prefix)
     by_source: dict[str, list[Flow]] = {}
     for flow in flows:
         by_source.setdefault(flow.source, []).append(flow)

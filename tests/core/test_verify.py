@@ -243,7 +243,7 @@ def test_real_hosts_are_reached_as_the_stack_says_with_pinned_keys(tmp_path: Pat
         pinned = master.known_hosts.read_text().splitlines()
         assert pinned[0].startswith("100.64.0.2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUN0Ze")
         assert pinned[1].startswith("192.168.0.52 ssh-ed25519 ")
-        state = hosts.origin.state_dir
+        state = hosts.origin.scratch_dir
     assert not state.exists()  # the known_hosts files go with the run
 
     with pytest.raises(VerifyError, match="--identity: .*/nope is not a file"):
