@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "Model",
@@ -13,6 +13,9 @@ __all__ = [
     "IfName",
     "Cidr",
     "Address",
+    "Vlan",
+    "Port",
+    "VLAN_RANGE",
     "NAME_PATTERN",
     "IFNAME_PATTERN",
 ]
@@ -48,6 +51,10 @@ def _check_address(value: str) -> str:
     return value
 
 
+# IEEE 802.1Q: 0 means "no VLAN" and 4095 is reserved.
+VLAN_RANGE = (1, 4094)
+Vlan = Annotated[int, Field(ge=VLAN_RANGE[0], le=VLAN_RANGE[1])]
+Port = Annotated[int, Field(ge=1, le=65535)]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 IfName = Annotated[str, StringConstraints(pattern=IFNAME_PATTERN)]
 Cidr = Annotated[str, AfterValidator(_check_cidr)]

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from lanes.config.base import Cidr, Model, Name
+from lanes.config.base import Cidr, Model, Name, Port
 
 __all__ = [
     "ENCAPSULATIONS",
@@ -49,7 +49,7 @@ class Grant(Model):
     network: Name = Field(description="management (with a zone), storage or adjacency.")
     zone: Name | None = Field(default=None, description="Zone of the network (management).")
     az: Name | None = Field(default=None, description="Only this AZ's block; default the whole.")
-    ports: list[int] = Field(default_factory=list, description="Destination ports; empty: all.")
+    ports: list[Port] = Field(default_factory=list, description="Destination ports; empty: all.")
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
 
 

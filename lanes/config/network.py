@@ -7,7 +7,7 @@ import functools
 from pydantic import Field, create_model
 
 from lanes import kinds
-from lanes.config.base import Address, Cidr, Model, Name
+from lanes.config.base import Address, Cidr, Model, Name, Vlan
 from lanes.kinds import PLATFORM_NETWORKS
 
 __all__ = [
@@ -39,7 +39,7 @@ class PlatformNetwork(Model):
     """One platform network: supernet -> optional zones -> per-AZ blocks."""
 
     cidr: Cidr
-    vlan: int
+    vlan: Vlan
     mtu: int = Field(default=1500, ge=576, le=9216)
     zone_prefix: int | None = Field(default=None, ge=1, le=30)
     block_prefix: int = Field(ge=1, le=30)
@@ -78,6 +78,6 @@ class OutsideNetwork(Model):
 
     name: Name
     cidr: Cidr
-    vlan: int | None = None
+    vlan: Vlan | None = None
     gateway: Address | None = Field(default=None, description="Next hop toward the rest of it.")
     description: str = ""

@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 from netaddr import IPNetwork
 
 from lanes.config import PLATFORM_NETWORKS, StackConfig
+from lanes.config.base import VLAN_RANGE
 from lanes.plan import Plan
 
 __all__ = [
@@ -21,9 +22,6 @@ __all__ = [
     "Report",
     "find_overlaps",
 ]
-
-
-VLAN_RANGE = (1, 4094)
 
 
 T = TypeVar("T")

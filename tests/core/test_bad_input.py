@@ -137,10 +137,15 @@ def test_only_a_gateway_may_hold_the_gateway_address():
     )
 
 
-@pytest.mark.parametrize("vlan", [0, 5000])
-def test_vlan_outside_range(vlan):
-    found = only(violations("prod", "networks.traffic.vlan", vlan))
-    assert found == f"networks.traffic.vlan: {vlan} is outside 1..4094 [vlan-range]"
+@pytest.mark.parametrize(
+    ("vlan", "bound"), [(0, "greater than or equal to 1"), (5000, "less than or equal to 4094")]
+)
+def test_vlan_outside_range_is_a_schema_error_like_a_bad_mtu(vlan, bound):
+    # Static bounds live in the schema: a bad VLAN and a bad MTU are both config errors (exit 2).
+    problems = schema_errors(changed(stack_values("prod"), "networks.traffic.vlan", vlan))
+    assert problems == [f"networks.traffic.vlan: {vlan}: Input should be {bound}"]
+    problems = schema_errors(changed(stack_values("prod"), "networks.traffic.mtu", 100))
+    assert problems == ["networks.traffic.mtu: 100: Input should be greater than or equal to 576"]
 
 
 def test_vlan_reused_for_two_networks():
@@ -224,12 +229,12 @@ def test_shell_metacharacters_in_a_host_name_are_refused(name):
 
 
 def test_every_problem_is_listed_not_just_the_first():
-    values = changed(stack_values("prod"), "networks.traffic.vlan", 0)
-    values = changed(values, "networks.storage.vlan", 5000)
+    values = changed(stack_values("prod"), "networks.storage.vlan", 200)
+    values = changed(values, "networks.adjacency.cidr", "100.127.0.1/16")
     values = changed(values, "hosts[3].number", 11)
     found = [str(v) for v in checked_plan(parse_stack_config(values)).violations]
     assert {v.split(":")[0] for v in found} >= {
-        "networks.traffic.vlan",
         "networks.storage.vlan",
+        "networks.adjacency.cidr",
         "hosts[3].number",
     }

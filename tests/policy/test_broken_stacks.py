@@ -82,6 +82,16 @@ def edit(name: str, change: Callable[[dict[str, Any]], None]) -> Callable[[list[
     return alter
 
 
+def registered(name: str, key: str, value: Any) -> Callable[[list[Registered]], None]:
+    """A component that registers ``key`` as ``value`` in its props and its outputs."""
+
+    def alter(resources: list[Registered]) -> None:
+        (found,) = [r for r in resources if r.name == name]
+        found.inputs[key] = found.outputs[key] = value
+
+    return alter
+
+
 def put(*path: Any, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(props: dict[str, Any]) -> None:
         node = props
@@ -220,7 +230,8 @@ CASES = [
         "vlan-ids",
         "dev",
         "networks.adjacency.vlan: 5000 is outside 1..4094 [vlan-range]",
-        config=setting("networks.adjacency.vlan", 5000),
+        # The schema refuses it in a config (exit 2); a component could still register it.
+        props=registered("lab-adjacency", "vlan", 5000),
     ),
     Case(
         "host-on-network-address",
