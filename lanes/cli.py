@@ -14,6 +14,7 @@ from rich.console import Console
 from lanes.config import ConfigError
 from lanes.lab.cli import add_lab_commands, run_lab
 from lanes.render.plan import plan_tables, render_files
+from lanes.report.cli import add_report_command, run_report
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from lanes.verify_cli import run_verify
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", type=Path, help="also write plan.json, plan.csv, plan.txt here")
     plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is")
     add_lab_commands(commands)
+    add_report_command(commands)
     verify = commands.add_parser(
         "verify", help="compare every host's and gateway's live state with the rendered config"
     )
@@ -100,4 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_lab(args)
     if args.command == "verify":
         return run_verify(args)
+    if args.command == "report":
+        return run_report(args)
     return EXIT_CONFIG  # argparse rejects unknown commands before this

@@ -1,0 +1,27 @@
+"""``lanes report``: the plan as a page to look at (HTML with inline SVG) and as C4-PlantUML.
+
+- ``model``: what the report shows, read from the plan, host and gateway models;
+- ``svg``: allocation bars to scale and each AZ's topology as lanes;
+- ``html``: the self-contained page; ``plantuml``: the topology as C4-PlantUML;
+- ``matrix``: the lab's reachability matrix (``lanes lab check --format json``);
+- ``cli``: the command.
+"""
+
+from __future__ import annotations
+
+from lanes.report.html import render_html
+from lanes.report.matrix import Matrix, MatrixError, load_matrix, matrix_from_dict
+from lanes.report.model import GROUP_THRESHOLD, Report, build_report
+from lanes.report.plantuml import render_plantuml
+
+__all__ = [
+    "GROUP_THRESHOLD",
+    "Matrix",
+    "MatrixError",
+    "Report",
+    "build_report",
+    "load_matrix",
+    "matrix_from_dict",
+    "render_html",
+    "render_plantuml",
+]

@@ -1,0 +1,102 @@
+"""``python -m lanes report --stack STACK [--out DIR] [--format html|plantuml] [--matrix FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from lanes.config import ConfigError
+from lanes.report.html import render_html
+from lanes.report.matrix import MatrixError, load_matrix
+from lanes.report.model import build_report
+from lanes.report.plantuml import render_plantuml
+from lanes.rules import checked_plan
+from lanes.stackfile import load_stack
+
+__all__ = ["FILES", "add_report_command", "render_files", "run_report", "write_report"]
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
+# The file each format writes under --out.
+FILES = {"html": "report.html", "plantuml": "topology.puml"}
+
+
+def add_report_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``report`` on the top-level parser's subparsers."""
+    report = subparsers.add_parser(
+        "report", help="draw the plan: one self-contained HTML page, or C4-PlantUML"
+    )
+    report.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    report.add_argument("--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is")
+    report.add_argument("--format", choices=sorted(FILES), default="html")
+    report.add_argument("--out", type=Path, help=f"write {' or '.join(FILES.values())} here")
+    report.add_argument(
+        "--matrix", type=Path, help="the JSON of `lanes lab check --format json`, drawn as a grid"
+    )
+
+
+def render_files(
+    project_dir: Path, stack: str, fmt: str, matrix: Path | None = None
+) -> dict[str, str]:
+    """name -> content of the report of ``stack``; raises ConfigError, MatrixError, ValueError."""
+    grid = load_matrix(matrix) if matrix is not None else None
+    report = checked_plan(load_stack(project_dir, stack))
+    if not report.ok or report.plan is None:
+        raise _Violations([str(v) for v in report.violations])
+    model = build_report(report.plan, stack, grid)
+    text = render_html(model) if fmt == "html" else render_plantuml(model)
+    return {FILES[fmt]: text}
+
+
+class _Violations(Exception):
+    def __init__(self, lines: list[str]):
+        super().__init__(f"{len(lines)} violation(s)")
+        self.lines = lines
+
+
+def write_report(directory: Path, files: dict[str, str]) -> None:
+    """Write into a scratch directory beside ``directory``, then move each file in: a failure
+    leaves no partial file, and an existing report is replaced whole."""
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"{directory}: --out is not a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=directory, prefix=".report-"))
+    try:
+        for name, content in sorted(files.items()):
+            (scratch / name).write_text(content, encoding="utf-8", newline="")
+        for name in sorted(files):
+            (scratch / name).replace(directory / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Render, then write (or print); every error is one line on stderr, nothing written."""
+    try:
+        files = render_files(args.project_dir, args.stack, args.format, args.matrix)
+        if args.out is None:
+            for content in files.values():
+                sys.stdout.write(content)
+            return EXIT_OK
+        write_report(args.out, files)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _say(f"error: {problem}")
+        _say(f"{len(exc.problems)} config error(s); nothing written")
+        return EXIT_INPUT
+    except _Violations as exc:
+        for line in exc.lines:
+            _say(f"violation: {line}")
+        _say(f"{exc}; nothing written")
+        return EXIT_VIOLATIONS
+    except (MatrixError, OSError, ValueError) as exc:
+        _say(f"error: {exc}; nothing written")
+        return EXIT_INPUT
+    _say(f"wrote {', '.join(sorted(files))} to {args.out}")
+    return EXIT_OK
