@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from lanes.lab.site import (
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 
-__all__ = ["add_lab_commands", "run_lab", "format_matrix"]
+__all__ = ["add_lab_commands", "run_lab", "format_matrix", "matrix_json"]
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 LEAVE_OUT = {"policy-routing": "policy_routing"}
@@ -46,6 +47,13 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
             "--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is"
         )
         sub.add_argument("--prefix", help="the lab's name prefix (default: derived from the stack)")
+        if name == "check":
+            sub.add_argument(
+                "--format",
+                choices=("table", "json"),
+                default="table",
+                help="json: the matrix for `lanes report --matrix`",
+            )
         if name == "up":
             sub.add_argument(
                 "--without",
@@ -98,6 +106,14 @@ def format_matrix(probes: list[Probe]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def matrix_json(probes: list[Probe], stack: str) -> str:
+    """The probes as JSON, one object per flow in flow order (what ``lanes report`` reads)."""
+    flows = [{**p.flow.to_dict(), "answer": p.answer, "ok": p.ok} for p in probes]
+    failed = sum(not p.ok for p in probes)
+    document = {"stack": stack, "passed": len(probes) - failed, "failed": failed, "flows": flows}
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
 def _up(args: argparse.Namespace, prefix: str) -> int:
     options = SiteOptions(**{LEAVE_OUT[w]: False for w in args.without})
     site = _site(args, options)
@@ -124,7 +140,10 @@ def _check(args: argparse.Namespace, prefix: str) -> int:
         raise LabError(f"lab {prefix} is not up: run lab up --stack {args.stack}")
     site = _site(args, SiteOptions(**status["options"]))
     probes = run_check(prefix, site.flows)
-    sys.stdout.write(format_matrix(probes))
+    if args.format == "json":
+        sys.stdout.write(matrix_json(probes, args.stack))
+    else:
+        sys.stdout.write(format_matrix(probes))
     return EXIT_OK if all(p.ok for p in probes) else EXIT_FAILED
 
 
