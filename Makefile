@@ -9,9 +9,11 @@ STACK ?= dev
 # Real tools the tests run rendered configs through, and the namespace hosts' plumbing.
 APT_PACKAGES := iproute2 procps util-linux dash openssh-server openssh-client netplan.io \
 	nftables iptables nginx-light libnginx-mod-stream socat
+# lanes report's tests: a real browser, and C4-PlantUML (laid out by graphviz) with a font.
+APT_PACKAGES += chromium plantuml graphviz fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: plan test policy deps venv lint bench clean
+.PHONY: plan test policy deps venv lint bench clean golden-report
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +44,17 @@ test: venv deps lint
 policy: venv
 	$(PY) -m pytest -q tests/policy
 
+# The committed reports of dev and prod (tests/golden/report/), reviewed beside the plan's diff.
+golden-report: venv
+	for stack in dev prod; do for format in html plantuml; do \
+		$(PY) -m lanes report --stack $$stack --format $$format --out tests/golden/report/$$stack || exit 1; \
+	done; done
+
 # Figures, not timed tests: each script prints what it measured against its target.
 bench: venv deps
 	taskset -c 0 $(PY) benchmarks/plan_region.py
 	$(PY) benchmarks/policy_pack.py
+	taskset -c 0 $(PY) benchmarks/report_region.py
 	$(SUDO) $(PY) benchmarks/gateway_exposures.py
 	$(SUDO) $(PY) benchmarks/lab_up.py
 
