@@ -25,6 +25,7 @@ from lanes.config.network import (
 __all__ = [
     "NAMESPACE",
     "SECRET_KEYS",
+    "SECRET_DESCRIPTIONS",
     "ConfigError",
     "StackConfig",
     "stack_config_model",
@@ -62,6 +63,12 @@ __all__ = [
 NAMESPACE = "lanes"
 # Keys held as Pulumi secrets: read by the program with require_secret, never by the planner.
 SECRET_KEYS: frozenset[str] = frozenset({"sshPrivateKey", "kubeconfig"})
+# What each secret is, for the docs: set with `pulumi config set --secret lanes:<key> < file`.
+SECRET_DESCRIPTIONS: dict[str, str] = {
+    "sshPrivateKey": "The SSH private key of the `ssh` user (secret).",
+    "kubeconfig": "The cluster's admin kubeconfig; until it is set no cluster object is "
+    "declared (secret).",
+}
 
 
 class JumpHost(Model):
@@ -83,16 +90,34 @@ class Ssh(Model):
 class StackConfig(Model):
     """Everything under the ``lanes:`` namespace of ``Pulumi.<stack>.yaml``."""
 
-    region: Name = Field(description="Region (one Kubernetes cluster).")
-    environment: Name = Field(description="Environment, e.g. dev or prod.")
-    az: Name = Field(description="The AZ this stack manages.")
+    region: Name = Field(description="The region's name (one Kubernetes cluster), a DNS label.")
+    environment: Name = Field(description="The environment, e.g. dev or prod, a DNS label.")
+    az: Name = Field(description="The AZ this stack manages: one of `azs`.")
     azs: list[Name] = Field(min_length=1, description="The region's AZs, in block order.")
-    networks: Networks
-    outside: list[OutsideNetwork] = Field(default_factory=list)
-    hosts: list[Host] = Field(default_factory=list)
-    gateways: list[Gateway] = Field(default_factory=list)
-    ssh: Ssh = Field(default_factory=Ssh)
-    cluster: Cluster = Field(default_factory=Cluster)
+    networks: Networks = Field(
+        description="The platform networks, one per network kind; optional `blocks`, "
+        "`reserved_blocks` and zone `cidr` are written out for reviewers: the planner checks "
+        "them and never uses them."
+    )
+    outside: list[OutsideNetwork] = Field(
+        default_factory=list,
+        description="Networks lanes does not own (enterprise, tenant VPCs); they may overlap "
+        "each other, never the platform.",
+    )
+    hosts: list[Host] = Field(
+        default_factory=list,
+        description="The region's inventory; a host keeps its `number` in every network.",
+    )
+    gateways: list[Gateway] = Field(
+        default_factory=list,
+        description="Gateway intents: egress SNAT, 1:1 mappings, ingress routes, published "
+        "and consumed exposures, proxies.",
+    )
+    ssh: Ssh = Field(default_factory=Ssh, description="The SSH user and the jump host.")
+    cluster: Cluster = Field(
+        default_factory=Cluster,
+        description="Pod and service ranges, Calico, tenants and their grants.",
+    )
     apply: Apply = Field(default_factory=Apply)
 
 
@@ -102,7 +127,7 @@ def _stack_config_model(rows: tuple[kinds.NetworkKind, ...]) -> type[StackConfig
         "StackConfig",
         __base__=StackConfig,
         __module__=__name__,
-        networks=(networks_model(), Field(description="The platform networks, one per kind.")),
+        networks=(networks_model(), StackConfig.model_fields["networks"]),
     )
 
 
