@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from lanes.config import ConfigError
+from lanes.exits import EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.report.html import render_html
 from lanes.report.matrix import MatrixError, load_matrix
 from lanes.report.model import build_report
@@ -18,7 +19,6 @@ from lanes.stackfile import load_stack
 
 __all__ = ["FILES", "add_report_command", "render_files", "run_report", "write_report"]
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
 # The file each format writes under --out.
 FILES = {"html": "report.html", "plantuml": "topology.puml"}
 
@@ -72,10 +72,6 @@ def write_report(directory: Path, files: dict[str, str]) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _say(line: str) -> None:
-    print(line, file=sys.stderr)
-
-
 def run_report(args: argparse.Namespace) -> int:
     """Render, then write (or print); every error is one line on stderr, nothing written."""
     try:
@@ -86,17 +82,11 @@ def run_report(args: argparse.Namespace) -> int:
             return EXIT_OK
         write_report(args.out, files)
     except ConfigError as exc:
-        for problem in exc.problems:
-            _say(f"error: {problem}")
-        _say(f"{len(exc.problems)} config error(s); nothing written")
-        return EXIT_INPUT
+        return say_config_error(exc, f"{len(exc.problems)} config error(s); nothing written")
     except _Violations as exc:
-        for line in exc.lines:
-            _say(f"violation: {line}")
-        _say(f"{exc}; nothing written")
-        return EXIT_VIOLATIONS
+        return say_violations(exc.lines, f"{exc}; nothing written")
     except (MatrixError, OSError, ValueError) as exc:
-        _say(f"error: {exc}; nothing written")
+        say(f"error: {exc}; nothing written")
         return EXIT_INPUT
-    _say(f"wrote {', '.join(sorted(files))} to {args.out}")
+    say(f"wrote {', '.join(sorted(files))} to {args.out}")
     return EXIT_OK

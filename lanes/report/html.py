@@ -42,6 +42,7 @@ table.matrix td, table.matrix th { padding: 2px 5px; text-align: center; font-si
 table.matrix th.col { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
 td.reach { background: #b9e4c4; } td.blocked { background: #c9d3e6; }
 td.fail { background: #f29b9b; font-weight: bold; }
+caption { text-align: left; font-weight: bold; padding: 2px 0; }
 details { margin: 6px 0; } summary { cursor: pointer; font-weight: bold; }
 """
 
@@ -306,4 +307,4 @@ def render_html(report: Report) -> str:
         ),
         el("body", None, *body),
     )
-    return serialize([raw("<!DOCTYPE html>\n"), page]) + "\n"
+    return serialize([raw("<!DOCTYPE html>\n"), page])

@@ -12,6 +12,17 @@ __all__ = ["Element", "Child", "el", "raw", "serialize"]
 # (inline SVG is foreign content, where that is allowed); any other element is closed.
 _VOID = frozenset({"meta", "br", "hr", "img", "link"})
 _SVG = frozenset({"rect", "line", "circle", "path", "polyline", "polygon", "use", "stop"})
+# A line break after these keeps a committed report diffable line by line; it changes no layout
+# (whitespace between blocks, table rows and SVG shapes is not rendered).
+_BREAK = (
+    _VOID
+    | _SVG
+    | frozenset(
+        {"html", "head", "body", "style", "title", "h1", "h2", "h3", "p", "nav", "div", "section"}
+        | {"table", "caption", "thead", "tbody", "tr", "details", "summary", "svg", "g", "defs"}
+        | {"pattern", "text"}
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +77,13 @@ def _write(node: Child, out: list[str]) -> None:
             out.append(f"<{node.tag}{attrs}/>")
         else:
             out.append(f"<{node.tag}{attrs}></{node.tag}>")
-        return
-    out.append(f"<{node.tag}{attrs}>")
-    for child in node.children:
-        _write(child, out)
-    out.append(f"</{node.tag}>")
+    else:
+        out.append(f"<{node.tag}{attrs}>")
+        for child in node.children:
+            _write(child, out)
+        out.append(f"</{node.tag}>")
+    if node.tag in _BREAK:
+        out.append("\n")
 
 
 def serialize(nodes: Iterable[Child]) -> str:

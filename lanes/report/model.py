@@ -15,7 +15,7 @@ from typing import Literal
 
 from netaddr import IPNetwork, IPSet
 
-from lanes.gateway import GatewayModel, derive_gateway, nat_maps
+from lanes.gateway import NAT_MAPS, GatewayModel, derive_gateway, nat_maps
 from lanes.hostnet import build_host_net
 from lanes.plan import PLATFORM_SPACE, HostPlan, NetworkPlan, Plan
 from lanes.report.matrix import Matrix
@@ -551,7 +551,7 @@ def _map_tables(model: GatewayModel) -> list[Table]:
     return [
         Table(
             f"map {name}",
-            ("key", "value", "from"),
+            (f"key ({NAT_MAPS[name][0]})", f"value ({NAT_MAPS[name][1]})", "from"),
             tuple((_cell(m.key), _cell(m.value), m.path) for m in entries),
         )
         for name, entries in nat_maps(model).items()
