@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from lanes.cli import main
+from tests.core.test_cli import run
 from tests.report.support import ROOT
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's Pulumi files to break."""
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    return tmp_path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_module_entry_point_writes_the_html_report(tmp_path: Path):
