@@ -9,11 +9,14 @@ import pulumi
 from pulumi_command import remote
 
 from components.connection import connection_args
+from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.hostnet import HostNet, build_host_net
 from lanes.plan import HostPlan, Plan
 from lanes.render.scripts import (
     HostFile,
     apply_script,
+    arm_host_script,
+    confirm_host_script,
     delete_script,
     host_files,
     prepare_script,
@@ -51,6 +54,7 @@ class BareMetalHostArgs:
     target: SshTarget
     proxy: SshTarget | None
     private_key: pulumi.Input[str]
+    confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT
 
 
 def _props(args: BareMetalHostArgs) -> dict[str, Any]:
@@ -67,6 +71,7 @@ def _props(args: BareMetalHostArgs) -> dict[str, Any]:
         },
         "network": args.net.to_dict(),
         "files": {f.kind: {"path": f.path, "sha256": f.sha256} for f in args.files},
+        "confirmTimeout": args.confirm_timeout,
     }
 
 
@@ -82,7 +87,11 @@ class BareMetalHost(pulumi.ComponentResource):
     """A host of the stack's AZ: netplan, sysctl and kubelet files, each staged then applied.
 
     Children: ``<name>-prepare`` (staging directory), then per file ``<name>-<kind>-copy``
-    (CopyToRemote of a StringAsset) and ``<name>-<kind>-apply`` (Command). Triggers are the
+    (CopyToRemote of a StringAsset), ``<name>-arm`` (arms the rollback of every file), per file
+    ``<name>-<kind>-apply`` (Command), and ``<name>-confirm``: a Command of its own, so the
+    engine reaches the host over a new SSH connection through the new configuration. Without
+    that confirmation within ``confirm_timeout`` seconds the host puts the previous files back
+    and reloads them by itself, and the confirm step fails naming the host. Triggers are the
     content hashes, so an unchanged file is never touched; applies run in file order (netplan
     first: the sysctl drop-in names its interfaces).
     """
@@ -100,9 +109,8 @@ class BareMetalHost(pulumi.ComponentResource):
             create=sh_command(prepare_script()),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        previous: pulumi.Resource = prepare
-        for file in args.files:
-            copy = remote.CopyToRemote(
+        copies = [
+            remote.CopyToRemote(
                 f"{name}-{file.kind}-copy",
                 connection=connection,
                 source=pulumi.StringAsset(file.content),
@@ -110,14 +118,32 @@ class BareMetalHost(pulumi.ComponentResource):
                 triggers=[file.sha256],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
             )
+            for file in args.files
+        ]
+        generation = [f.sha256 for f in args.files]
+        previous: pulumi.Resource = remote.Command(
+            f"{name}-arm",
+            connection=connection,
+            create=sh_command(arm_host_script(name, args.files, args.confirm_timeout)),
+            triggers=generation,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=copies),
+        )
+        for file in args.files:
             previous = remote.Command(
                 f"{name}-{file.kind}-apply",
                 connection=connection,
                 create=sh_command(apply_script(file)),
                 delete=sh_command(delete_script(file)),
                 triggers=[file.sha256],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[copy, previous]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
             )
+        remote.Command(
+            f"{name}-confirm",
+            connection=connection_args(args.target, args.proxy, args.private_key),
+            create=sh_command(confirm_host_script(name, args.files)),
+            triggers=generation,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
+        )
         self.files = {f.kind: f.sha256 for f in args.files}
         self.register_outputs(_outputs(args))
 
@@ -156,6 +182,7 @@ def declare_hosts(plan: Plan, private_key: pulumi.Input[str]) -> dict[str, BareM
             ssh_target(host, user),
             jump_target(plan, host),
             private_key,
+            plan.config.apply.confirm_timeout,
         )
         hosts[host.name] = BareMetalHost(host.name, args)
     return hosts

@@ -38,6 +38,8 @@ __all__ = [
     "sh_command",
     "check_value",
     "check_path",
+    "arm_host_script",
+    "confirm_host_script",
 ]
 
 STATE_DIR = "/var/lib/lanes"
@@ -232,3 +234,33 @@ def delete_script(file: HostFile, root: str = "", reload: Reload | None = None) 
 def sh_command(script: str) -> str:
     """The one command line the remote login shell runs: POSIX sh whatever the user's shell."""
     return f"sh -c {shlex.quote(script)}"
+
+
+def arm_host_script(
+    name: str,
+    files: tuple[HostFile, ...],
+    timeout: int,
+    root: str = "",
+    reloads: dict[str, Reload] | None = None,
+    watchdog: str = "auto",
+) -> str:
+    """Before the files' applies: snapshot every target and arm their rollback (reloads as in
+    ``apply_script``, per kind), which puts them back in file order after ``timeout`` seconds
+    unless ``confirm_host_script`` runs first."""
+    from lanes.render.rollback import Undo, arm_script  # rollback imports check_value from here
+
+    prefix, reloads = _root(root), reloads or {}
+    undos = tuple(
+        Undo(f.kind, prefix + f.path, " && ".join(_reload_lines(reloads.get(f.kind, f.reload))))
+        for f in files
+    )
+    return arm_script(name, prefix + STATE_DIR, undos, timeout, watchdog=watchdog)
+
+
+def confirm_host_script(name: str, files: tuple[HostFile, ...], root: str = "") -> str:
+    """After the applies, over a fresh connection: confirm, or fail if rolled back."""
+    from lanes.render.rollback import Expect, confirm_script
+
+    prefix = _root(root)
+    expects = tuple(Expect(f.kind, prefix + f.path, f.sha256) for f in files)
+    return confirm_script(name, prefix + STATE_DIR, expects)

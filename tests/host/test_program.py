@@ -32,6 +32,7 @@ def expected_tree(hosts: dict[str, bool]) -> set[tuple[str, str, str]]:
     for name, k8s in hosts.items():
         parent = f"{HOST}${name}"
         tree |= {(HOST, name, ""), (COMMAND, f"{name}-prepare", parent)}
+        tree |= {(COMMAND, f"{name}-arm", parent), (COMMAND, f"{name}-confirm", parent)}
         for kind in ["netplan", "sysctl"] + (["kubelet"] if k8s else []):
             tree |= {
                 (COPY, f"{name}-{kind}-copy", parent),
@@ -144,7 +145,9 @@ def test_copies_and_commands_carry_the_rendered_files_and_scripts():
     deps = {r.name: r.dependencies for r in run.resources}
     assert urn["worker-1-netplan-apply"] in deps["worker-1-sysctl-apply"]
     assert urn["worker-1-sysctl-apply"] in deps["worker-1-kubelet-apply"]
-    assert urn["worker-1-netplan-copy"] in deps["worker-1-netplan-apply"]
+    # Every copy before the rollback is armed, the rollback armed before the first apply.
+    assert urn["worker-1-netplan-copy"] in deps["worker-1-arm"]
+    assert urn["worker-1-arm"] in deps["worker-1-netplan-apply"]
     assert urn["worker-1-prepare"] in deps["worker-1-netplan-copy"]
 
 
@@ -200,5 +203,7 @@ def test_changing_one_host_changes_only_that_hosts_resources():
     assert {name for _, name in differing} == {
         "worker-2",
         "worker-2-netplan-copy",
+        "worker-2-arm",
         "worker-2-netplan-apply",
+        "worker-2-confirm",
     }

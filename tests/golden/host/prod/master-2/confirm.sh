@@ -1,0 +1,38 @@
+set -eu
+umask 077
+name=master-2
+txns=/var/lib/lanes/txn
+id="$(cat "$txns/current" 2>/dev/null || true)"
+txn="$txns/$id"
+if [ -n "$id" ] && [ -d "$txn" ]; then
+  if mkdir "$txn/decided" 2>/dev/null; then
+    if [ -f "$txn/watchdog.pid" ]; then kill -- "-$(cat "$txn/watchdog.pid")" 2>/dev/null || true; fi
+    if [ -f "$txn/watchdog.timer" ]; then systemctl stop "$(cat "$txn/watchdog.timer")" 2>/dev/null || true; fi
+    : > "$txn/confirmed"
+  fi
+  waited=0
+  while [ ! -f "$txn/confirmed" ] && [ ! -f "$txn/rolled-back" ] && [ "$waited" -lt 60 ]; do
+    sleep 1; waited=$((waited + 1))
+  done
+  if [ ! -f "$txn/confirmed" ]; then
+    echo "lanes: $name: confirm: no confirmation came in time: the change armed as $id was rolled back at $(cat "$txn/rolled-back" 2>/dev/null || echo "(in progress)"): the previous configuration is live again" >&2
+    if [ -f "$txn/rollback.log" ]; then sed "s/^/  /" "$txn/rollback.log" >&2; fi
+    exit 1
+  fi
+fi
+bad=
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 2d87e04a2f4781a4b2a5ddf175b224ceb4d4351e9626f796ccf85453c173a995 ]; then
+  bad="$bad netplan"
+fi
+if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 6f96fe88b490b7baaac6b52c337aa11f36c67a056b63525516660ce818c5b74a ]; then
+  bad="$bad sysctl"
+fi
+if [ ! -f /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf ] || [ "$(sha256sum < /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf | cut -d ' ' -f 1)" != 55a6c803b95d190b82b910e17ba00ef657bea34149778ba25bf3ea643f36005a ]; then
+  bad="$bad kubelet"
+fi
+if [ -n "$bad" ]; then
+  echo "lanes: $name: confirm: not as applied:$bad (rolled back earlier?): the previous configuration is live; apply again" >&2
+  exit 1
+fi
+if [ -n "$id" ]; then rm -rf "$txn" "$txns/current"; fi
+echo "lanes: $name: confirmed${id:+ $id}"

@@ -1,0 +1,38 @@
+set -eu
+umask 077
+name=worker-4
+txns=/var/lib/lanes/txn
+id="$(cat "$txns/current" 2>/dev/null || true)"
+txn="$txns/$id"
+if [ -n "$id" ] && [ -d "$txn" ]; then
+  if mkdir "$txn/decided" 2>/dev/null; then
+    if [ -f "$txn/watchdog.pid" ]; then kill -- "-$(cat "$txn/watchdog.pid")" 2>/dev/null || true; fi
+    if [ -f "$txn/watchdog.timer" ]; then systemctl stop "$(cat "$txn/watchdog.timer")" 2>/dev/null || true; fi
+    : > "$txn/confirmed"
+  fi
+  waited=0
+  while [ ! -f "$txn/confirmed" ] && [ ! -f "$txn/rolled-back" ] && [ "$waited" -lt 60 ]; do
+    sleep 1; waited=$((waited + 1))
+  done
+  if [ ! -f "$txn/confirmed" ]; then
+    echo "lanes: $name: confirm: no confirmation came in time: the change armed as $id was rolled back at $(cat "$txn/rolled-back" 2>/dev/null || echo "(in progress)"): the previous configuration is live again" >&2
+    if [ -f "$txn/rollback.log" ]; then sed "s/^/  /" "$txn/rollback.log" >&2; fi
+    exit 1
+  fi
+fi
+bad=
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != b198b0d6267f9932214e8e3d410190833d67b93885511ef81d7bc80b687a2aea ]; then
+  bad="$bad netplan"
+fi
+if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != aaf174e89f4416349e0d9093c01f6f31571b2b72404b5bb6d51a97351df2d98b ]; then
+  bad="$bad sysctl"
+fi
+if [ ! -f /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf ] || [ "$(sha256sum < /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf | cut -d ' ' -f 1)" != d1a11aa6a92c36e1404d9736da51af3e010730c3c0f3510d1409f87103b70097 ]; then
+  bad="$bad kubelet"
+fi
+if [ -n "$bad" ]; then
+  echo "lanes: $name: confirm: not as applied:$bad (rolled back earlier?): the previous configuration is live; apply again" >&2
+  exit 1
+fi
+if [ -n "$id" ]; then rm -rf "$txn" "$txns/current"; fi
+echo "lanes: $name: confirmed${id:+ $id}"

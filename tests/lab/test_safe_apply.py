@@ -1,0 +1,246 @@
+"""Safe apply in a dev lab: a change that cuts a host off reverts by itself, a good one stays.
+
+Each bad change is rendered from a host model with one mistake, applied over real SSH exactly as
+the host component's Commands run it (arm, apply each file, confirm over a fresh connection), with
+the lab's real ``netplan apply``; the host must answer SSH again within the timeout and
+``lanes verify`` must find no drift against the config it had before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lanes.hostnet import Address, HostNet, Link, Route, Rule
+from lanes.lab.netns import SshClient
+from lanes.lab.remote import LabHosts
+from lanes.lab.safe_apply import Outcome, lab_reloads, safe_apply_host, wait_for_ssh
+from lanes.lab.site import bring_up, site_model, take_down
+from lanes.render.netplan import render_netplan
+from lanes.render.scripts import HostFile, arm_host_script, host_files, sh_command
+from tests.gateway.support import plan_of
+from tests.lab.test_site import assert_gone, new_prefix, require_root
+from tests.lab.test_verify import verify
+
+pytestmark = pytest.mark.netns
+
+TIMEOUT = 6  # seconds from arming to rollback: short, for the tests
+
+
+@pytest.fixture(scope="module")
+def lab():
+    require_root()
+    site = site_model(plan_of("dev"), "dev")
+    prefix = new_prefix()
+    try:
+        bring_up(site, prefix)
+        yield site, prefix, LabHosts(site, prefix)
+    finally:
+        found = take_down(prefix)
+        assert_gone(prefix, found.pids)
+
+
+def with_netplan(net: HostNet) -> tuple[HostFile, ...]:
+    """The host's files of the config, with the netplan file rendered from ``net``."""
+    good = host_files(net)
+    bad = dataclasses.replace(good[0], content=render_netplan(net))
+    return (bad, *good[1:])
+
+
+def renumbered(net: HostNet, old: str, new: str) -> HostNet:
+    """A typo in one address: the address, its routes' sources and its rule."""
+    return dataclasses.replace(
+        net,
+        addresses=tuple(
+            dataclasses.replace(a, address=new, cidr=a.cidr.replace(old, new))
+            if a.address == old
+            else a
+            for a in net.addresses
+        ),
+        routes=tuple(
+            dataclasses.replace(r, source=new) if r.source == old else r for r in net.routes
+        ),
+        rules=tuple(
+            dataclasses.replace(r, source=new) if r.source == old else r for r in net.rules
+        ),
+    )
+
+
+def moved_to_vlan(net: HostNet, device: str, vlan: int) -> HostNet:
+    """The network of ``device`` tagged with a VLAN id the switch does not carry."""
+    tagged = f"{device}.{vlan}"
+
+    def move(item: Address | Route | Rule):
+        return dataclasses.replace(item, device=tagged) if item.device == device else item
+
+    old = net.link(device)
+    assert old is not None
+    links = [dataclasses.replace(link, networks=()) if link is old else link for link in net.links]
+    links.append(Link(tagged, "vlan", old.mtu, parent=device, vlan=vlan, networks=old.networks))
+    return dataclasses.replace(
+        net,
+        links=tuple(links),
+        addresses=tuple(move(a) for a in net.addresses),
+        routes=tuple(move(r) for r in net.routes),
+        rules=tuple(move(r) for r in net.rules),
+    )
+
+
+def without_default_routes(net: HostNet) -> HostNet:
+    return dataclasses.replace(net, routes=tuple(r for r in net.routes if r.to != "default"))
+
+
+def assert_reverted(lab, outcome: Outcome) -> float:
+    """The change failed naming the host and a step; the host answers again; no drift."""
+    site, prefix, hosts = lab
+    name = outcome.host
+    assert not outcome.confirmed
+    assert outcome.message.startswith(f"{name}-"), outcome
+    assert outcome.step in ("netplan-apply", "confirm"), outcome
+    if outcome.step == "confirm":
+        assert "rolled back" in outcome.message and "previous configuration is live" in (
+            outcome.message
+        )
+    back = wait_for_ssh(hosts.session(name), TIMEOUT + 30)
+    proc = verify(prefix)
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout + proc.stderr
+    files = {f.kind: f for f in host_files(site.nets[name])}
+    netplan = Path(hosts.root(name) + files["netplan"].path)
+    assert netplan.read_text() == files["netplan"].content
+    return back
+
+
+def timed_apply(hosts, name, files) -> tuple[Outcome, float]:
+    start = time.monotonic()
+    outcome = safe_apply_host(hosts, name, files, TIMEOUT)
+    return outcome, time.monotonic() - start
+
+
+@pytest.mark.parametrize(
+    ("host", "mistake"),
+    [
+        ("master-1", lambda net: renumbered(net, "100.64.0.2", "100.64.0.202")),
+        ("master-1", lambda net: moved_to_vlan(net, "eth0", 99)),
+        ("jump", without_default_routes),
+    ],
+    ids=["wrong-management-address", "wrong-vlan", "removed-route"],
+)
+def test_a_change_that_cuts_the_host_off_reverts_by_itself(lab, host, mistake):
+    site, _, hosts = lab
+    bad = with_netplan(mistake(site.nets[host]))
+    assert bad[0].content != host_files(site.nets[host])[0].content
+    outcome, took = timed_apply(hosts, host, bad)
+    back = assert_reverted(lab, outcome)
+    print(f"{host}: {outcome.message!r} after {took:.1f}s; answering SSH {back:.1f}s later")
+    # Cut off: nothing got through until the host had put its old configuration back.
+    assert TIMEOUT <= took < TIMEOUT + 60
+
+
+def test_a_good_change_is_confirmed_and_stays(lab):
+    site, prefix, hosts = lab
+    net = site.nets["worker-1"]
+    extra = dataclasses.replace(net.addresses[0], address="100.64.0.203", cidr="100.64.0.203/21")
+    good = with_netplan(dataclasses.replace(net, addresses=(*net.addresses, extra)))
+    outcome = safe_apply_host(hosts, "worker-1", good, TIMEOUT)
+    assert outcome == Outcome("worker-1", None, "worker-1: confirmed")
+    time.sleep(TIMEOUT + 1)  # past the timeout: nothing rolls back
+    assert "100.64.0.203/21" in site_ip(hosts, "worker-1")
+    assert drift(prefix) == changed_worker("100.64.0.203", hosts)
+    # Back to the config, the same way.
+    assert safe_apply_host(hosts, "worker-1", host_files(net), TIMEOUT).confirmed
+    assert verify(prefix).returncode == 0
+
+
+def drift(prefix: str) -> list[str]:
+    return verify(prefix).stdout.splitlines()
+
+
+def changed_worker(address: str, hosts: LabHosts) -> list[str]:
+    """What verify says of worker-1 carrying the good change the config does not hold."""
+    netplan = hosts.root("worker-1") + "/etc/netplan/60-lanes.yaml"
+    return [
+        f"worker-1: address {address}/21 on eth0: not in the config",
+        f"worker-1: file {netplan}: differs from the rendered file",
+    ]
+
+
+def site_ip(hosts: LabHosts, name: str) -> str:
+    return hosts.session(name).run("ip -4 -o address").stdout
+
+
+def test_two_hosts_changed_at_once_only_the_bad_one_reverts(lab):
+    site, prefix, hosts = lab
+    worker = site.nets["worker-1"]
+    extra = dataclasses.replace(worker.addresses[0], address="100.64.0.204", cidr="100.64.0.204/21")
+    changes = {
+        "worker-1": with_netplan(dataclasses.replace(worker, addresses=(*worker.addresses, extra))),
+        "master-1": with_netplan(renumbered(site.nets["master-1"], "100.64.0.2", "100.64.0.202")),
+    }
+    outcomes: dict[str, Outcome] = {}
+
+    def run(name: str) -> None:
+        outcomes[name] = safe_apply_host(hosts, name, changes[name], TIMEOUT)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in changes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes["worker-1"].confirmed, outcomes["worker-1"]
+    assert not outcomes["master-1"].confirmed
+    wait_for_ssh(hosts.session("master-1"), TIMEOUT + 30)
+    time.sleep(TIMEOUT + 1)
+    assert "100.64.0.204/21" in site_ip(hosts, "worker-1")
+    assert drift(prefix) == changed_worker("100.64.0.204", hosts)
+    assert safe_apply_host(hosts, "worker-1", host_files(worker), TIMEOUT).confirmed
+    assert verify(prefix).returncode == 0
+
+
+def test_the_rollback_survives_the_arming_session_being_killed(lab):
+    site, _, hosts = lab
+    root = hosts.root("lb")
+    files = host_files(site.nets["lb"])
+    changed = (files[0], dataclasses.replace(files[1], content=files[1].content + "# v2\n"))
+    ssh: SshClient = hosts.session("lb")
+    for file in changed:
+        ssh.copy(file.content, root + file.staged_path)
+    shell_pid = Path(root) / "arming-shell.pid"
+    arm = arm_host_script("lb", changed, TIMEOUT, root, lab_reloads(root), watchdog="sh")
+    # Arm, install the new sysctl file by hand, then hang: the session is killed below.
+    target = root + files[1].path
+    script = f"echo $$ > {shell_pid}\n{arm}cp {root + changed[1].staged_path} {target}\nsleep 600\n"
+    holder = threading.Thread(target=lambda: ssh.run(sh_command(script), timeout=TIMEOUT + 60))
+    holder.start()
+    deadline = time.monotonic() + 20
+    while not shell_pid.exists() or Path(target).read_text() != changed[1].content:
+        assert time.monotonic() < deadline, "the arming session never got going"
+        time.sleep(0.1)
+    killed = kill_session(int(shell_pid.read_text()))
+    assert killed  # the session's shell and its sleep, at least
+    time.sleep(TIMEOUT + 2)
+    assert Path(target).read_text() == files[1].content  # put back by the orphaned watchdog
+    holder.join(timeout=TIMEOUT + 60)
+    shell_pid.unlink()
+
+
+def kill_session(pid: int) -> list[int]:
+    """SIGKILL every process of pid's session (what a dropped SSH session amounts to)."""
+    sid = os.getsid(pid)
+    assert sid == pid, "the arming shell leads a session of its own (sshd's setsid)"
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                same = os.getsid(int(entry.name)) == sid
+            except ProcessLookupError:
+                continue
+            if same:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+    return killed
