@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from netaddr import IPNetwork
-
 from lanes.report.markup import Element, el, raw, serialize
 from lanes.report.matrix import Matrix
 from lanes.report.model import AzView, Bar, ExposurePath, GatewayView, HostRow, Report, Table
@@ -81,17 +79,14 @@ def _figure(svg: Element) -> Element:
 def _usage(bar: Bar) -> Element:
     """The blocks' host counts in words (the bars show them as dark marks)."""
     blocks = [s for s in bar.rows[-1] if s.kind == "block"]
-    zones = {s.cidr: s.label for s in bar.rows[0]} if len(bar.rows) > 1 else {}
-    parts = []
-    for span in blocks:
-        zone = next((z for cidr, z in zones.items() if _within(span.cidr, cidr)), None)
-        where = f"{zone} {span.label}" if zone else span.label
-        parts.append(f"{where} {span.cidr}: {span.used} used, {span.free} free")
-    return el("p", {"class_": "note mono usage"}, "; ".join(parts))
-
-
-def _within(inner: str, outer: str) -> bool:
-    return IPNetwork(inner) in IPNetwork(outer)
+    return el(
+        "p",
+        {"class_": "note mono usage"},
+        "; ".join(
+            f"{' '.join(filter(None, (s.zone, s.label)))} {s.cidr}: {s.used} used, {s.free} free"
+            for s in blocks
+        ),
+    )
 
 
 def _space(report: Report) -> list[Element]:

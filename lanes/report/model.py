@@ -10,7 +10,7 @@ so the same config gives the same report.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from netaddr import IPNetwork, IPSet
@@ -56,6 +56,7 @@ class Span:
     width: float
     used: int | None = None  # host addresses taken (blocks only)
     free: int | None = None
+    zone: str | None = None  # the zone a block belongs to
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,16 @@ class OutsideGroup:
 
 @dataclass(frozen=True)
 class Line:
-    """A line of a node's box; ``network`` set when the line is a leg to that network's lane."""
+    """A line of a node's box: a bond, or a leg from a device to its network's lane."""
 
-    text: str
+    label: str  # a bond and its members, or a device and its VLAN
     network: str | None = None
     device: str | None = None
     address: str | None = None  # an address with its prefix, or a group's block
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}  {self.address}" if self.address else self.label
 
 
 NodeKind = Literal["host", "group", "gateway"]
@@ -101,6 +106,7 @@ class Node:
     subtitle: str
     lines: tuple[Line, ...]
     members: tuple[str, ...]  # host names
+    gateways: tuple[str, ...] = ()  # the gateway intents a gateway host carries out
 
     def networks(self) -> tuple[str, ...]:
         return tuple(sorted({line.network for line in self.lines if line.network}))
@@ -244,7 +250,7 @@ def _network_bar(net: NetworkPlan, used: dict[str, set[int]]) -> Bar:
         for z in net.zones
     )
     blocks = [
-        _span(b.az, b.cidr, net.cidr, "block", len(used.get(str(b.cidr), ())))
+        replace(_span(b.az, b.cidr, net.cidr, "block", len(used.get(str(b.cidr), ()))), zone=z.name)
         for z in net.zones
         for b in z.blocks
     ]
@@ -310,14 +316,7 @@ def _host_lines(host: HostPlan, plan: Plan) -> tuple[Line, ...]:
     for address in net.addresses:
         vlan = vlans.get(address.device)
         tag = f" vlan {vlan}" if vlan is not None else ""
-        lines.append(
-            Line(
-                f"{address.device}{tag}  {address.cidr}",
-                address.network,
-                address.device,
-                address.cidr,
-            )
-        )
+        lines.append(Line(f"{address.device}{tag}", address.network, address.device, address.cidr))
     return tuple(lines)
 
 
@@ -337,9 +336,8 @@ def _group_lines(host: HostPlan, plan: Plan) -> tuple[Line, ...]:
         if line.network is None:
             lines.append(line)
             continue
-        device, _, cidr = line.text.rpartition("  ")
-        block = blocks.get(cidr.split("/")[0], cidr)
-        lines.append(Line(f"{device}  block {block}", line.network, line.device, block))
+        block = blocks[str(line.address).split("/")[0]]
+        lines.append(Line(line.label, line.network, line.device, f"block {block}"))
     return tuple(dict.fromkeys(lines))
 
 
@@ -354,6 +352,7 @@ def _host_node(host: HostPlan, plan: Plan, gateways: list[GatewayModel]) -> Node
             f"{subtitle}: NAT and proxies below",
             _host_lines(host, plan),
             (host.name,),
+            tuple(mine),
         )
     return Node(host.name, "host", host.name, subtitle, _host_lines(host, plan), (host.name,))
 

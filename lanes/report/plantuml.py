@@ -50,7 +50,7 @@ def _node(node: Node, view: AzView) -> str:
     """A host, group or gateway host; a gateway's label is its host, its type the gateway."""
     name = node.members[0] if node.kind == "gateway" else node.title
     if node.kind == "gateway":
-        kind = f"gateway {node.title.split(' @ ')[0]}"
+        kind = f"gateway {', '.join(node.gateways)}"
     elif node.kind == "group":
         kind = node.subtitle
     else:
@@ -110,7 +110,7 @@ def _diagram(report: Report, view: AzView) -> str:
             # Outside networks to the left of their gateways, the platform's to the right.
             ends = (b, a) if network in outside else (a, b)
             lines.append(f"Rel({ends[0]}, {ends[1]}, {_quote(legs)})")
-    gateways = {n.title.split(" @ ")[0]: n for n in view.nodes if n.kind == "gateway"}
+    gateways = {name: n for n in view.nodes for name in n.gateways}
     for path in view.exposures:
         hops = []
         if path.consumer_network and path.consumer_gateway in gateways:

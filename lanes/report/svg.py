@@ -359,7 +359,7 @@ def _node(node: Node, index: int, g: _Geometry) -> Element:
     attrs: dict[str, object] = {"class_": f"node {node.kind}"}
     if node.kind == "gateway":
         attrs["data-host"] = node.members[0]
-        attrs["data-gateway"] = node.title.split(" @ ")[0]
+        attrs["data-gateway"] = node.gateways[0]
     elif node.kind == "host":
         attrs["data-host"] = node.members[0]
     else:
@@ -385,7 +385,7 @@ def _leg_index(node: Node, network: str) -> int | None:
 
 def _exposures(view: AzView, g: _Geometry) -> list[Element]:
     """Each paired exposure over the adjacency lane, between the two gateways' legs."""
-    where = {n.title.split(" @ ")[0]: i for i, n in enumerate(view.nodes) if n.kind == "gateway"}
+    where = {name: i for i, n in enumerate(view.nodes) for name in n.gateways}
     x = g.lane_x.get("adjacency")
     found = []
     for path in view.exposures:
