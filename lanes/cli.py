@@ -12,16 +12,16 @@ from pathlib import Path
 from rich.console import Console
 
 from lanes.config import ConfigError
+from lanes.exits import EXIT_INPUT, EXIT_OK, guarded, say, say_config_error, say_violations
 from lanes.lab.cli import add_lab_commands, run_lab
 from lanes.render.plan import plan_tables, render_files
+from lanes.render.schema import config_table, render_schema
 from lanes.report.cli import add_report_command, run_report
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from lanes.verify_cli import run_verify
 
 __all__ = ["main", "build_parser", "write_files"]
-
-EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=("table", "json", "csv"), default="table")
     plan.add_argument("--out", type=Path, help="also write plan.json, plan.csv, plan.txt here")
     plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is")
+    schema = commands.add_parser("schema", help="print the stack config's schema")
+    schema.add_argument(
+        "--format",
+        choices=("json", "markdown"),
+        default="json",
+        help="json: JSON Schema; markdown: the README's table of keys",
+    )
     add_lab_commands(commands)
     add_report_command(commands)
     verify = commands.add_parser(
@@ -59,25 +66,15 @@ def write_files(directory: Path, files: dict[str, str]) -> None:
         os.replace(tmp, directory / name)
 
 
-def _say(line: str) -> None:
-    # One problem per line, never wrapped: people grep these and CI logs keep them whole.
-    print(line, file=sys.stderr)
-
-
 def _plan(args: argparse.Namespace) -> int:
     try:
         cfg = load_stack(args.project_dir, args.stack)
     except ConfigError as exc:
-        for problem in exc.problems:
-            _say(f"error: {problem}")
-        _say(f"{len(exc.problems)} config error(s); nothing written")
-        return EXIT_CONFIG
+        return say_config_error(exc, f"{len(exc.problems)} config error(s); nothing written")
     report = checked_plan(cfg)
     if not report.ok or report.plan is None:
-        for violation in report.violations:
-            _say(f"violation: {violation}")
-        _say(f"{len(report.violations)} violation(s); nothing written")
-        return EXIT_VIOLATIONS
+        tail = f"{len(report.violations)} violation(s); nothing written"
+        return say_violations(report.violations, tail)
     plan = report.plan
     files = render_files(plan)
     if args.format == "json":
@@ -90,18 +87,28 @@ def _plan(args: argparse.Namespace) -> int:
         sys.stdout.write(files["plan.txt"])  # the same bytes as the committed plan.txt
     if args.out is not None:
         write_files(args.out, files)
-        _say(f"wrote {', '.join(sorted(files))} to {args.out}")
+        say(f"wrote {', '.join(sorted(files))} to {args.out}")
     return EXIT_OK
 
 
+def _schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(render_schema() if args.format == "json" else config_table())
+    return EXIT_OK
+
+
+COMMANDS = {
+    "plan": _plan,
+    "schema": _schema,
+    "lab": run_lab,
+    "verify": run_verify,
+    "report": run_report,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, run the command; anything it lets escape is one line and an exit code (exits)."""
     args = build_parser().parse_args(argv)
-    if args.command == "plan":
-        return _plan(args)
-    if args.command == "lab":
-        return run_lab(args)
-    if args.command == "verify":
-        return run_verify(args)
-    if args.command == "report":
-        return run_report(args)
-    return EXIT_CONFIG  # argparse rejects unknown commands before this
+    command = COMMANDS.get(args.command)
+    if command is None:
+        return EXIT_INPUT  # argparse rejects unknown commands before this
+    return guarded(lambda: command(args))

@@ -11,19 +11,14 @@ import json
 import sys
 
 from lanes.config import ConfigError
+from lanes.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.lab.netns import LabError
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 from lanes.verify import expected_targets, format_drift
 from lanes.verify_run import Outcome, RealHosts, VerifyError, verify_targets
 
-__all__ = ["run_verify", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR"]
-
-EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+__all__ = ["run_verify"]
 
 
 def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
@@ -39,14 +34,12 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
     else:
         sys.stdout.write(format_drift(drifts))
     for o in failed:
-        _say(f"error: {o.target}: {o.error}")
+        say(f"error: {o.target}: {o.error}")
     verified = len(outcomes) - len(failed)
-    _say(
-        f"verify {args.stack}: {verified}/{len(outcomes)} host(s) verified, {len(drifts)} drift(s)"
-    )
+    say(f"verify {args.stack}: {verified}/{len(outcomes)} host(s) verified, {len(drifts)} drift(s)")
     if failed:
-        return EXIT_ERROR
-    return EXIT_DRIFT if drifts else EXIT_OK
+        return EXIT_INPUT
+    return EXIT_FAILED if drifts else EXIT_OK
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -54,8 +47,7 @@ def run_verify(args: argparse.Namespace) -> int:
         cfg = load_stack(args.project_dir, args.stack)
         report = checked_plan(cfg)
         if not report.ok or report.plan is None:
-            for violation in report.violations:
-                _say(f"violation: {violation}")
+            say_violations(report.violations)
             raise VerifyError(f"{len(report.violations)} violation(s): nothing to verify against")
         plan = report.plan
         if args.lab:
@@ -63,12 +55,10 @@ def run_verify(args: argparse.Namespace) -> int:
         with RealHosts(plan, args.identity) as hosts:
             return _report(args, verify_targets(expected_targets(plan), hosts.session))
     except ConfigError as exc:
-        for problem in exc.problems:
-            _say(f"error: {problem}")
-        return EXIT_ERROR
+        return say_config_error(exc)
     except (VerifyError, LabError) as exc:
-        _say(f"error: {exc}")
-        return EXIT_ERROR
+        say(f"error: {exc}")
+        return EXIT_INPUT
 
 
 def _verify_lab(args: argparse.Namespace, plan) -> int:

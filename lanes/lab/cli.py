@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from lanes.config import ConfigError
+from lanes.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.lab.matrix import Flow
 from lanes.lab.netns import LabError
 from lanes.lab.site import (
@@ -26,7 +27,6 @@ from lanes.stackfile import load_stack
 
 __all__ = ["add_lab_commands", "run_lab", "format_matrix", "matrix_json"]
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 LEAVE_OUT = {"policy-routing": "policy_routing"}
 
 
@@ -64,16 +64,11 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
             )
 
 
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def _site(args: argparse.Namespace, options: SiteOptions):
     cfg = load_stack(args.project_dir, args.stack)
     report = checked_plan(cfg)
     if not report.ok or report.plan is None:
-        for violation in report.violations:
-            _say(f"violation: {violation}")
+        say_violations(report.violations)
         raise LabError(f"{len(report.violations)} violation(s): no lab")
     return site_model(report.plan, args.stack, options)
 
@@ -118,19 +113,19 @@ def _up(args: argparse.Namespace, prefix: str) -> int:
     options = SiteOptions(**{LEAVE_OUT[w]: False for w in args.without})
     site = _site(args, options)
     try:
-        result = bring_up(site, prefix, _say)
+        result = bring_up(site, prefix, say)
     except BaseException:
         status = lab_status(prefix)
         if status["namespaces"] and not status["complete"]:
-            _say(
+            say(
                 f"lab up failed; the partial lab is left for inspection: lab down --prefix {prefix}"
             )
         raise
     if not result.created:
         if result.changes == 0:
-            _say(f"lab {prefix} is up to date: nothing changed")
+            say(f"lab {prefix} is up to date: nothing changed")
         else:
-            _say(f"lab {prefix}: {result.changes} change(s) applied")
+            say(f"lab {prefix}: {result.changes} change(s) applied")
     return EXIT_OK
 
 
@@ -170,7 +165,7 @@ def run_lab(args: argparse.Namespace) -> int:
             return _up(args, prefix)
         if args.lab_command == "down":
             found = take_down(prefix)
-            _say(
+            say(
                 f"lab {prefix}: removed {len(found.namespaces)} namespace(s), "
                 f"{len(found.pids)} process(es), {len(found.state_dirs)} state dir(s)"
             )
@@ -179,9 +174,7 @@ def run_lab(args: argparse.Namespace) -> int:
             return _status(prefix)
         return _check(args, prefix)
     except ConfigError as exc:
-        for problem in exc.problems:
-            _say(f"error: {problem}")
-        return EXIT_ERROR
+        return say_config_error(exc)
     except (LabError, ValueError) as exc:
-        _say(f"error: {exc}")
-        return EXIT_ERROR
+        say(f"error: {exc}")
+        return EXIT_INPUT

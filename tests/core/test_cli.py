@@ -84,7 +84,7 @@ def test_out_writes_the_golden_files(capsys, tmp_path):
 def test_violations_exit_1_list_every_one_and_write_nothing(capsys, project, tmp_path):
     text = (project / "Pulumi.prod.yaml").read_text()
     text = text.replace("reserved_blocks: [100.64.112.0/20]", "reserved_blocks: [100.64.111.0/20]")
-    text = text.replace("vlan: 300", "vlan: 5000")
+    text = text.replace("vlan: 300", "vlan: 100")
     (project / "Pulumi.prod.yaml").write_text(text)
     out = tmp_path / "out"
     code, stdout, err = run(
@@ -95,7 +95,7 @@ def test_violations_exit_1_list_every_one_and_write_nothing(capsys, project, tmp
     assert err.splitlines() == [
         "violation: networks.management.zones[1].reserved_blocks[0]: 100.64.111.0/20 is not on a /20 "
         "boundary (the /20 around it is 100.64.96.0/20; the next one is 100.64.112.0/20) [cidr-boundary]",
-        "violation: networks.storage.vlan: 5000 is outside 1..4094 [vlan-range]",
+        "violation: networks.storage.vlan: 100 is already the VLAN of management [vlan-distinct]",
         "2 violation(s); nothing written",
     ]
     assert not out.exists()
@@ -109,7 +109,7 @@ def test_out_keeps_previous_files_when_the_plan_fails(capsys, project, tmp_path)
     )
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     path = project / "Pulumi.dev.yaml"
-    path.write_text(path.read_text().replace("vlan: 20", "vlan: 0"))
+    path.write_text(path.read_text().replace("vlan: 20", "vlan: 10"))  # management's VLAN
     assert (
         run(capsys, "plan", "--stack", "dev", "--out", str(out), "--project-dir", str(project))[0]
         == 1
