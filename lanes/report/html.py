@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from lanes.report.markup import Element, el, raw, serialize
 from lanes.report.matrix import Matrix
-from lanes.report.model import AzView, Bar, ExposurePath, GatewayView, HostRow, Report, Table
+from lanes.report.model import HostRow, Report
+from lanes.report.space import Bar
 from lanes.report.svg import bar_svg, colour, outside_svg, space_svg, topology_svg
+from lanes.report.tables import GatewayView, Table
+from lanes.report.topology import AzView, ExposurePath
 
 __all__ = ["render_html"]
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import re
 
-from lanes.report.model import AzView, Node, Report
+from lanes.report.model import Report
+from lanes.report.topology import AzView, Node
 
 __all__ = ["render_plantuml", "diagram_names"]
 

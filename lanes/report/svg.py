@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lanes.report.markup import Element, el
-from lanes.report.model import AzView, Bar, Node, OutsideGroup, Span
+from lanes.report.space import Bar, OutsideGroup, Span
+from lanes.report.topology import AzView, Node
 
 __all__ = [
     "NETWORK_COLOURS",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lanes.report import GROUP_THRESHOLD, build_report
-from lanes.report.model import ExposurePath
+from lanes.report.topology import ExposurePath
 from tests.report.support import region_plan, stack_plan, stack_report
 
 
