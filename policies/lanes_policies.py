@@ -70,7 +70,7 @@ from lanes.rules import (  # noqa: E402
     check_reserved_unused,
     check_tenant_default_deny,
     check_unique_holdings,
-    ordered,
+    sort_violations,
 )
 
 __all__ = [
@@ -455,12 +455,16 @@ class LanesPolicy:
     def resource_violations(self, type_: str, name: str, props: Props) -> list[Violation]:
         if self.resource_check is None or not self.applies_to(type_):
             return []
-        return [v for v in ordered(self.resource_check(type_, name, props)) if v.rule in self.rules]
+        return [
+            v
+            for v in sort_violations(self.resource_check(type_, name, props))
+            if v.rule in self.rules
+        ]
 
     def stack_violations(self, resources: Sequence[Any]) -> list[Violation]:
         if self.stack_check is None:
             return []
-        return [v for v in ordered(self.stack_check(resources)) if v.rule in self.rules]
+        return [v for v in sort_violations(self.stack_check(resources)) if v.rule in self.rules]
 
     def build(self) -> ResourceValidationPolicy | StackValidationPolicy:
         """The pulumi_policy object the engine runs."""

@@ -25,13 +25,13 @@ from lanes.rules.addresses import (
     check_host_blocks,
     check_host_numbering,
     check_unique_addresses,
-    host_prefixes,
+    list_host_prefixes,
 )
 from lanes.rules.cluster import *  # noqa: F403
 from lanes.rules.cluster import __all__ as _cluster
 from lanes.rules.cluster import check_cluster_config, check_cluster_plan
 from lanes.rules.core import *  # noqa: F403
-from lanes.rules.core import Report, Violation, ordered
+from lanes.rules.core import Report, Violation, sort_violations
 from lanes.rules.core import __all__ as _core
 from lanes.rules.gateways import *  # noqa: F403
 from lanes.rules.gateways import __all__ as _gateways
@@ -77,7 +77,7 @@ __all__ = [
 
 def check_config(cfg: StackConfig) -> list[Violation]:
     """Rules over the config alone; the planner needs none of these to be broken."""
-    return ordered(
+    return sort_violations(
         check_boundaries(cfg)
         + check_vlans(cfg)
         + check_azs(cfg)
@@ -93,7 +93,7 @@ def check_pack_rules(plan: Plan) -> list[Violation]:
     """Rules a plan rebuilt from resource props can break but the planner never does on its
     own (check_plan runs them too, so the CLI and the pack give one verdict)."""
     found = check_network_vlans(plan.networks, plan.outside)
-    used = host_prefixes(plan.hosts)
+    used = list_host_prefixes(plan.hosts)
     for net in plan.networks:
         found += check_network_boundaries(net) + check_management_zones(net)
         found += check_reserved_unused(net, [u for u in used if u[0] in net.cidr])
@@ -115,7 +115,7 @@ def check_plan(plan: Plan) -> list[Violation]:
     found += check_unique_addresses(plan.hosts)
     found += check_pack_rules(plan)
     found += check_cluster_plan(plan)
-    return ordered(found)
+    return sort_violations(found)
 
 
 def check(cfg: StackConfig, plan: Plan | None = None) -> list[Violation]:
@@ -124,7 +124,7 @@ def check(cfg: StackConfig, plan: Plan | None = None) -> list[Violation]:
     Builds nothing: ``checked_plan`` builds the plan and calls this.
     """
     found = check_config(cfg)
-    return ordered(found + _plan_rules(cfg, plan)) if plan is not None else found
+    return sort_violations(found + _plan_rules(cfg, plan)) if plan is not None else found
 
 
 def _plan_rules(cfg: StackConfig, plan: Plan) -> list[Violation]:
@@ -141,6 +141,7 @@ def checked_plan(cfg: StackConfig) -> Report:
         plan = plan_region(cfg)
     except PlanError as exc:
         return Report(
-            None, tuple(ordered([*violations, Violation(exc.path, "plan-layout", exc.message)]))
+            None,
+            tuple(sort_violations([*violations, Violation(exc.path, "plan-layout", exc.message)])),
         )
-    return Report(plan, tuple(ordered(violations + _plan_rules(cfg, plan))))
+    return Report(plan, tuple(sort_violations(violations + _plan_rules(cfg, plan))))

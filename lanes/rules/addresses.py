@@ -17,7 +17,7 @@ __all__ = [
     "check_unique_addresses",
     "check_host_numbering",
     "check_host_blocks",
-    "host_prefixes",
+    "list_host_prefixes",
 ]
 
 
@@ -136,7 +136,7 @@ def check_host_blocks(host: HostPlan, networks: Iterable[NetworkPlan]) -> list[V
     return found
 
 
-def host_prefixes(hosts: Iterable[HostPlan]) -> list[tuple[IPNetwork, str]]:
+def list_host_prefixes(hosts: Iterable[HostPlan]) -> list[tuple[IPNetwork, str]]:
     """(address/32, path) of every platform address of ``hosts``, for reserved-space sweeps."""
     return [
         (IPNetwork((int(e.address), 32)), f"{h.path}.number")

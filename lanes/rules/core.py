@@ -18,7 +18,7 @@ __all__ = [
     "network_names",
     "VLAN_RANGE",
     "Violation",
-    "ordered",
+    "sort_violations",
     "Report",
     "find_overlaps",
 ]
@@ -44,7 +44,7 @@ def path_key(violation: Violation) -> list[tuple[int, str]]:
     return [(int(p), "") if p.isdigit() else (0, p) for p in re.split(r"(\d+)", violation.path)]
 
 
-def ordered(violations: Iterable[Violation]) -> list[Violation]:
+def sort_violations(violations: Iterable[Violation]) -> list[Violation]:
     """Violations without duplicates, by config path in natural order (a stable sort)."""
     return sorted(dict.fromkeys(violations), key=path_key)
 

@@ -29,12 +29,12 @@ __all__ = [
     "check_disjoint_networks",
     "check_pins",
     "check_prefix_boundaries",
-    "network_prefixes",
+    "iter_network_prefixes",
     "check_network_boundaries",
-    "vlan_violations",
+    "check_vlan_entries",
     "check_network_vlans",
     "check_management_zones",
-    "reserved_space",
+    "list_reserved_space",
     "check_reserved_unused",
 ]
 
@@ -77,7 +77,7 @@ def check_vlans(cfg: StackConfig) -> list[Violation]:
         for i, net in enumerate(cfg.outside)
         if net.vlan is not None
     ]
-    return vlan_violations(vlans)
+    return check_vlan_entries(vlans)
 
 
 def check_azs(cfg: StackConfig) -> list[Violation]:
@@ -275,7 +275,7 @@ def check_prefix_boundaries(prefixes: Iterable[tuple[str, str]]) -> list[Violati
     return found
 
 
-def network_prefixes(net: NetworkPlan) -> Iterator[tuple[str, str]]:
+def iter_network_prefixes(net: NetworkPlan) -> Iterator[tuple[str, str]]:
     """(path, cidr) of every prefix of a network plan, host bits kept as they were written."""
     yield f"{net.path}.cidr", str(net.cidr)
     for zone in net.zones:
@@ -289,10 +289,10 @@ def network_prefixes(net: NetworkPlan) -> Iterator[tuple[str, str]]:
 
 def check_network_boundaries(net: NetworkPlan) -> list[Violation]:
     """Every prefix of a network plan sits on its own boundary."""
-    return check_prefix_boundaries(network_prefixes(net))
+    return check_prefix_boundaries(iter_network_prefixes(net))
 
 
-def vlan_violations(entries: Iterable[tuple[str, str, int]]) -> list[Violation]:
+def check_vlan_entries(entries: Iterable[tuple[str, str, int]]) -> list[Violation]:
     """``(path, network, vlan)``: ids in 1..4094 and no id carried by two networks."""
     found = []
     owner: dict[int, str] = {}
@@ -315,7 +315,7 @@ def check_network_vlans(
     """VLAN ids of planned networks, as ``check_vlans`` judges the config's."""
     entries = [(f"{n.path}.vlan", n.name, n.vlan) for n in networks]
     entries += [(f"{n.path}.vlan", n.name, n.vlan) for n in outside if n.vlan is not None]
-    return vlan_violations(entries)
+    return check_vlan_entries(entries)
 
 
 _COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight")
@@ -360,7 +360,7 @@ def check_management_zones(net: NetworkPlan) -> list[Violation]:
     return found
 
 
-def reserved_space(net: NetworkPlan) -> list[tuple[IPNetwork, str]]:
+def list_reserved_space(net: NetworkPlan) -> list[tuple[IPNetwork, str]]:
     """(prefix, path) of what a network keeps back: reserved zones, blocks and leftovers."""
     found = [
         (c, f"{z.path}.reserved_blocks[{j}]")
@@ -388,7 +388,7 @@ def check_reserved_unused(
         for zone in net.zones
         if zone.reserved and zone.blocks
     ]
-    items = [(c, (False, path, c)) for c, path in reserved_space(net)]
+    items = [(c, (False, path, c)) for c, path in list_reserved_space(net)]
     items += [(c, (True, path, c)) for c, path in used]
     for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
         if earlier[0] == later[0]:

@@ -36,11 +36,13 @@ def test_one_component_per_platform_network(stack):
 
 
 def test_a_plan_that_breaks_a_rule_stops_the_program_with_every_violation():
-    values = changed(stack_values("prod"), "networks.traffic.vlan", 5000)
+    values = changed(stack_values("prod"), "networks.storage.vlan", 100)
     values = changed(values, "networks.management.zones[1].reserved_blocks[0]", "100.64.111.0/20")
     with pytest.raises(Exception, match=r"breaks 2 rule\(s\)") as caught:
         run_program("prod", values=values, secrets=SECRETS)
-    assert "networks.traffic.vlan: 5000 is outside 1..4094 [vlan-range]" in str(caught.value)
+    assert "networks.storage.vlan: 100 is already the VLAN of management [vlan-distinct]" in str(
+        caught.value
+    )
     assert "100.64.111.0/20 is not on a /20 boundary" in str(caught.value)
 
 
