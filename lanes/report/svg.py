@@ -384,8 +384,37 @@ def _leg_index(node: Node, network: str) -> int | None:
     return next((j for j, line in enumerate(node.lines) if line.network == network), None)
 
 
+def _highlight(x1: float, y1: float, x2: float, y2: float) -> Element:
+    return el(
+        "line",
+        {
+            "x1": x1,
+            "y1": y1,
+            "x2": x2,
+            "y2": y2,
+            "stroke": OVERLAP_COLOUR,
+            "stroke-width": 9,
+            "stroke-opacity": 0.35,
+            "stroke-linecap": "round",
+        },
+    )
+
+
+def _exposure_legs(node: Node, index: int, networks: list[str | None], g: _Geometry) -> list:
+    """The legs an exposure takes at one gateway, as highlight segments from box to lane."""
+    found = []
+    for network in networks:
+        j = _leg_index(node, network) if network else None
+        if j is None or network not in g.lane_x:
+            continue
+        lane, y = g.lane_x[network], g.leg_y(index, j)
+        found.append(_highlight(g.box_x + BOX_W if lane > g.box_x else g.box_x, y, lane, y))
+    return found
+
+
 def _exposures(view: AzView, g: _Geometry) -> list[Element]:
-    """Each paired exposure over the adjacency lane, between the two gateways' legs."""
+    """Each paired exposure: the consumers' leg, the adjacency lane between the two gateways,
+    the service's leg, highlighted in red."""
     where = {name: i for i, n in enumerate(view.nodes) for name in n.gateways}
     x = g.lane_x.get("adjacency")
     found = []
@@ -397,25 +426,16 @@ def _exposures(view: AzView, g: _Geometry) -> list[Element]:
         if None in legs:
             continue
         y1, y2 = (g.leg_y(i, j) for i, j in zip(ends, legs, strict=True))
+        consumer, publisher = (view.nodes[i] for i in ends)
         label = f"{path.name}: {path.consumer_address} → {path.adjacency_address} → {path.service_address}"
         found.append(
             el(
                 "g",
                 {"class_": "exposure", "data-exposure": path.name},
                 el("title", None, label),
-                el(
-                    "line",
-                    {
-                        "x1": x,
-                        "y1": y1,
-                        "x2": x,
-                        "y2": y2,
-                        "stroke": OVERLAP_COLOUR,
-                        "stroke-width": 9,
-                        "stroke-opacity": 0.35,
-                        "stroke-linecap": "round",
-                    },
-                ),
+                _highlight(x, y1, x, y2),
+                *_exposure_legs(consumer, ends[0], [path.consumer_network, "adjacency"], g),
+                *_exposure_legs(publisher, ends[1], ["adjacency", path.service_network], g),
                 _text(x + 10, (y1 + y2) / 2, path.name, fill=OVERLAP_COLOUR, font_weight="bold"),
                 _text(x + 10, (y1 + y2) / 2 + 13, path.adjacency_address, fill=OVERLAP_COLOUR),
             )
