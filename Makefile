@@ -8,7 +8,7 @@ STAMP := $(VENV)/.lanes-installed
 STACK ?= dev
 # Real tools the tests run rendered configs through, and the namespace hosts' plumbing.
 APT_PACKAGES := iproute2 procps util-linux dash openssh-server openssh-client netplan.io \
-	nftables iptables nginx-light libnginx-mod-stream socat
+	nftables iptables nginx-light libnginx-mod-stream socat systemd
 # lanes report's tests: a real browser, and C4-PlantUML (laid out by graphviz) with a font.
 APT_PACKAGES += chromium plantuml graphviz fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -37,8 +37,14 @@ plan: venv
 lint: venv
 	$(PY) -m ruff check .
 
-test: venv deps lint
+test: venv deps lint schemas
 	$(SUDO) $(PY) -m pytest -q
+
+# The CRDs the cluster tests validate rendered objects against (schemas/go.mod), fetched through
+# the Go module proxy into GOMODCACHE, outside the repo; each checked against schemas/go.sum.
+.PHONY: schemas
+schemas: venv
+	$(PY) -m tests.cluster.crd_schema
 
 # The CrossGuard pack over both stacks under the SDK's mocks (what CI runs without the CLI).
 policy: venv
@@ -56,6 +62,7 @@ bench: venv deps
 	$(PY) benchmarks/policy_pack.py
 	taskset -c 0 $(PY) benchmarks/report_region.py
 	$(SUDO) $(PY) benchmarks/gateway_exposures.py
+	$(SUDO) $(PY) benchmarks/gateway_iptables.py
 	$(SUDO) $(PY) benchmarks/lab_up.py
 
 clean:

@@ -1,4 +1,4 @@
-"""Rendered manifests: golden files, Kubernetes 1.34 schemas, Calico 3.31 field names."""
+"""Rendered manifests: golden files, Kubernetes 1.34 schemas, the pinned modules' CRDs."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ from lanes.cluster import CALICO_VERSION, KUBERNETES_VERSION, plan_cluster
 from lanes.config import parse_stack_config
 from lanes.render.kubernetes import render_manifests, render_releases
 from lanes.rules import checked_plan
-from tests.cluster.calico_schema import SCHEMAS, validate_calico
+from tests.cluster import crd_schema
 from tests.cluster.conftest import region_plan
+from tests.cluster.crd_schema import (
+    GATEWAY_API,
+    OPERATOR,
+    SOURCES,
+    module_dirs,
+    required_modules,
+    validate_object,
+)
 from tests.support.golden import assert_golden
 from tests.support.pulumi_run import stack_values
 
@@ -37,33 +45,52 @@ def test_the_targeted_versions_are_the_ones_the_checks_use():
 
 
 def test_every_built_in_object_validates_against_kubernetes_1_34_strict(cluster):
-    built_in = [m.body for m in cluster.manifests if (m.body["apiVersion"], m.kind) not in SCHEMAS]
+    built_in = [m.body for m in cluster.manifests if (m.body["apiVersion"], m.kind) not in SOURCES]
     assert {b["kind"] for b in built_in} >= {"Node"}
     for body in built_in:
         # strict: unknown fields are errors, not ignored
         assert kubernetes_validate.validate(body, KUBERNETES_VERSION, strict=True) == "1.34"
 
 
-def test_every_calico_object_uses_only_calico_3_31_fields(cluster):
-    calico = [m.body for m in cluster.manifests if (m.body["apiVersion"], m.kind) in SCHEMAS]
-    assert {b["kind"] for b in calico} == {"Installation", "APIServer", "IPPool"}
-    for body in calico:
-        validate_calico(body)
+def test_every_custom_object_validates_against_its_crd(cluster):
+    custom = [m.body for m in cluster.manifests if (m.body["apiVersion"], m.kind) in SOURCES]
+    kinds = {b["kind"] for b in custom}
+    assert kinds >= {"IPPool", "Installation", "APIServer"}
+    for body in custom:
+        assert validate_object(body)
+
+
+def test_the_calico_crds_are_the_operators_of_calico_3_31():
+    versions = module_dirs()[OPERATOR] / "config/calico_versions.yml"
+    assert yaml.safe_load(versions.read_text())["title"] == "v3.31.0"
+    assert dict(required_modules()) == {OPERATOR: "v1.40.0", GATEWAY_API: "v1.6.3"}
 
 
 @pytest.mark.parametrize(
     ("mutate", "where"),
     [
-        (lambda b: b["spec"].__setitem__("vxlanMod", "Always"), "vxlanMod"),
-        (lambda b: b["spec"].__setitem__("ipipMode", "Sometimes"), "Sometimes"),
-        (lambda b: b["spec"].__setitem__("blockSize", 19), "19"),
+        (lambda b: b["spec"].__setitem__("vxlanMod", "Always"), "'vxlanMod' was unexpected"),
+        (lambda b: b["spec"].__setitem__("assignmentMode", "Sometimes"), "Sometimes"),
+        (lambda b: b["spec"].__setitem__("blockSize", "26"), "'26' is not of type 'integer'"),
+        (lambda b: b["metadata"].__setitem__("label", {}), "'label' was unexpected"),
     ],
 )
-def test_the_calico_check_fails_on_a_wrong_field(mutate, where):
+def test_the_crd_check_fails_on_a_wrong_field(mutate, where):
     pool = copy.deepcopy(plan_cluster(region_plan("prod")).manifest("ippool-az-1").body)
     mutate(pool)
     with pytest.raises(jsonschema.ValidationError, match=where):
-        validate_calico(pool)
+        validate_object(pool)
+
+
+def test_the_crd_check_fails_on_a_kind_without_a_source():
+    with pytest.raises(jsonschema.ValidationError, match="no CRD source"):
+        validate_object({"apiVersion": "projectcalico.org/v3", "kind": "IPPol", "metadata": {}})
+
+
+def test_a_download_whose_hash_differs_from_go_sum_is_refused(monkeypatch):
+    monkeypatch.setattr(crd_schema, "_pinned_sums", lambda: {})
+    with pytest.raises(RuntimeError, match="schemas/go.sum pins None"):
+        crd_schema.download_module(GATEWAY_API, "v1.6.3")
 
 
 def test_the_kubernetes_check_fails_on_a_wrong_field():
