@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from lanes.config.base import check_host_key
+
 __all__ = [
     "SshError",
     "SshEndpoint",
@@ -27,13 +29,8 @@ __all__ = [
     "Origin",
     "LocalOrigin",
     "SshClient",
-    "HOST_KEY_RE",
 ]
 
-HOST_KEY_RE = re.compile(
-    r"^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) "
-    r"[A-Za-z0-9+/]+={0,3}\Z"
-)
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")
 _USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
 _REMOTE_PATH_RE = re.compile(r'^/[^"\n\r\\]*\Z')
@@ -70,8 +67,7 @@ class SshEndpoint:
             raise ValueError(f"ssh port {self.port!r} is outside 1..65535")
         if not _USER_RE.match(self.user):
             raise ValueError(f"ssh user {self.user!r} is not a user name")
-        if not HOST_KEY_RE.match(self.host_key):
-            raise ValueError("ssh host key is not one OpenSSH public key ('ssh-ed25519 AAAA...')")
+        check_host_key(self.host_key)
 
     def known_hosts_line(self) -> str:
         name = self.host if self.port == 22 else f"[{self.host}]:{self.port}"

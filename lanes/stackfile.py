@@ -1,4 +1,15 @@
-"""Read a stack's config straight from ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` (no CLI)."""
+"""Read a stack's config straight from ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` (no CLI).
+
+A stack file is input from whoever can open a pull request, so it is read defensively: UTF-8
+only, a bounded size, duplicate keys refused (Pulumi's own parser refuses them; PyYAML would
+silently keep the last one), aliases allowed only while the document they expand to stays small
+(a few lines of nested aliases can stand for gigabytes), a bounded nesting depth. Every problem
+is a ConfigError naming the file and line; no value is ever echoed (it may be a secret).
+
+Only ``lanes:`` keys are ours: a key without a namespace is the project's (Pulumi reads
+``region`` as ``lanes:region``), and other namespaces (``kubernetes:context``,
+``command:...``) are the providers' to validate.
+"""
 
 from __future__ import annotations
 
@@ -10,52 +21,179 @@ import yaml
 
 from lanes.config import NAMESPACE, SECRET_KEYS, ConfigError, StackConfig, parse_stack_config
 
-__all__ = ["STACK_PATTERN", "stack_file", "read_stack_values", "load_stack"]
+__all__ = [
+    "STACK_PATTERN",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "MAX_DEPTH",
+    "stack_file",
+    "read_yaml",
+    "read_stack_values",
+    "load_stack",
+]
 
-STACK_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+STACK_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+MAX_FILE_BYTES = 16 * 1024 * 1024
+# Far above a 3,000-host region (about 60,000 nodes), far below what hurts.
+MAX_NODES = 2_000_000
+MAX_DEPTH = 64
 
 
-def _read_yaml(path: Path) -> Any:
+class _Refused(Exception):
+    def __init__(self, mark: yaml.Mark | None, message: str):
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and documents that expand too far or too deep."""
+
+    def compose_document(self) -> yaml.Node:  # type: ignore[override]
+        node = super().compose_document()
+        _check_size(node)
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                raise _Refused(key_node.start_mark, "a mapping key must be a plain value") from None
+            if key in seen:
+                first = seen[key].line + 1
+                raise _Refused(
+                    key_node.start_mark, f"duplicate key {key!r} (first at line {first})"
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_size(root: yaml.Node | None) -> None:
+    """Refuse a document whose expansion (aliases followed) is too large or too deep.
+
+    Sizes are memoized per node, so a chain of aliases is measured in linear time and the
+    document is never expanded to measure it.
+    """
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        if depth > MAX_DEPTH:
+            raise _Refused(node.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        children = _children(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_NODES:
+                raise _Refused(
+                    node.start_mark,
+                    f"expands to more than {MAX_NODES:,} values (aliases): refused",
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise _Refused(node.start_mark, "a recursive alias")
+        on_path.add(key)
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _where(path: Path, mark: yaml.Mark | None) -> str:
+    return f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise ConfigError([f"{path}: is a directory, not a stack file"])
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError([f"{path}: {size:,} bytes, more than {MAX_FILE_BYTES:,}: refused"])
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read: {exc.strerror or exc}"]) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        raise ConfigError([f"{path}: not UTF-8 (UTF-16 or binary): save it as UTF-8"])
     try:
-        return yaml.safe_load(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [f"{path}:{line}: not UTF-8 (byte {exc.start}): save it as UTF-8"]
+        ) from None
+
+
+def read_yaml(path: Path) -> Any:
+    """One YAML document, read as described above; raises ConfigError naming file and line."""
+    text = _read_text(path)
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except _Refused as exc:
+        raise ConfigError([f"{_where(path, exc.mark)}: {exc.message}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{where}: malformed YAML: {problem}"]) from None
+        problem = getattr(exc, "problem", None) or "malformed"
+        context = getattr(exc, "context", None)
+        opened = getattr(exc, "context_mark", None)
+        if context and opened is not None and (mark is None or opened.line != mark.line):
+            context = f"{context} at line {opened.line + 1}"
+        detail = f"{problem} ({context})" if context else problem
+        raise ConfigError([f"{_where(path, mark)}: malformed YAML: {detail}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: nested deeper than {MAX_DEPTH} levels"]) from None
 
 
 def stack_file(project_dir: Path, stack: str) -> Path:
     """The path of ``Pulumi.<stack>.yaml``; the stack name is checked first."""
-    if not STACK_PATTERN.match(stack):
-        raise ConfigError([f"--stack: {stack!r} is not a stack name"])
+    if not isinstance(stack, str) or not STACK_PATTERN.match(stack):
+        raise ConfigError(["--stack: not a stack name (letters, digits, '_', '.', '-')"])
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
 def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
     """The ``lanes:`` keys of a stack file, without the namespace; secrets are left out."""
-    project = _read_yaml(project_dir / "Pulumi.yaml")
+    project = read_yaml(project_dir / "Pulumi.yaml")
     if not isinstance(project, dict) or project.get("name") != NAMESPACE:
         raise ConfigError([f"{project_dir / 'Pulumi.yaml'}: name: expected project {NAMESPACE!r}"])
     path = stack_file(project_dir, stack)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     config = data.get("config") if isinstance(data, dict) else None
+    if config is None and isinstance(data, dict) and "config" not in data:
+        config = {}
     if not isinstance(config, dict):
         raise ConfigError([f"{path}: config: expected a mapping of {NAMESPACE}:<key> values"])
     values: dict[str, Any] = {}
-    problems = []
     for key, value in config.items():
-        namespace, _, name = str(key).partition(":")
-        if namespace != NAMESPACE or not name:
-            problems.append(f"{path}: {key}: not a {NAMESPACE}:<key> config key")
-        elif name not in SECRET_KEYS:
-            values[name] = value
-    if problems:
-        raise ConfigError(problems)
+        if not isinstance(key, str):
+            raise ConfigError([f"{path}: config: a key must be a string"])
+        namespace, colon, name = key.partition(":")
+        if not colon:
+            namespace, name = NAMESPACE, key  # Pulumi's project namespace
+        if namespace != NAMESPACE:
+            continue  # a provider's key (kubernetes:context, command:...): not ours to judge
+        if name in SECRET_KEYS:
+            continue  # held encrypted by Pulumi; never read here
+        if name in values:
+            raise ConfigError([f"{path}: config: {NAMESPACE}:{name} is given twice"])
+        values[name] = value
     return values
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from typing import Any
 
@@ -9,7 +10,7 @@ from pydantic import Field, ValidationError, create_model
 
 from lanes import kinds
 from lanes.config.apply import Apply
-from lanes.config.base import Address, Cidr, Model, Name
+from lanes.config.base import Address, Cidr, HostKey, Model, Name, show_value
 from lanes.config.cluster import Calico, Cluster, Grant, Tenant
 from lanes.config.gateway import Consume, Egress, Gateway, IngressRoute, Mapping, Proxy, Publish
 from lanes.config.host import ROLE_ZONES, Bond, Host, HostSsh, Nic, Role
@@ -77,7 +78,7 @@ class JumpHost(Model):
     address: Address
     port: int = Field(default=22, ge=1, le=65535)
     user: Name = "root"
-    host_key: str | None = None
+    host_key: HostKey | None = None
 
 
 class Ssh(Model):
@@ -155,22 +156,65 @@ def format_loc(loc: tuple[Any, ...]) -> str:
     return out or "<root>"
 
 
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the schema allows at ``loc`` (the parent of an unknown key)."""
+    model: Any = stack_config_model()
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _suggest(key: str, loc: tuple[Any, ...]) -> str:
+    """ " (did you mean `x`?)" from the keys allowed there and the secret keys at the top."""
+    known = _fields_at(loc[:-1])
+    secrets = sorted(SECRET_KEYS) if len(loc) <= 2 else []
+    folded = {k.lower().replace("_", "").replace("-", ""): k for k in [*known, *secrets]}
+    exact = folded.get(key.lower().replace("_", "").replace("-", ""))
+    close = exact or next(iter(difflib.get_close_matches(key, [*known, *secrets], 1, 0.75)), None)
+    if close is None:
+        return ""
+    if close in SECRET_KEYS:
+        return (
+            f" (did you mean `{close}`? it is a secret: pulumi config set --secret lanes:{close})"
+        )
+    return f" (did you mean `{close}`?)"
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"unknown key (value {error['input']!r})"
+        key = str(error["loc"][-1]) if error["loc"] else ""
+        return "unknown key" + _suggest(key, tuple(error["loc"]))  # never its value
     if kind == "missing":
         return "required key is missing"
+    shown = show_value(error.get("input"))
     if kind == "string_pattern_mismatch":
-        return f"{error['input']!r} is not allowed here: {error['msg'].lower()}"
+        return f"{shown} is not allowed here: {error['msg'].lower()}"
     message = error["msg"].removeprefix("Value error, ")
-    return (
-        f"{error['input']!r}: {message}" if "input" in error and kind != "value_error" else message
-    )
+    return f"{shown}: {message}" if "input" in error and kind != "value_error" else message
 
 
 def parse_stack_config(values: dict[str, Any]) -> StackConfig:
     """Validate the ``lanes:`` keys (without prefix) into a StackConfig or raise ConfigError."""
+    if not isinstance(values, dict):
+        raise ConfigError(["<root>: expected a mapping of lanes:<key> values"])
     plain = {key: value for key, value in values.items() if key not in SECRET_KEYS}
     try:
         return stack_config_model().model_validate(plain)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from lanes.config.base import Address, IfName, Model, Name
+from lanes.config.base import Address, HostKey, IfName, Model, Name
 
-__all__ = ["Role", "Bond", "Nic", "HostSsh", "Host", "ROLE_ZONES", "HOST_KEY_PATTERN"]
+__all__ = ["Role", "Bond", "Nic", "HostSsh", "Host", "ROLE_ZONES"]
 
 Role = Literal["master", "worker", "ingress", "gateway", "service"]
 
@@ -21,19 +20,6 @@ ROLE_ZONES: dict[str, str] = {
     "service": "cloud-management",
     "gateway": "cloud-management",
 }
-
-HOST_KEY_PATTERN = r"^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/]+={0,3}$"
-
-
-def _check_host_key(value: str) -> str:
-    if not re.match(HOST_KEY_PATTERN, value):
-        raise ValueError(
-            "is not an OpenSSH public host key like 'ssh-ed25519 AAAA...' (no comment)"
-        )
-    return value
-
-
-HostKey = Annotated[str, AfterValidator(_check_host_key)]
 
 
 class Bond(Model):
@@ -73,7 +59,12 @@ class Host(Model):
     """One inventory host. Its number is its last octets in every platform network."""
 
     name: Name
-    number: int = Field(ge=0, description="Host number, kept in every network.")
+    number: int = Field(
+        ge=0,
+        # No block of 100.64.0.0/10 holds more addresses: a larger number is never a host's.
+        le=(1 << 22) - 1,
+        description="Host number, kept in every network: its address is block + number.",
+    )
     role: Role
     az: Name
     zones: list[Name] | None = Field(
