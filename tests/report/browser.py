@@ -39,6 +39,7 @@ FLAGS = [
     "--disable-default-apps",
     "--disable-extensions",
     "--hide-scrollbars",
+    "--disable-dev-shm-usage",
     "--remote-debugging-port=0",
     "--remote-allow-origins=*",
 ]
