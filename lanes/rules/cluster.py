@@ -1,4 +1,5 @@
-"""Rules of the cluster network: pod and service ranges, pools, tenants, grants, autodetection."""
+"""Rules of the cluster network: pod and service ranges, pools, tenants, grants, autodetection,
+the Gateway's addresses and listeners."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ __all__ = [
     "check_cluster_config",
     "check_cluster_overlaps",
     "check_cluster_grants",
+    "check_tenant_hostnames",
+    "MAX_LISTENERS",
     "check_cluster_plan",
 ]
 
@@ -109,7 +112,7 @@ SYSTEM_NAMESPACES = frozenset(
         "kube-system",
         "kube-public",
         "kube-node-lease",
-        "ingress-nginx",
+        "tigera-gateway",
         "tigera-operator",
         "calico-system",
         "calico-apiserver",
@@ -231,18 +234,73 @@ def _check_ingress_nodes(cfg: StackConfig) -> list[Violation]:
     return [
         Violation(
             f"hosts[{i}].nics",
-            "cluster-ingress-address",
-            f"{host.name} has role ingress but no NIC carries traffic: the ingress controller "
-            "binds the node's traffic address (the router's DNAT target)",
+            "cluster-gateway-address",
+            f"{host.name} has role ingress but no NIC carries traffic: the AZ's Gateway listens "
+            "on the ingress nodes' traffic addresses (the router's DNAT targets)",
         )
         for i, host in enumerate(cfg.hosts)
         if host.role == "ingress" and not any("traffic" in nic.networks for nic in host.nics)
     ]
 
 
+# A Gateway holds at most 64 listeners (gateway.networking.k8s.io/v1 Gateway, spec.listeners).
+MAX_LISTENERS = 64
+
+
+def _covers(wildcard: str, hostname: str) -> bool:
+    """``*.a.com`` covers ``b.a.com`` and ``c.b.a.com`` (Gateway API), never ``a.com``."""
+    return wildcard.startswith("*.") and hostname.endswith(wildcard[1:]) and hostname != wildcard
+
+
+def check_tenant_hostnames(cfg: StackConfig) -> list[Violation]:
+    """A hostname is one tenant's: no two tenants claim it or cover it with a wildcard (a route
+    would attach to the other tenant's listener); hostnames need an ingress node in the
+    region, and every AZ Gateway's listeners (hostnames x ingress ports) fit in one Gateway."""
+    found = []
+    owners: list[tuple[str, str, str]] = []
+    for i, tenant in enumerate(cfg.cluster.tenants):
+        for j, hostname in enumerate(tenant.hostnames):
+            path = f"cluster.tenants[{i}].hostnames[{j}]"
+            for other, name, where in owners:
+                if other != tenant.name and (
+                    hostname == name or _covers(hostname, name) or _covers(name, hostname)
+                ):
+                    found.append(
+                        Violation(
+                            path,
+                            "cluster-hostname",
+                            f"{hostname} of tenant {tenant.name} overlaps {name} of tenant "
+                            f"{other} ({where}): a hostname's routes attach for one tenant only",
+                        )
+                    )
+            owners.append((tenant.name, hostname, path))
+    claimed = {name for _, name, _ in owners}
+    if claimed and not any(h.role == "ingress" for h in cfg.hosts):
+        found.append(
+            Violation(
+                "cluster.tenants",
+                "cluster-hostname",
+                "tenants claim hostnames but the region has no ingress node to run a Gateway on",
+            )
+        )
+    ports = {p for gw in cfg.gateways for route in gw.ingress for p in route.ports} or {80, 443}
+    if len(claimed) * len(ports) > MAX_LISTENERS:
+        found.append(
+            Violation(
+                "cluster.tenants",
+                "cluster-hostname",
+                f"{len(claimed)} hostnames on {len(ports)} ingress ports make "
+                f"{len(claimed) * len(ports)} listeners; a Gateway holds {MAX_LISTENERS}",
+            )
+        )
+    return found
+
+
 def check_cluster_config(cfg: StackConfig) -> list[Violation]:
-    """Cluster ranges on their boundary inside 100.64.0.0/10, pools that fit, tenants, grants."""
+    """Cluster ranges on their boundary inside 100.64.0.0/10, pools that fit, tenants, grants,
+    hostnames, ingress nodes on the traffic network."""
     found = _check_cluster_ranges(cfg) + _check_tenants(cfg) + _check_ingress_nodes(cfg)
+    found += check_tenant_hostnames(cfg)
     region_az = cfg.cluster.region_az
     if region_az is not None and region_az not in cfg.azs:
         found.append(
@@ -267,8 +325,8 @@ def _cluster_references(plan: Plan) -> list[tuple[IPNetwork, tuple[bool, str, st
 
 def check_cluster_overlaps(plan: Plan) -> list[Violation]:
     """Pod and service ranges overlap no network of the plan, no outside network, no range a
-    CNI keeps for itself, nor each other. One ``find_overlaps`` sweep per cluster range; the
-    range goes first so that every reference it overlaps is named, not only the widest."""
+    CNI keeps for itself, nor each other. Every reference a range overlaps is named (the
+    references are few: one interval test each), not only the one a sweep would pair it with."""
     cluster = plan.config.cluster
     ranges = [
         ("cluster.pod_cidr", cluster.pod_cidr),
@@ -277,9 +335,8 @@ def check_cluster_overlaps(plan: Plan) -> list[Violation]:
     refs = _cluster_references(plan)
     found = []
     for path, value in ranges:
-        mine = (False, path, value)
-        items = [(IPNetwork(value).cidr, mine), *refs]
-        hits = [b if a is mine else a for a, b in find_overlaps(items, tolerated=lambda i: i[0])]
+        mine = IPNetwork(value).cidr
+        hits = [ref for net, ref in refs if net.first <= mine.last and mine.first <= net.last]
         if hits:
             names = ", ".join(f"{h[2]}" + (f" ({h[1]})" if h[1] else "") for h in hits)
             found.append(Violation(path, "cluster-overlap", f"{value} overlaps {names}"))
