@@ -15,7 +15,7 @@ import re
 from lanes.report.model import Report
 from lanes.report.topology import AzView, Node
 
-__all__ = ["render_plantuml", "diagram_names"]
+__all__ = ["render_plantuml"]
 
 _ID = re.compile(r"[^A-Za-z0-9_]")
 
@@ -26,11 +26,6 @@ def _id(*parts: str) -> str:
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
-
-
-def diagram_names(report: Report) -> list[str]:
-    """One diagram per AZ: ``<environment>-<az>``."""
-    return [f"{report.environment}-{v.az}" for v in report.views]
 
 
 def _legs(node: Node) -> dict[str, str]:
@@ -55,7 +50,7 @@ def _node(node: Node, view: AzView) -> str:
     elif node.kind == "group":
         kind = node.subtitle
     else:
-        kind = node.subtitle.split(" #")[0]
+        kind = node.role
     details = "; ".join(line.text for line in node.lines if not line.network)
     return f"Container({_id(view.az, node.key)}, {_quote(name)}, {_quote(kind)}, {_quote(details)})"
 
@@ -67,7 +62,10 @@ def _outside(view: AzView) -> list[str]:
     for lane in lanes:
         if lane.network in done:
             continue
-        group = [lane, *(other for other in lanes if other.network in lane.overlaps)]
+        group = [
+            lane,
+            *(o for o in lanes if o.network in lane.overlaps and o.network not in done),
+        ]
         done.update(g.network for g in group)
         items = [
             f"System_Ext({_id(view.az, g.network)}, {_quote(g.network)}, {_quote(f'{g.cidr} vlan {g.vlan}')})"

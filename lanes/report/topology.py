@@ -58,6 +58,7 @@ class Node:
     lines: tuple[Line, ...]
     members: tuple[str, ...]  # host names
     gateways: tuple[str, ...] = ()  # the gateway intents a gateway host carries out
+    role: str = ""
 
     def networks(self) -> tuple[str, ...]:
         return tuple(sorted({line.network for line in self.lines if line.network}))
@@ -171,8 +172,10 @@ def _host_node(host: HostPlan, plan: Plan, gateways: list[GatewayModel]) -> Node
             _host_lines(host, plan),
             (host.name,),
             tuple(mine),
+            host.role,
         )
-    return Node(host.name, "host", host.name, subtitle, _host_lines(host, plan), (host.name,))
+    lines = _host_lines(host, plan)
+    return Node(host.name, "host", host.name, subtitle, lines, (host.name,), (), host.role)
 
 
 def _group_nodes(hosts: list[HostPlan], plan: Plan) -> list[Node]:
@@ -192,6 +195,8 @@ def _group_nodes(hosts: list[HostPlan], plan: Plan) -> list[Node]:
                 f"#{first.number}–#{last.number} ({first.name} … {last.name})",
                 _group_lines(first, plan),
                 tuple(h.name for h in members),
+                (),
+                first.role,
             )
         )
     return nodes

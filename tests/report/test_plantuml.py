@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from lanes.report import build_report, render_plantuml
+from lanes.report.plantuml import _outside
+from lanes.report.topology import AzView, Lane
 from tests.report.support import region_plan, stack_report
 
 PLANTUML = "/usr/bin/plantuml"
@@ -58,3 +60,16 @@ def test_grouped_hosts_keep_the_diagram_small():
     text = render_plantuml(build_report(region_plan(300), "big"))
     assert text.count("@startuml") == 3
     assert text.count("Container(") <= 18
+
+
+def test_a_chain_of_overlaps_declares_each_network_once():
+    a, b, c = (
+        Lane(name, cidr, None, True, 0, 0, 0, overlaps)
+        for name, cidr, overlaps in [
+            ("a", "10.0.0.0/23", ("b",)),
+            ("b", "10.0.1.0/24", ("a", "c")),
+            ("c", "10.0.1.0/25", ("b",)),
+        ]
+    )
+    text = "\n".join(_outside(AzView("az-1", True, (a, b, c), (), (), False, 0)))
+    assert [text.count(f'"{name}"') for name in "abc"] == [1, 1, 1]
