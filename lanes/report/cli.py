@@ -17,7 +17,14 @@ from lanes.report.plantuml import render_plantuml
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 
-__all__ = ["FILES", "add_report_command", "render_files", "run_report", "write_report"]
+__all__ = [
+    "FILES",
+    "PlanViolations",
+    "add_report_command",
+    "render_files",
+    "run_report",
+    "write_report",
+]
 
 # The file each format writes under --out.
 FILES = {"html": "report.html", "plantuml": "topology.puml"}
@@ -37,28 +44,33 @@ def add_report_command(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
-def render_files(
-    project_dir: Path, stack: str, fmt: str, matrix: Path | None = None
-) -> dict[str, str]:
-    """name -> content of the report of ``stack``; raises ConfigError, MatrixError, ValueError."""
-    grid = load_matrix(matrix) if matrix is not None else None
-    report = checked_plan(load_stack(project_dir, stack))
-    if not report.ok or report.plan is None:
-        raise _Violations([str(v) for v in report.violations])
-    model = build_report(report.plan, stack, grid)
-    text = render_html(model) if fmt == "html" else render_plantuml(model)
-    return {FILES[fmt]: text}
+class PlanViolations(Exception):
+    """The plan breaks rules: no report is drawn of it; ``lines`` are the violations."""
 
-
-class _Violations(Exception):
     def __init__(self, lines: list[str]):
         super().__init__(f"{len(lines)} violation(s)")
         self.lines = lines
 
 
+def render_files(
+    project_dir: Path, stack: str, fmt: str, matrix: Path | None = None
+) -> dict[str, str]:
+    """name -> content of the report of ``stack``.
+
+    Raises ConfigError, MatrixError or OSError for bad input, PlanViolations for a broken plan.
+    """
+    grid = load_matrix(matrix) if matrix is not None else None
+    report = checked_plan(load_stack(project_dir, stack))
+    if not report.ok or report.plan is None:
+        raise PlanViolations([str(v) for v in report.violations])
+    model = build_report(report.plan, stack, grid)
+    text = render_html(model) if fmt == "html" else render_plantuml(model)
+    return {FILES[fmt]: text}
+
+
 def write_report(directory: Path, files: dict[str, str]) -> None:
-    """Write into a scratch directory beside ``directory``, then move each file in: a failure
-    leaves no partial file, and an existing report is replaced whole."""
+    """Write into a scratch directory inside ``directory``, then move each file in place: a
+    failure leaves no partial file, and an existing report is replaced whole."""
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"{directory}: --out is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
@@ -83,7 +95,7 @@ def run_report(args: argparse.Namespace) -> int:
         write_report(args.out, files)
     except ConfigError as exc:
         return say_config_error(exc, f"{len(exc.problems)} config error(s); nothing written")
-    except _Violations as exc:
+    except PlanViolations as exc:
         return say_violations(exc.lines, f"{exc}; nothing written")
     except (MatrixError, OSError, ValueError) as exc:
         say(f"error: {exc}; nothing written")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lanes.report.markup import Element, el
 from lanes.report.space import Bar, OutsideGroup, Span
-from lanes.report.topology import AzView, Node
+from lanes.report.topology import AzView, Lane, Node
 
 __all__ = [
     "NETWORK_COLOURS",
@@ -268,7 +268,7 @@ def _geometry(view: AzView) -> _Geometry:
     return _Geometry(box_x, lane_x, tuple(ys), heights, width, y + 10)
 
 
-def _platform_lane(lane, g: _Geometry) -> Element:
+def _platform_lane(lane: Lane, g: _Geometry) -> Element:
     x = g.lane_x[lane.network]
     c = colour(lane.network)
     return el(
@@ -285,7 +285,7 @@ def _platform_lane(lane, g: _Geometry) -> Element:
     )
 
 
-def _outside_lane(lane, g: _Geometry) -> Element:
+def _outside_lane(lane: Lane, g: _Geometry) -> Element:
     x = g.lane_x[lane.network]
     top = g.node_y[lane.first] - 4
     bottom = g.node_y[lane.last] + g.node_h[lane.last] + 4
