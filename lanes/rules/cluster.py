@@ -336,7 +336,11 @@ def check_cluster_overlaps(plan: Plan) -> list[Violation]:
     found = []
     for path, value in ranges:
         mine = IPNetwork(value).cidr
-        hits = [ref for net, ref in refs if net.first <= mine.last and mine.first <= net.last]
+        hits = [
+            ref
+            for net, ref in sorted(refs, key=lambda r: (r[0].first, -r[0].last))
+            if net.first <= mine.last and mine.first <= net.last
+        ]
         if hits:
             names = ", ".join(f"{h[2]}" + (f" ({h[1]})" if h[1] else "") for h in hits)
             found.append(Violation(path, "cluster-overlap", f"{value} overlaps {names}"))
