@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,14 +12,16 @@ from rich.console import Console
 from lanes.config import ConfigError
 from lanes.exits import EXIT_INPUT, EXIT_OK, guarded, say, say_config_error, say_violations
 from lanes.lab.cli import add_lab_commands, run_lab
+from lanes.outdir import write_files
 from lanes.render.plan import plan_tables, render_files
 from lanes.render.schema import config_table, render_schema
 from lanes.report.cli import add_report_command, run_report
 from lanes.rules import checked_plan
+from lanes.rules.catalog import RULES
 from lanes.stackfile import load_stack
 from lanes.verify_cli import run_verify
 
-__all__ = ["main", "build_parser", "write_files"]
+__all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,16 +56,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def write_files(directory: Path, files: dict[str, str]) -> None:
-    """Write each file atomically (temp file + rename) so a reader never sees half a plan."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, content in sorted(files.items()):
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-        os.replace(tmp, directory / name)
-
-
 def _plan(args: argparse.Namespace) -> int:
     try:
         cfg = load_stack(args.project_dir, args.stack)
@@ -88,6 +78,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.out is not None:
         write_files(args.out, files)
         say(f"wrote {', '.join(sorted(files))} to {args.out}")
+    say(f"ok: {len(plan.hosts)} hosts, {len(RULES)} rules checked, none broken")
     return EXIT_OK
 
 

@@ -124,11 +124,24 @@ def check(cfg: StackConfig, plan: Plan | None = None) -> list[Violation]:
     Builds nothing: ``checked_plan`` builds the plan and calls this.
     """
     found = check_config(cfg)
-    return sort_violations(found + _plan_rules(cfg, plan)) if plan is not None else found
+    if plan is not None:
+        found = sort_violations(found + _plan_rules(cfg, plan))
+    return _without_consequences(found)
 
 
 def _plan_rules(cfg: StackConfig, plan: Plan) -> list[Violation]:
     return check_plan(plan) + check_pins(cfg, plan) + check_gateways(plan)
+
+
+def _without_consequences(violations: list[Violation]) -> list[Violation]:
+    """Drop what only follows from another violation: a host placed in a zone that is unknown
+    or reserved holds no k8s-nodes address, and that is the zone's fault, not kubelet's."""
+    bad_zones = {v.path.split(".zones[")[0] for v in violations if v.rule == "host-zone"}
+    return [
+        v
+        for v in violations
+        if not (v.rule == "kubelet-node-ip" and v.path.removesuffix(".zones") in bad_zones)
+    ]
 
 
 def checked_plan(cfg: StackConfig) -> Report:
@@ -144,4 +157,5 @@ def checked_plan(cfg: StackConfig) -> Report:
             None,
             tuple(sort_violations([*violations, Violation(exc.path, "plan-layout", exc.message)])),
         )
-    return Report(plan, tuple(sort_violations(violations + _plan_rules(cfg, plan))))
+    found = sort_violations(violations + _plan_rules(cfg, plan))
+    return Report(plan, tuple(_without_consequences(found)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from lanes import kinds
 from lanes.config import PLATFORM_NETWORKS, StackConfig
@@ -173,11 +173,73 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
     return found
 
 
+def _derived_devices(host: Host, path: str, cfg: StackConfig) -> Iterator[tuple[str, str, str]]:
+    """(path, device, what makes it) of every device a host's NICs make, in NIC order: the
+    NIC or bond, its members, and one VLAN device per tagged network with a VLAN id."""
+    vlans = _network_vlans(cfg)
+    for j, nic in enumerate(host.nics):
+        npath = f"{path}.nics[{j}]"
+        yield npath, nic.name, f"NIC {nic.name}"
+        for member in nic.bond.members if nic.bond else []:
+            yield f"{npath}.bond.members", member, f"bond {nic.name}"
+        for net in nic.networks if nic.tagged else []:
+            if vlans.get(net) is not None:
+                yield f"{npath}.networks", f"{nic.name}.{vlans[net]}", f"{net} on {nic.name}"
+
+
+def _check_device_clashes(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
+    """A VLAN device one NIC makes (eno1 carrying VLAN 100 makes eno1.100) is no other NIC's
+    or VLAN's device: two lanes would share it. Plain name clashes are nic-layout's."""
+    made: dict[str, tuple[str, bool]] = {}
+    found = []
+    for npath, device, what in _derived_devices(host, path, cfg):
+        vlan = " on " in what
+        if device in made and (vlan or made[device][1]):
+            found.append(
+                Violation(
+                    npath,
+                    "nic-device-clash",
+                    f"{host.name}: {what} makes device {device}, which {made[device][0]} "
+                    "makes too: two lanes would share one device",
+                )
+            )
+        made.setdefault(device, (what, vlan))
+    return found
+
+
+def _check_macs(cfg: StackConfig) -> list[Violation]:
+    """A MAC address names one NIC in the whole region (netplan matches NICs by it)."""
+    owner: dict[str, str] = {}
+    found = []
+    for i, host in enumerate(cfg.hosts):
+        for j, nic in enumerate(host.nics):
+            if nic.macaddress is None:
+                continue
+            where = f"{host.name} {nic.name}"
+            if nic.macaddress in owner:
+                found.append(
+                    Violation(
+                        f"hosts[{i}].nics[{j}].macaddress",
+                        "nic-mac-unique",
+                        f"{where}: {nic.macaddress} is already the MAC of {owner[nic.macaddress]}",
+                    )
+                )
+            owner.setdefault(nic.macaddress, where)
+    return found
+
+
 def check_nics(cfg: StackConfig) -> list[Violation]:
-    """NIC layouts: bonds of 2+, one NIC per network, never three networks on one NIC."""
-    return [
+    """NIC layouts: bonds of 2+, one NIC per network, never three networks on one NIC, no
+    device made twice, no MAC address twice."""
+    found = [
         v for i, host in enumerate(cfg.hosts) for v in _check_host_nics(host, f"hosts[{i}]", cfg)
     ]
+    found += [
+        v
+        for i, host in enumerate(cfg.hosts)
+        for v in _check_device_clashes(host, f"hosts[{i}]", cfg)
+    ]
+    return found + _check_macs(cfg)
 
 
 def check_nic_sharing(npath: str, where: str, networks: Iterable[str]) -> list[Violation]:
