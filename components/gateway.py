@@ -10,8 +10,9 @@ from pulumi_command import remote
 
 from components.connection import connection_args
 from components.host import SshTarget, jump_target, ssh_target
+from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.gateway import GatewayModel, derive_gateways
-from lanes.plan import Plan
+from lanes.plan import HostPlan, Plan
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
 
@@ -27,6 +28,11 @@ class EdgeGatewayArgs:
     target: SshTarget
     proxy: SshTarget | None
     private_key: pulumi.Input[str]
+    confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT
+    # How the confirm step reaches the host: through the management path the gateway carries
+    # (its mapping of the jump host) when it carries one; else as the other steps do.
+    confirm_target: SshTarget | None = None
+    confirm_proxy: SshTarget | None = None
 
 
 def _props(args: EdgeGatewayArgs) -> dict[str, Any]:
@@ -44,17 +50,22 @@ def _props(args: EdgeGatewayArgs) -> dict[str, Any]:
             "via": args.proxy.host if args.proxy else None,
         },
         "files": files,
+        "confirmTimeout": args.confirm_timeout,
     }
 
 
 class EdgeGateway(pulumi.ComponentResource):
     """A gateway host's NAT table and proxies, derived from the stack's gateway intents.
 
-    Children: ``<name>-prepare`` (the config directory), ``<name>-ruleset`` and, with proxies,
-    ``<name>-nginx`` (CopyToRemote of a StringAsset), then ``<name>-apply``: a Command whose
-    create and update check and load the ruleset atomically and start or reload the lanes nginx,
-    and whose delete removes the lanes table and files only. Triggers are content hashes, so an
-    unchanged gateway is never touched, and a change updates in place (no delete first).
+    Children: ``<name>-prepare`` (the config directory), ``<name>-arm`` (snapshots the ruleset
+    and nginx config and arms their rollback, before the copies overwrite them),
+    ``<name>-ruleset`` and, with proxies, ``<name>-nginx`` (CopyToRemote of a StringAsset), then
+    ``<name>-apply``: a Command whose create and update check and load the ruleset atomically,
+    start or reload the lanes nginx and install the boot units, and whose delete removes the
+    lanes table, units and files only; last ``<name>-confirm``, over a new connection through
+    the management path (the gateway's mapping of the jump host, when it has one). Without that
+    confirmation the gateway puts the previous ruleset and proxies back by itself. Triggers are
+    content hashes, so an unchanged gateway is never touched, and a change updates in place.
     """
 
     TYPE = "lanes:gateway:EdgeGateway"
@@ -71,6 +82,14 @@ class EdgeGateway(pulumi.ComponentResource):
             create=sh_command(files.prepare),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        generation = [hashes[k] for k in sorted(hashes)]
+        arm = remote.Command(
+            f"{name}-arm",
+            connection=connection,
+            create=sh_command(files.arm),
+            triggers=generation,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
+        )
         copies = [
             remote.CopyToRemote(
                 f"{name}-{role}",
@@ -78,7 +97,7 @@ class EdgeGateway(pulumi.ComponentResource):
                 source=pulumi.StringAsset(content),
                 remote_path=path,
                 triggers=[hashes[role]],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[arm]),
             )
             for role, content, path in (
                 ("ruleset", files.ruleset, paths.ruleset),
@@ -86,19 +105,46 @@ class EdgeGateway(pulumi.ComponentResource):
             )
             if content is not None
         ]
-        remote.Command(
+        apply = remote.Command(
             f"{name}-apply",
             connection=connection,
             create=sh_command(files.apply),
             update=sh_command(files.apply),
             delete=sh_command(files.delete),
-            triggers=[hashes[k] for k in sorted(hashes)],
+            triggers=generation,
             opts=pulumi.ResourceOptions(parent=self, depends_on=copies),
+        )
+        remote.Command(
+            f"{name}-confirm",
+            connection=connection_args(
+                args.confirm_target or args.target,
+                args.confirm_proxy if args.confirm_target else args.proxy,
+                args.private_key,
+            ),
+            create=sh_command(files.confirm),
+            triggers=generation,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[apply]),
         )
         self.hashes = hashes
         self.register_outputs(
             {"host": args.model.host, "address": args.target.host, "files": hashes}
         )
+
+
+def _through_jump_mapping(
+    plan: Plan, model: GatewayModel, host: HostPlan
+) -> tuple[SshTarget, SshTarget] | None:
+    """The gateway host at its management address through the jump host, when this gateway
+    maps the jump host in: the path every other host is provisioned through."""
+    jump = plan.config.ssh.jump
+    management = host.address("management")
+    if jump is None or management is None:
+        return None
+    if not any(str(m.outside) == jump.address for m in model.mappings):
+        return None
+    own = ssh_target(host, plan.config.ssh.user)
+    through = SshTarget(jump.address, jump.port, jump.user, jump.host_key)
+    return SshTarget(str(management.address), own.port, own.user, own.host_key), through
 
 
 def declare_gateways(
@@ -114,12 +160,16 @@ def declare_gateways(
     for model in derive_gateways(plan):
         host = plan.host(model.host)
         assert host is not None  # derive_gateways resolved it
+        timeout = plan.config.apply.confirm_timeout
+        confirm = _through_jump_mapping(plan, model, host)
         args = EdgeGatewayArgs(
             model,
-            render_gateway(model),
+            render_gateway(model, timeout=timeout),
             ssh_target(host, user),
             jump_target(plan, host),
             private_key,
+            timeout,
+            *(confirm or (None, None)),
         )
         after = [depends_on[host.name]] if depends_on and host.name in depends_on else []
         gateways[model.name] = EdgeGateway(

@@ -1,4 +1,4 @@
-"""A host's files applied in a lab the way BareMetalHost applies them: arm, apply, confirm.
+"""Hosts and gateways applied in a lab the way their components do: arm, apply, confirm.
 
 Each step is its own SSH connection from the deploy box, as each of the component's Commands
 is, so the confirm step reaches the host afresh through the configuration just applied. The
@@ -14,8 +14,10 @@ import sys
 import time
 from dataclasses import dataclass
 
+from lanes.gateway import GatewayModel, GatewayPaths
 from lanes.lab.netns import SshClient
 from lanes.lab.remote import LabHosts
+from lanes.render.gateway_scripts import render_gateway
 from lanes.render.netplan import NETPLAN_PATH
 from lanes.render.scripts import (
     HostFile,
@@ -28,7 +30,7 @@ from lanes.render.scripts import (
 )
 from lanes.render.sysctl import SYSCTL_PATH
 
-__all__ = ["Outcome", "lab_reloads", "safe_apply_host", "wait_for_ssh"]
+__all__ = ["Outcome", "lab_reloads", "safe_apply_host", "safe_apply_gateway", "wait_for_ssh"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +88,44 @@ def wait_for_ssh(ssh: SshClient, within: float) -> float:
             return time.monotonic() - start
         time.sleep(0.2)
     raise TimeoutError(f"{ssh.target.host} did not answer SSH within {within:.0f}s")
+
+
+def _management_path(hosts: LabHosts, model: GatewayModel) -> SshClient:
+    """As EdgeGateway's confirm step: through the gateway's mapping of the jump host (to the
+    gateway host's management address) when it maps the jump host in, else as the others."""
+    prov = hosts.prov
+    plan = prov.site.plan
+    jump, host = plan.config.ssh.jump, plan.host(model.host)
+    management = host.address("management") if host is not None else None
+    jumps = [h for h in plan.stack_hosts() if jump and h.config.ssh.address == jump.address]
+    if jump is None or management is None or not jumps:
+        return hosts.session(model.host)
+    if not any(str(m.outside) == jump.address for m in model.mappings):
+        return hosts.session(model.host)
+    target = prov.endpoint(model.host, str(management.address))
+    return SshClient(target, prov.deploy, prov.endpoint(jumps[0].name, jump.address))
+
+
+def safe_apply_gateway(hosts: LabHosts, model: GatewayModel, timeout: int) -> Outcome:
+    """prepare, arm, copy, apply, confirm through the management path, as EdgeGateway."""
+    root = hosts.root(model.host)
+    files = render_gateway(model, GatewayPaths(root), timeout=timeout, watchdog="sh")
+    patience = timeout + 90
+    copies = [(files.ruleset, files.paths.ruleset)]
+    if files.nginx is not None:
+        copies.append((files.nginx, files.paths.nginx_conf))
+    for step, script in (
+        ("prepare", files.prepare),
+        ("arm", files.arm),
+        ("apply", files.apply),
+        ("confirm", files.confirm),
+    ):
+        ssh = _management_path(hosts, model) if step == "confirm" else hosts.session(model.host)
+        if step == "apply":
+            for content, path in copies:
+                ssh.copy(content, path)
+        result = ssh.run(sh_command(script), timeout=patience)
+        if result.exit_code != 0:
+            said = result.stderr.strip() or f"ssh exit {result.exit_code}"
+            return Outcome(model.name, step, f"{model.name}-{step}: {said}")
+    return Outcome(model.name, None, f"{model.name}: confirmed")

@@ -13,11 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from shlex import quote
 
+from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.gateway import GatewayModel, GatewayPaths, content_hash
 from lanes.render.nftables import FAMILY, render_ruleset
 from lanes.render.nginx import NginxSettings, render_nginx
+from lanes.render.rollback import Expect, Undo, arm_script, confirm_script
+from lanes.render.systemd import NGINX_UNIT, TABLE_UNIT, Unit, render_units, unit_dir
 
-__all__ = ["GatewayFiles", "render_prepare", "render_apply", "render_delete", "render_gateway"]
+__all__ = [
+    "GatewayFiles",
+    "render_prepare",
+    "render_apply",
+    "render_delete",
+    "render_arm",
+    "render_confirm",
+    "render_gateway",
+]
 
 
 def _assign(values: dict[str, str]) -> list[str]:
@@ -25,7 +36,11 @@ def _assign(values: dict[str, str]) -> list[str]:
 
 
 def _variables(model: GatewayModel, paths: GatewayPaths) -> list[str]:
-    return _assign(
+    return _assign(_values(model, paths))
+
+
+def _values(model: GatewayModel, paths: GatewayPaths) -> dict[str, str]:
+    return dict(
         {
             "family": FAMILY,
             "table": model.table,
@@ -38,6 +53,7 @@ def _variables(model: GatewayModel, paths: GatewayPaths) -> list[str]:
             "nginx_prefix": paths.nginx_prefix,
             "nginx_pid": paths.nginx_pid,
             "nginx_log": paths.nginx_error_log,
+            "unit_dir": unit_dir(paths),
         }
     )
 
@@ -112,6 +128,50 @@ echo "lanes: gateway removed"
 """
 
 
+_UNITS_END = "LANES_UNIT_END"
+
+
+def _install_units(units: tuple[Unit, ...], daemon_reload: bool) -> str:
+    """Boot persistence: each unit written only when it differs, enabled by its wants link
+    (what ``systemctl enable`` does, also without a running systemd), units no longer
+    rendered removed."""
+    lines = ["", "# Boot: the lanes table, forwarding and nginx come back after a reboot."]
+    lines.append('mkdir -p "$unit_dir"')
+    for unit in units:
+        if _UNITS_END in unit.content:
+            raise ValueError(f"{unit.name}: must not contain {_UNITS_END}")
+        lines += [
+            f"cat > \"$unit_dir/{unit.name}.lanes-new\" <<'{_UNITS_END}'",
+            unit.content.rstrip("\n"),
+            _UNITS_END,
+            f'if cmp -s "$unit_dir/{unit.name}.lanes-new" "$unit_dir/{unit.name}"; then',
+            f'\trm -f "$unit_dir/{unit.name}.lanes-new"',
+            "else",
+            f'\tmv -f "$unit_dir/{unit.name}.lanes-new" "$unit_dir/{unit.name}"',
+            f'\techo "lanes: installed {unit.name}"',
+            "fi",
+            f'mkdir -p "$unit_dir/{unit.wanted_by}.wants"',
+            f'ln -sfn "../{unit.name}" "$unit_dir/{unit.wanted_by}.wants/{unit.name}"',
+        ]
+    rendered = {unit.name for unit in units}
+    for name, wanted_by in ((TABLE_UNIT, "sysinit.target"), (NGINX_UNIT, "multi-user.target")):
+        if name not in rendered:
+            lines.append(f'rm -f "$unit_dir/{wanted_by}.wants/{name}" "$unit_dir/{name}"')
+    if daemon_reload:
+        lines.append("if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi")
+    return "\n".join(lines) + "\n"
+
+
+def _remove_units(daemon_reload: bool) -> str:
+    lines = [
+        f'rm -f "$unit_dir/sysinit.target.wants/{TABLE_UNIT}" "$unit_dir/{TABLE_UNIT}"',
+        f'rm -f "$unit_dir/multi-user.target.wants/{NGINX_UNIT}" "$unit_dir/{NGINX_UNIT}"',
+    ]
+    if daemon_reload:
+        lines.append("if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi")
+    return "\n".join(lines) + "\n"
+
+
 def _script(model: GatewayModel, paths: GatewayPaths, what: str, body: list[str]) -> str:
     head = [
         f"# Gateway {model.name} on {model.host}: {what}, written by lanes. Run as root.",
@@ -122,6 +182,11 @@ def _script(model: GatewayModel, paths: GatewayPaths, what: str, body: list[str]
     return "\n".join(head) + "\n" + "".join(body)
 
 
+def _on_this_machine(paths: GatewayPaths) -> bool:
+    """Only the real root's units are systemd's: a scratch root (tests, the lab) is not."""
+    return paths.root.rstrip("/") == ""
+
+
 def render_apply(model: GatewayModel, paths: GatewayPaths) -> str:
     """The create/update command: idempotent, stops at the first failing step."""
     tail = (
@@ -129,12 +194,60 @@ def render_apply(model: GatewayModel, paths: GatewayPaths) -> str:
         if model.proxies
         else _STOP_NGINX + 'rm -f "$nginx_conf" "$state/nginx.conf.loaded"\n'
     )
-    return _script(model, paths, "apply", [_APPLY_RULESET, tail])
+    units = render_units(model.name, paths, bool(model.proxies))
+    boot = _install_units(units, _on_this_machine(paths))
+    return _script(model, paths, "apply", [_APPLY_RULESET, tail, boot])
 
 
 def render_delete(model: GatewayModel, paths: GatewayPaths) -> str:
     """The delete command: only what lanes wrote goes away."""
-    return _script(model, paths, "delete", [_DELETE])
+    return _script(model, paths, "delete", [_DELETE, _remove_units(_on_this_machine(paths))])
+
+
+# After a rollback put the previous files back: load them (or remove what was not there).
+_REAPPLY = rf"""
+if [ -f "$ruleset" ]; then
+	nft -f "$ruleset" && cp "$ruleset" "$state/lanes.nft.loaded"
+	nft -s list table "$family" "$table" > "$listing"
+	echo "lanes: $name: rollback: loaded the previous table $family $table"
+else
+	printf 'table %s %s\ndelete table %s %s\n' "$family" "$table" "$family" "$table" | nft -f -
+	rm -f "$state/lanes.nft.loaded" "$listing"
+fi
+lanes_nginx() {{ nginx -p "$nginx_prefix/" -c "$nginx_conf" -e "$nginx_log" "$@"; }}
+if [ -f "$nginx_conf" ]; then
+	if {_RUNNING}; then lanes_nginx -s reload; else lanes_nginx; fi
+	cp "$nginx_conf" "$state/nginx.conf.loaded"
+	echo "lanes: $name: rollback: nginx back on the previous config"
+else
+{_STOP_NGINX.strip()}
+	rm -f "$state/nginx.conf.loaded"
+fi
+"""
+
+
+def render_arm(
+    model: GatewayModel, paths: GatewayPaths, timeout: int, watchdog: str = "auto"
+) -> str:
+    """Before the copies: snapshot the ruleset and nginx config, arm their rollback."""
+    undos = (Undo("ruleset", paths.ruleset), Undo("nginx", paths.nginx_conf))
+    after = "\n".join([*_variables(model, paths), _REAPPLY.strip()])
+    return arm_script(model.name, paths.state_dir, undos, timeout, after, watchdog)
+
+
+def render_confirm(
+    model: GatewayModel, paths: GatewayPaths, ruleset: str, nginx: str | None
+) -> str:
+    """After the apply, over a fresh connection: the files are the new ones, and loaded."""
+    loaded = f"{paths.state_dir}/lanes.nft.loaded"
+    expects = [Expect("ruleset", paths.ruleset, content_hash(ruleset))]
+    expects.append(Expect("loaded-ruleset", loaded, content_hash(ruleset)))
+    if nginx is not None:
+        expects.append(Expect("nginx", paths.nginx_conf, content_hash(nginx)))
+        expects.append(
+            Expect("loaded-nginx", f"{paths.state_dir}/nginx.conf.loaded", content_hash(nginx))
+        )
+    return confirm_script(model.name, paths.state_dir, tuple(expects))
 
 
 @dataclass(frozen=True)
@@ -147,6 +260,9 @@ class GatewayFiles:
     prepare: str
     apply: str
     delete: str
+    arm: str = ""
+    confirm: str = ""
+    units: tuple[Unit, ...] = ()
 
     def hashes(self) -> dict[str, str]:
         """sha256 per rendered piece: the triggers of the provisioning steps."""
@@ -165,16 +281,24 @@ def render_prepare(paths: GatewayPaths) -> str:
 
 
 def render_gateway(
-    model: GatewayModel, paths: GatewayPaths | None = None, nginx: NginxSettings | None = None
+    model: GatewayModel,
+    paths: GatewayPaths | None = None,
+    nginx: NginxSettings | None = None,
+    timeout: int = DEFAULT_CONFIRM_TIMEOUT,
+    watchdog: str = "auto",
 ) -> GatewayFiles:
     """All of one gateway's rendered files and scripts (default: at "/", Debian's nginx)."""
     paths = paths or GatewayPaths()
     nginx = nginx or NginxSettings()
+    ruleset, conf = render_ruleset(model), render_nginx(model, paths, nginx)
     return GatewayFiles(
         paths,
-        render_ruleset(model),
-        render_nginx(model, paths, nginx),
+        ruleset,
+        conf,
         render_prepare(paths),
         render_apply(model, paths),
         render_delete(model, paths),
+        render_arm(model, paths, timeout, watchdog),
+        render_confirm(model, paths, ruleset, conf),
+        render_units(model.name, paths, bool(model.proxies)),
     )

@@ -29,8 +29,10 @@ def children(name: str, nginx: bool = False) -> set[tuple[str, str, str]]:
     tree = {
         (GATEWAY, name, ""),
         (COMMAND, f"{name}-prepare", parent),
+        (COMMAND, f"{name}-arm", parent),
         (COPY, f"{name}-ruleset", parent),
         (COMMAND, f"{name}-apply", parent),
+        (COMMAND, f"{name}-confirm", parent),
     }
     return tree | ({(COPY, f"{name}-nginx", parent)} if nginx else set())
 
@@ -75,12 +77,16 @@ def test_apply_runs_the_rendered_scripts_with_content_triggers(dev):
 
 def test_steps_run_in_order(dev):
     urn = {r.name: r.urn for r in dev.resources}
-    assert urn["lab-router-prepare"] in dev.by_name("lab-router-ruleset").dependencies
+    # The rollback is armed before the copies overwrite the previous ruleset.
+    assert urn["lab-router-prepare"] in dev.by_name("lab-router-arm").dependencies
+    assert urn["lab-router-arm"] in dev.by_name("lab-router-ruleset").dependencies
     assert urn["lab-router-ruleset"] in dev.by_name("lab-router-apply").dependencies
+    assert urn["lab-router-apply"] in dev.by_name("lab-router-confirm").dependencies
 
 
 def test_connection_pins_the_router_key_and_goes_through_the_jump_host(dev):
-    for name in ("lab-router-prepare", "lab-router-ruleset", "lab-router-apply"):
+    steps = ("prepare", "arm", "ruleset", "apply", "confirm")
+    for name in (f"lab-router-{step}" for step in steps):
         connection = dev.by_name(name).inputs["connection"]["value"]
         assert connection["host"] == "100.64.0.1"
         assert connection["hostKey"] == ROUTER_KEY

@@ -17,20 +17,29 @@ from pathlib import Path
 
 import pytest
 
+from lanes.gateway import GatewayPaths
 from lanes.hostnet import Address, HostNet, Link, Route, Rule
 from lanes.lab.netns import SshClient
+from lanes.lab.reboot import boot, power_off
 from lanes.lab.remote import LabHosts
-from lanes.lab.safe_apply import Outcome, lab_reloads, safe_apply_host, wait_for_ssh
-from lanes.lab.site import bring_up, site_model, take_down
+from lanes.lab.safe_apply import (
+    Outcome,
+    lab_reloads,
+    safe_apply_gateway,
+    safe_apply_host,
+    wait_for_ssh,
+)
+from lanes.lab.site import bring_up, run_check, site_model, take_down
 from lanes.render.netplan import render_netplan
 from lanes.render.scripts import HostFile, arm_host_script, host_files, sh_command
-from tests.gateway.support import plan_of
+from tests.gateway.support import models_of, plan_of
 from tests.lab.test_site import assert_gone, new_prefix, require_root
 from tests.lab.test_verify import verify
 
 pytestmark = pytest.mark.netns
 
 TIMEOUT = 6  # seconds from arming to rollback: short, for the tests
+NAMESPACES: dict = {}  # prefix -> the live NetLab of the module's lab
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +48,8 @@ def lab():
     site = site_model(plan_of("dev"), "dev")
     prefix = new_prefix()
     try:
-        bring_up(site, prefix)
+        up = bring_up(site, prefix)
+        NAMESPACES[prefix] = up.lab
         yield site, prefix, LabHosts(site, prefix)
     finally:
         found = take_down(prefix)
@@ -244,3 +254,50 @@ def kill_session(pid: int) -> list[int]:
                 os.kill(int(entry.name), signal.SIGKILL)
                 killed.append(int(entry.name))
     return killed
+
+
+# --- gateways -----------------------------------------------------------------------------------
+
+
+def swap_jump_and_lb(values: dict) -> None:
+    """A wrong mapping: the jump host's outside address now leads to the LB, and back."""
+    mappings = values["gateways"][0]["mappings"]
+    assert [m["host"] for m in mappings] == ["jump", "lb"]
+    mappings[0]["host"], mappings[1]["host"] = "lb", "jump"
+
+
+def test_a_gateway_change_that_cuts_the_management_path_reverts_by_itself(lab):
+    site, prefix, hosts = lab
+    bad = models_of(plan_of("dev", swap_jump_and_lb))["lab-router"]
+    start = time.monotonic()
+    outcome = safe_apply_gateway(hosts, bad, TIMEOUT)
+    # The apply went straight to the router; the confirm, through the jump mapping, met the
+    # LB's host key instead of the jump host's.
+    assert outcome.step == "confirm", outcome
+    assert outcome.message.startswith("lab-router-confirm: ")
+    back = wait_for_ssh(hosts.session("master-1"), TIMEOUT + 30)
+    print(
+        f"lab-router: {outcome.message!r}; hosts behind the jump host back after "
+        f"{time.monotonic() - start:.1f}s"
+    )
+    proc = verify(prefix)
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout + proc.stderr
+    assert back < TIMEOUT + 30
+    # The same model again is a good change: confirmed through the mapping, and it stays.
+    good = safe_apply_gateway(hosts, site.models[0], TIMEOUT)
+    assert good == Outcome("lab-router", None, "lab-router: confirmed")
+
+
+def test_after_a_gateway_reboot_the_whole_matrix_passes(lab):
+    site, prefix, hosts = lab
+    router = NAMESPACES[prefix].hosts["router"]
+    paths = GatewayPaths(hosts.root("router"))
+    power_off(router, paths)
+    down = run_check(prefix, site.flows)
+    assert not all(p.ok for p in down)  # the reboot took NAT and mappings away
+    ran = boot(router, paths)
+    assert [argv[0] for argv in ran] == ["/usr/sbin/nft", "/usr/sbin/sysctl"]
+    probes = run_check(prefix, site.flows)
+    failed = [(p.flow, p.answer) for p in probes if not p.ok]
+    assert not failed
+    assert verify(prefix).returncode == 0

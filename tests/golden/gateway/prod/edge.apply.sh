@@ -12,6 +12,7 @@ nginx_conf=/etc/lanes/gateway/nginx.conf
 nginx_prefix=/var/lib/lanes/gateway/nginx
 nginx_pid=/var/lib/lanes/gateway/nginx/nginx.pid
 nginx_log=/var/lib/lanes/gateway/nginx/error.log
+unit_dir=/etc/systemd/system
 
 for tool in nft sysctl cmp; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "lanes: $tool is not installed" >&2; exit 1; }
@@ -46,3 +47,38 @@ if [ -f "$nginx_pid" ] && kill -0 "$(cat "$nginx_pid")" 2>/dev/null; then
 	echo "lanes: nginx stopped"
 fi
 rm -f "$nginx_conf" "$state/nginx.conf.loaded"
+
+# Boot: the lanes table, forwarding and nginx come back after a reboot.
+mkdir -p "$unit_dir"
+cat > "$unit_dir/lanes-gateway.service.lanes-new" <<'LANES_UNIT_END'
+# Gateway edge: the lanes table, then forwarding, at boot.
+# Written by lanes: edit the stack config, not this file.
+
+[Unit]
+Description=lanes gateway edge: nft table ip lanes and forwarding
+DefaultDependencies=no
+Wants=network-pre.target
+Before=network-pre.target shutdown.target
+After=local-fs.target nftables.service systemd-sysctl.service
+Conflicts=shutdown.target
+ConditionPathExists=/var/lib/lanes/gateway/lanes.nft.loaded
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/nft -f /var/lib/lanes/gateway/lanes.nft.loaded
+ExecStart=/usr/sbin/sysctl -q -p /etc/sysctl.d/61-lanes-gateway.conf
+
+[Install]
+WantedBy=sysinit.target
+LANES_UNIT_END
+if cmp -s "$unit_dir/lanes-gateway.service.lanes-new" "$unit_dir/lanes-gateway.service"; then
+	rm -f "$unit_dir/lanes-gateway.service.lanes-new"
+else
+	mv -f "$unit_dir/lanes-gateway.service.lanes-new" "$unit_dir/lanes-gateway.service"
+	echo "lanes: installed lanes-gateway.service"
+fi
+mkdir -p "$unit_dir/sysinit.target.wants"
+ln -sfn "../lanes-gateway.service" "$unit_dir/sysinit.target.wants/lanes-gateway.service"
+rm -f "$unit_dir/multi-user.target.wants/lanes-gateway-nginx.service" "$unit_dir/lanes-gateway-nginx.service"
+if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

@@ -12,6 +12,7 @@ nginx_conf=/etc/lanes/gateway/nginx.conf
 nginx_prefix=/var/lib/lanes/gateway/nginx
 nginx_pid=/var/lib/lanes/gateway/nginx/nginx.pid
 nginx_log=/var/lib/lanes/gateway/nginx/error.log
+unit_dir=/etc/systemd/system
 
 if command -v nft >/dev/null 2>&1; then
 	# Create-then-delete in one transaction: no error when the table is already gone.
@@ -25,3 +26,6 @@ rm -f "$ruleset" "$nginx_conf" "$sysctl_conf"
 rm -rf "$state"
 rmdir "$conf_dir" 2>/dev/null || true
 echo "lanes: gateway removed"
+rm -f "$unit_dir/sysinit.target.wants/lanes-gateway.service" "$unit_dir/lanes-gateway.service"
+rm -f "$unit_dir/multi-user.target.wants/lanes-gateway-nginx.service" "$unit_dir/lanes-gateway-nginx.service"
+if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

@@ -12,6 +12,7 @@ nginx_conf=/etc/lanes/gateway/nginx.conf
 nginx_prefix=/var/lib/lanes/gateway/nginx
 nginx_pid=/var/lib/lanes/gateway/nginx/nginx.pid
 nginx_log=/var/lib/lanes/gateway/nginx/error.log
+unit_dir=/etc/systemd/system
 
 for tool in nft sysctl cmp; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "lanes: $tool is not installed" >&2; exit 1; }
@@ -56,3 +57,66 @@ else
 	echo "lanes: nginx started"
 fi
 cp "$nginx_conf" "$state/nginx.conf.loaded"
+
+# Boot: the lanes table, forwarding and nginx come back after a reboot.
+mkdir -p "$unit_dir"
+cat > "$unit_dir/lanes-gateway.service.lanes-new" <<'LANES_UNIT_END'
+# Gateway sso: the lanes table, then forwarding, at boot.
+# Written by lanes: edit the stack config, not this file.
+
+[Unit]
+Description=lanes gateway sso: nft table ip lanes and forwarding
+DefaultDependencies=no
+Wants=network-pre.target
+Before=network-pre.target shutdown.target
+After=local-fs.target nftables.service systemd-sysctl.service
+Conflicts=shutdown.target
+ConditionPathExists=/var/lib/lanes/gateway/lanes.nft.loaded
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/nft -f /var/lib/lanes/gateway/lanes.nft.loaded
+ExecStart=/usr/sbin/sysctl -q -p /etc/sysctl.d/61-lanes-gateway.conf
+
+[Install]
+WantedBy=sysinit.target
+LANES_UNIT_END
+if cmp -s "$unit_dir/lanes-gateway.service.lanes-new" "$unit_dir/lanes-gateway.service"; then
+	rm -f "$unit_dir/lanes-gateway.service.lanes-new"
+else
+	mv -f "$unit_dir/lanes-gateway.service.lanes-new" "$unit_dir/lanes-gateway.service"
+	echo "lanes: installed lanes-gateway.service"
+fi
+mkdir -p "$unit_dir/sysinit.target.wants"
+ln -sfn "../lanes-gateway.service" "$unit_dir/sysinit.target.wants/lanes-gateway.service"
+cat > "$unit_dir/lanes-gateway-nginx.service.lanes-new" <<'LANES_UNIT_END'
+# Gateway sso: the lanes nginx at boot, as the apply script starts it.
+# Written by lanes: edit the stack config, not this file.
+
+[Unit]
+Description=lanes gateway sso: the lanes nginx (proxies)
+Wants=network-online.target
+After=network-online.target lanes-gateway.service
+ConditionPathExists=/etc/lanes/gateway/nginx.conf
+
+[Service]
+Type=forking
+PIDFile=/var/lib/lanes/gateway/nginx/nginx.pid
+ExecStartPre=/usr/sbin/nginx -p /var/lib/lanes/gateway/nginx/ -c /etc/lanes/gateway/nginx.conf -e /var/lib/lanes/gateway/nginx/error.log -t -q
+ExecStart=/usr/sbin/nginx -p /var/lib/lanes/gateway/nginx/ -c /etc/lanes/gateway/nginx.conf -e /var/lib/lanes/gateway/nginx/error.log
+ExecReload=/usr/sbin/nginx -p /var/lib/lanes/gateway/nginx/ -c /etc/lanes/gateway/nginx.conf -e /var/lib/lanes/gateway/nginx/error.log -s reload
+ExecStop=/usr/sbin/nginx -p /var/lib/lanes/gateway/nginx/ -c /etc/lanes/gateway/nginx.conf -e /var/lib/lanes/gateway/nginx/error.log -s quit
+
+[Install]
+WantedBy=multi-user.target
+LANES_UNIT_END
+if cmp -s "$unit_dir/lanes-gateway-nginx.service.lanes-new" "$unit_dir/lanes-gateway-nginx.service"; then
+	rm -f "$unit_dir/lanes-gateway-nginx.service.lanes-new"
+else
+	mv -f "$unit_dir/lanes-gateway-nginx.service.lanes-new" "$unit_dir/lanes-gateway-nginx.service"
+	echo "lanes: installed lanes-gateway-nginx.service"
+fi
+mkdir -p "$unit_dir/multi-user.target.wants"
+ln -sfn "../lanes-gateway-nginx.service" "$unit_dir/multi-user.target.wants/lanes-gateway-nginx.service"
+if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
