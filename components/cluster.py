@@ -13,7 +13,7 @@ from lanes.cluster import ClusterPlan, HelmRelease, Manifest
 __all__ = ["ClusterNetworkArgs", "ClusterNetwork", "declare_cluster", "KUBECONFIG_MISSING"]
 
 KUBECONFIG_MISSING = (
-    "lanes:kubeconfig is not set: the cluster objects (Calico, node labels, ingress, tenant "
+    "lanes:kubeconfig is not set: the cluster objects (Calico, node labels, Gateway, tenant "
     "policies) are not declared. Once the cluster runs: "
     "`pulumi config set --secret lanes:kubeconfig < admin.conf`"
 )
@@ -23,7 +23,6 @@ _TYPED: dict[tuple[str, str], Any] = {
     ("v1", "Namespace"): k8s.core.v1.Namespace,
     ("v1", "Service"): k8s.core.v1.Service,
     ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
-    ("networking.k8s.io/v1", "IngressClass"): k8s.networking.v1.IngressClass,
 }
 
 
@@ -36,7 +35,7 @@ class ClusterNetworkArgs:
 
 
 class ClusterNetwork(pulumi.ComponentResource):
-    """Calico, node labels, ingress and tenant isolation of one stack, from its ClusterPlan.
+    """Calico, node labels, the Gateway and tenant isolation of one stack, from its ClusterPlan.
 
     Every child uses one explicit ``kubernetes.Provider`` built from the kubeconfig secret, so
     nothing ever falls back to an ambient ~/.kube/config. The Installation and the pod pools

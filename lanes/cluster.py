@@ -1,13 +1,14 @@
-"""The cluster network as data: Calico pools and install, node labels, ingress, tenant policies.
+"""The cluster network as data: Calico pools and install, node labels, Gateway API, tenant policies.
 
 ``plan_cluster(plan)`` is a pure function of the region plan and its ``cluster`` config. It
 types no address: pools are carved from the configured pod range, the autodetection blocks are
-the plan's traffic blocks, the ingress addresses are the plan's ingress hosts' traffic
+the plan's traffic blocks, the Gateway's addresses are the plan's ingress hosts' traffic
 addresses (the very addresses the container-traffic router DNATs to), grants resolve to the
 plan's zones and blocks.
 
-Targets: Kubernetes 1.34 (built-in kinds, checked with kubernetes-validate) and Calico 3.31
-(tigera-operator chart v3.31.3, operator.tigera.io/v1 and projectcalico.org/v3 kinds).
+Targets: Kubernetes 1.34 (built-in kinds, checked with kubernetes-validate), Calico 3.31
+(tigera-operator chart v3.31.3, operator.tigera.io/v1 and projectcalico.org/v3 kinds) and
+Gateway API v1 (gateway.networking.k8s.io, Gateway and ReferenceGrant).
 
 Decisions, and why:
 
@@ -33,15 +34,28 @@ Decisions, and why:
   pods pinned to an AZ and addresses carved out of the storage block the host numbering owns;
   and two more daemons would run on every node. The cost: storage sees the node's address, not
   the pod's, so storage-side ACLs cannot tell tenants apart (the NetworkPolicy grants do).
-- Ingress: ingress-nginx (helm.v3.Release, DaemonSet on the AZ's ingress nodes only, no
-  hostNetwork) behind a Service of type ClusterIP whose ``externalIPs`` are the ingress nodes'
-  traffic addresses with ``externalTrafficPolicy: Local``: kube-proxy accepts the router's
-  DNATed traffic on exactly those addresses (never on the management address), hands it to the
-  controller on the same node and keeps the front LB's address as the client. The controller
-  pods are ordinary pods, so tenant policies can name them.
-- Ownership across stacks: the region-wide objects (operator, Installation, pools, ingress
-  class, tenant namespaces and policies) are declared by the stack of ``cluster.region_az``
-  (default the first AZ); every stack declares its own AZ's node labels and ingress.
+- North-south HTTP: Gateway API through Calico Ingress Gateway, the Envoy Gateway build that
+  the tigera-operator deploys when an ``operator.tigera.io/v1`` ``GatewayAPI`` object exists
+  (ingress-nginx is retired upstream). One GatewayClass per AZ with ingress nodes, declared in
+  the GatewayAPI object (``gatewayClasses``: the operator creates the GatewayClass and its
+  EnvoyProxy) with ``gatewayKind: DaemonSet`` and a node selector of the AZ's ingress nodes, so
+  the data plane runs there only, as ordinary pods that tenant policies can name. One Gateway
+  per AZ of that class, whose ``addresses`` are the AZ's ingress nodes' traffic addresses:
+  Envoy Gateway sets them as the externalIPs of the proxies' Service (externalTrafficPolicy
+  Local), so kube-proxy accepts the router's DNATed traffic on exactly those addresses and keeps
+  the front LB's address as the client; ``allocateLoadBalancerNodePorts: false`` opens no node
+  port on any other node or address.
+- Where a tenant's HTTPRoute may attach: each hostname a tenant is granted
+  (``cluster.tenants[].hostnames``) is one listener per ingress port on every AZ's Gateway,
+  whose ``allowedRoutes`` admit HTTPRoutes of that tenant's namespace only (selected by
+  ``kubernetes.io/metadata.name``, which the API server sets and nobody can forge). A route of
+  another namespace, or for another hostname, attaches nowhere. HTTPS listeners terminate TLS
+  with the tenant's own Secret ``lanes-gateway-tls`` in its namespace, readable by the Gateways
+  through a ReferenceGrant in that namespace that names the Secret only.
+- Ownership across stacks: the region-wide objects (operator, Installation, pools, GatewayAPI
+  with every AZ's GatewayClass, tenant namespaces, policies and ReferenceGrants) are declared
+  by the stack of ``cluster.region_az`` (default the first AZ); every stack declares its own
+  AZ's node labels and Gateway.
 """
 
 from __future__ import annotations
@@ -59,14 +73,14 @@ __all__ = [
     "KUBERNETES_VERSION",
     "CALICO_VERSION",
     "OPERATOR_CHART",
-    "INGRESS_CHART",
     "NODE_ROLES",
     "ZONE_LABEL",
     "REGION_LABEL",
     "ROLE_LABEL",
     "TENANT_LABEL",
-    "INGRESS_NAMESPACE",
-    "INGRESS_POD_LABELS",
+    "GATEWAY_NAMESPACE",
+    "GATEWAY_POD_LABELS",
+    "GATEWAY_TLS_SECRET",
     "DNS_NAMESPACE",
     "DNS_POD_LABELS",
     "ENCAPSULATION_MODES",
@@ -80,6 +94,9 @@ __all__ = [
     "no_nat_ranges",
     "grant_ranges",
     "ingress_hosts",
+    "gateway_class",
+    "gateway_name",
+    "listener_name",
     "plan_cluster",
 ]
 
@@ -97,7 +114,6 @@ class Chart:
 
 
 OPERATOR_CHART = Chart("tigera-operator", "v3.31.3", "https://docs.tigera.io/calico/charts")
-INGRESS_CHART = Chart("ingress-nginx", "4.14.1", "https://kubernetes.github.io/ingress-nginx")
 
 NODE_ROLES: tuple[str, ...] = ("master", "worker", "ingress")
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -106,16 +122,22 @@ ROLE_LABEL = "lanes.io/role"
 TENANT_LABEL = "lanes.io/tenant"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 OPERATOR_NAMESPACE = "tigera-operator"
-INGRESS_NAMESPACE = "ingress-nginx"
-INGRESS_CONTROLLER = "k8s.io/ingress-nginx"
-INGRESS_POD_LABELS: dict[str, str] = {
-    "app.kubernetes.io/name": "ingress-nginx",
-    "app.kubernetes.io/component": "controller",
+# Calico Ingress Gateway: the operator's GatewayAPI singleton, the namespace where it runs Envoy
+# Gateway and the proxies, and the labels Envoy Gateway gives every proxy pod.
+GATEWAY_API_NAME = "tigera-secure"
+GATEWAY_NAMESPACE = "tigera-gateway"
+GATEWAY_POD_LABELS: dict[str, str] = {
+    "app.kubernetes.io/name": "envoy",
+    "app.kubernetes.io/component": "proxy",
+    "app.kubernetes.io/managed-by": "envoy-gateway",
 }
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+GATEWAY_TLS_SECRET = "lanes-gateway-tls"
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS: dict[str, str] = {"k8s-app": "kube-dns"}
 DEFAULT_INGRESS_PORTS: tuple[int, ...] = (80, 443)
-INGRESS_PORT_NAMES: dict[int, str] = {80: "http", 443: "https"}
+# A listener's protocol by port: 443 terminates TLS, every other port is plain HTTP.
+LISTENER_PROTOCOLS: dict[int, str] = {80: "HTTP", 443: "HTTPS"}
 
 # Operator encapsulation -> (ipipMode, vxlanMode) of a projectcalico.org/v3 IPPool.
 ENCAPSULATION_MODES: dict[str, tuple[str, str]] = {
@@ -177,6 +199,8 @@ class ClusterPlan:
     autodetect: tuple[IPNetwork, ...]
     ingress_addresses: tuple[IPAddress, ...]
     ingress_ports: tuple[int, ...]
+    gateway: str | None
+    listeners: tuple[str, ...]
     storage: IPNetwork | None
     manifests: tuple[Manifest, ...]
     releases: tuple[HelmRelease, ...]
@@ -198,8 +222,10 @@ class ClusterPlan:
             "no_nat": [str(c) for c in self.no_nat],
             "autodetect": [str(c) for c in self.autodetect],
             "ingress": {
+                "gateway": self.gateway,
                 "addresses": [str(a) for a in self.ingress_addresses],
                 "ports": list(self.ingress_ports),
+                "listeners": list(self.listeners),
             },
             "storage": str(self.storage) if self.storage else None,
             "objects": [f"{m.kind}/{m.body['metadata']['name']}" for m in self.manifests],
@@ -258,9 +284,25 @@ def grant_ranges(plan: Plan, grant: Grant) -> list[IPNetwork]:
     return sorted(_zone_block_cidrs(plan, grant.network, grant.zone, grant.az))
 
 
-def ingress_hosts(plan: Plan) -> list[HostPlan]:
-    """The stack's ingress nodes that hold a traffic address, by number."""
-    return [h for h in plan.stack_hosts() if h.role == "ingress" and h.address("traffic")]
+def ingress_hosts(plan: Plan, az: str | None = None) -> list[HostPlan]:
+    """An AZ's ingress nodes that hold a traffic address (default the stack's AZ), by number."""
+    az = az or plan.az
+    return [h for h in plan.hosts if h.az == az and h.role == "ingress" and h.address("traffic")]
+
+
+def gateway_class(cluster: Cluster, az: str) -> str:
+    """The GatewayClass of an AZ's ingress nodes."""
+    return f"{cluster.gateway_class}-{az}"
+
+
+def gateway_name(cluster: Cluster, az: str) -> str:
+    """An AZ's Gateway (in GATEWAY_NAMESPACE); the class and the Gateway share the name."""
+    return gateway_class(cluster, az)
+
+
+def listener_name(tenant: str, hostname: str, port: int) -> str:
+    """One tenant hostname on one port: ``shop-443-shop.example.com``, ``*`` spelt wildcard."""
+    return f"{tenant}-{port}-{hostname.replace('*', 'wildcard')}"
 
 
 def _ingress_ports(plan: Plan, hosts: list[HostPlan]) -> tuple[int, ...]:
@@ -358,14 +400,88 @@ def _no_nat_pool(cidr: IPNetwork) -> Manifest:
     return Manifest(f"ippool-no-nat-{_cidr_slug(cidr)}", body, after=("apiserver",))
 
 
-def _ingress_class(cluster: Cluster) -> Manifest:
+def _gateway_api(plan: Plan, azs: list[str]) -> Manifest:
+    """The operator's GatewayAPI: one DaemonSet GatewayClass per AZ, on its ingress nodes only."""
+    cluster = plan.config.cluster
+    classes = [
+        {
+            "name": gateway_class(cluster, az),
+            "gatewayKind": "DaemonSet",
+            "gatewayDaemonSet": {
+                "spec": {"template": {"spec": {"nodeSelector": _ingress_selector(az)}}}
+            },
+            "gatewayService": {"spec": {"allocateLoadBalancerNodePorts": False}},
+        }
+        for az in azs
+    ]
     body = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "IngressClass",
-        "metadata": _meta(cluster.ingress_class),
-        "spec": {"controller": INGRESS_CONTROLLER},
+        "apiVersion": "operator.tigera.io/v1",
+        "kind": "GatewayAPI",
+        "metadata": _meta(GATEWAY_API_NAME),
+        "spec": {"crdManagement": "PreferExisting", "gatewayClasses": classes},
     }
-    return Manifest("ingress-class", body)
+    return Manifest("gateway-api", body, after=("calico-operator",))
+
+
+def _ingress_selector(az: str) -> dict[str, str]:
+    return {"kubernetes.io/os": "linux", ROLE_LABEL: "ingress", ZONE_LABEL: az}
+
+
+def _listener(tenant: Tenant, hostname: str, port: int) -> dict[str, Any]:
+    protocol = LISTENER_PROTOCOLS.get(port, "HTTP")
+    listener: dict[str, Any] = {
+        "name": listener_name(tenant.name, hostname, port),
+        "hostname": hostname,
+        "port": port,
+        "protocol": protocol,
+        "allowedRoutes": {
+            "namespaces": {
+                "from": "Selector",
+                "selector": {"matchLabels": {NAMESPACE_NAME_LABEL: tenant.name}},
+            },
+            "kinds": [{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}],
+        },
+    }
+    if protocol == "HTTPS":
+        secret = {
+            "group": "",
+            "kind": "Secret",
+            "name": GATEWAY_TLS_SECRET,
+            "namespace": tenant.name,
+        }
+        listener["tls"] = {"mode": "Terminate", "certificateRefs": [secret]}
+    return listener
+
+
+def _gateway(
+    plan: Plan, addresses: tuple[IPAddress, ...], listeners: list[dict[str, Any]], owner: bool
+) -> Manifest:
+    cluster = plan.config.cluster
+    body = {
+        "apiVersion": f"{GATEWAY_GROUP}/v1",
+        "kind": "Gateway",
+        "metadata": _meta(gateway_name(cluster, plan.az), GATEWAY_NAMESPACE, {ZONE_LABEL: plan.az}),
+        "spec": {
+            "gatewayClassName": gateway_class(cluster, plan.az),
+            "addresses": [{"type": "IPAddress", "value": str(a)} for a in addresses],
+            "listeners": listeners,
+        },
+    }
+    return Manifest(f"gateway-{plan.az}", body, after=("gateway-api",) if owner else ())
+
+
+def _tls_grant(tenant: Tenant) -> Manifest:
+    """The Gateways (in GATEWAY_NAMESPACE) may read the tenant's TLS Secret, and nothing else."""
+    body = {
+        "apiVersion": f"{GATEWAY_GROUP}/v1beta1",
+        "kind": "ReferenceGrant",
+        "metadata": _meta(GATEWAY_TLS_SECRET, tenant.name, {TENANT_LABEL: tenant.name}),
+        "spec": {
+            "from": [{"group": GATEWAY_GROUP, "kind": "Gateway", "namespace": GATEWAY_NAMESPACE}],
+            "to": [{"group": "", "kind": "Secret", "name": GATEWAY_TLS_SECRET}],
+        },
+    }
+    return Manifest(f"referencegrant-{tenant.name}", body, after=(f"namespace-{tenant.name}",))
 
 
 def _namespace(tenant: Tenant) -> Manifest:
@@ -404,7 +520,8 @@ def _grant_rule(plan: Plan, grant: Grant) -> dict[str, Any]:
 
 
 def _tenant_policies(plan: Plan, tenant: Tenant) -> list[Manifest]:
-    """Default deny both ways; then DNS, the tenant itself, the ingress controller, grants."""
+    """Default deny both ways; then DNS, the tenant itself, the gateway's proxies (a tenant with
+    hostnames), grants."""
     everything: dict[str, Any] = {}
     policies = [
         _policy(
@@ -436,16 +553,19 @@ def _tenant_policies(plan: Plan, tenant: Tenant) -> list[Manifest]:
                 "egress": [{"to": [{"podSelector": everything}]}],
             },
         ),
-        _policy(
-            tenant,
-            "allow-from-ingress",
-            {
-                "podSelector": everything,
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [_peer(INGRESS_NAMESPACE, INGRESS_POD_LABELS)]}],
-            },
-        ),
     ]
+    if tenant.hostnames:
+        policies.append(
+            _policy(
+                tenant,
+                "allow-from-gateway",
+                {
+                    "podSelector": everything,
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": [_peer(GATEWAY_NAMESPACE, GATEWAY_POD_LABELS)]}],
+                },
+            )
+        )
     if tenant.egress:
         policies.append(
             _policy(
@@ -472,62 +592,6 @@ def _node_patch(plan: Plan, host: HostPlan) -> Manifest:
     return Manifest(f"node-{host.name}", body, patch=True)
 
 
-def _ingress_release(plan: Plan) -> HelmRelease:
-    name = f"ingress-nginx-{plan.az}"
-    cluster = plan.config.cluster
-    values = {
-        "fullnameOverride": name,
-        "controller": {
-            "kind": "DaemonSet",
-            "hostNetwork": False,
-            "nodeSelector": {
-                "kubernetes.io/os": "linux",
-                ROLE_LABEL: "ingress",
-                ZONE_LABEL: plan.az,
-            },
-            "ingressClass": cluster.ingress_class,
-            "ingressClassResource": {
-                "enabled": False,
-                "name": cluster.ingress_class,
-                "controllerValue": INGRESS_CONTROLLER,
-            },
-            "electionID": f"{name}-leader",
-            "extraArgs": {"update-status": "false"},
-            "publishService": {"enabled": False},
-            "service": {"enabled": False},
-        },
-    }
-    return HelmRelease("ingress-nginx", name, INGRESS_NAMESPACE, INGRESS_CHART, values)
-
-
-def _ingress_service(
-    plan: Plan, addresses: tuple[IPAddress, ...], ports: tuple[int, ...]
-) -> Manifest:
-    name = f"ingress-nginx-{plan.az}"
-    selector = {**INGRESS_POD_LABELS, "app.kubernetes.io/instance": name}
-    body = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _meta(name, INGRESS_NAMESPACE, {ZONE_LABEL: plan.az}),
-        "spec": {
-            "type": "ClusterIP",
-            "externalIPs": [str(a) for a in addresses],
-            "externalTrafficPolicy": "Local",
-            "selector": dict(sorted(selector.items())),
-            "ports": [
-                {
-                    "name": INGRESS_PORT_NAMES.get(port, f"tcp-{port}"),
-                    "protocol": "TCP",
-                    "port": port,
-                    "targetPort": INGRESS_PORT_NAMES.get(port, port),
-                }
-                for port in ports
-            ],
-        },
-    }
-    return Manifest(f"ingress-service-{plan.az}", body, after=("ingress-nginx",))
-
-
 def _operator_release() -> HelmRelease:
     values = {
         "installation": {"enabled": False},
@@ -552,6 +616,14 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
     hosts = ingress_hosts(plan)
     addresses = tuple(h.address("traffic").address for h in hosts)  # type: ignore[union-attr]
     ports = _ingress_ports(plan, hosts)
+    tenants = sorted(cluster.tenants, key=lambda t: t.name)
+    gateway_azs = [az for az in plan.azs if ingress_hosts(plan, az)]
+    listeners = [
+        _listener(t, hostname, port)
+        for t in tenants
+        for hostname in sorted(set(t.hostnames))
+        for port in ports
+    ]
 
     manifests: list[Manifest] = []
     releases: list[HelmRelease] = []
@@ -560,14 +632,18 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
         manifests += [_installation(plan, autodetect), _apiserver()]
         manifests += [_pod_pool(cluster, p) for p in pools]
         manifests += [_no_nat_pool(c) for c in no_nat]
-        manifests.append(_ingress_class(cluster))
-        for tenant in sorted(cluster.tenants, key=lambda t: t.name):
+        if gateway_azs:
+            manifests.append(_gateway_api(plan, gateway_azs))
+        for tenant in tenants:
             manifests += [_namespace(tenant), *_tenant_policies(plan, tenant)]
+            if tenant.hostnames and gateway_azs:
+                manifests.append(_tls_grant(tenant))
     nodes = sorted((h for h in plan.stack_hosts() if h.role in NODE_ROLES), key=lambda h: h.name)
     manifests += [_node_patch(plan, h) for h in nodes]
-    if addresses:
-        releases.append(_ingress_release(plan))
-        manifests.append(_ingress_service(plan, addresses, ports))
+    gateway = None
+    if addresses and listeners:
+        gateway = _gateway(plan, addresses, listeners, owner)
+        manifests.append(gateway)
     return ClusterPlan(
         region=plan.region,
         az=plan.az,
@@ -579,6 +655,8 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
         autodetect=autodetect,
         ingress_addresses=addresses,
         ingress_ports=ports,
+        gateway=gateway.body["metadata"]["name"] if gateway else None,
+        listeners=tuple(str(entry["name"]) for entry in listeners) if gateway else (),
         storage=storage,
         manifests=tuple(manifests),
         releases=tuple(releases),

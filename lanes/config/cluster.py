@@ -1,15 +1,15 @@
 """Config of the cluster network: pod and service ranges, Calico, tenants and their grants.
 
 No address of the plan is written here: grants name a network (and a zone or an AZ), and the
-ingress addresses, autodetection blocks and storage range are read from the plan. The only
+Gateway's addresses, autodetection blocks and storage range are read from the plan. The only
 prefixes of this section are the cluster's own pod and service ranges.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from lanes.config.base import Cidr, Model, Name, Port
 
@@ -18,6 +18,7 @@ __all__ = [
     "Encapsulation",
     "Calico",
     "Grant",
+    "Hostname",
     "Tenant",
     "Cluster",
 ]
@@ -43,6 +44,16 @@ class Calico(Model):
     )
 
 
+# A Gateway API listener hostname: a DNS name, optionally with one leading ``*.`` label.
+Hostname = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        max_length=253,
+    ),
+]
+
+
 class Grant(Model):
     """An exposure range a tenant may send to: a platform network, a zone of it, or one AZ block."""
 
@@ -58,6 +69,11 @@ class Tenant(Model):
 
     name: Name = Field(description="The namespace.")
     egress: list[Grant] = Field(default_factory=list)
+    hostnames: list[Hostname] = Field(
+        default_factory=list,
+        description="Hostnames the tenant's HTTPRoutes may serve: each is a listener on every "
+        "AZ's Gateway, per ingress port, that admits routes of this namespace only.",
+    )
     description: str = ""
 
 
@@ -85,5 +101,8 @@ class Cluster(Model):
         description="How pods reach storage: through the node's storage NIC, SNATed to its "
         "storage address (host-nat), or not at all (none).",
     )
-    ingress_class: Name = "nginx"
+    gateway_class: Name = Field(
+        default="lanes",
+        description="Name prefix of each AZ's GatewayClass and Gateway (<prefix>-<az>).",
+    )
     tenants: list[Tenant] = Field(default_factory=list)

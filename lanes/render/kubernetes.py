@@ -36,7 +36,8 @@ def render_manifests(plan: ClusterPlan) -> str:
     """Every object the stack declares, in declaration order."""
     head = (
         f"# lanes cluster objects of {plan.region}/{plan.az}"
-        f"{' (region owner)' if plan.owner else ''}: Kubernetes 1.34, Calico 3.31\n"
+        f"{' (region owner)' if plan.owner else ''}: Kubernetes 1.34, Calico 3.31, "
+        "Gateway API v1\n"
     )
     return head + "".join(render_manifest(m) for m in plan.manifests)
 

@@ -186,13 +186,18 @@ _METADATA = {
 }
 
 
-def _to_json_schema(node: Any) -> Any:
+_COMBINATORS = ("oneOf", "anyOf", "allOf", "not")
+
+
+def _to_json_schema(node: Any, structural: bool = True) -> Any:
+    """``structural`` is False under oneOf/anyOf/allOf/not, whose ``properties`` only constrain
+    values (structural schemas): closing those would refuse what the API server accepts."""
     if isinstance(node, list):
-        return [_to_json_schema(n) for n in node]
+        return [_to_json_schema(n, structural) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _to_json_schema(v) for k, v in node.items()}
-    if "properties" in out and "additionalProperties" not in out:
+    out = {k: _to_json_schema(v, structural and k not in _COMBINATORS) for k, v in node.items()}
+    if structural and "properties" in out and "additionalProperties" not in out:
         if not out.get("x-kubernetes-preserve-unknown-fields"):
             out["additionalProperties"] = False
     if out.pop("nullable", False) and "type" in out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import yaml
@@ -105,7 +106,7 @@ def test_property_exemption_partitions_the_space(pod, storage_index):
     assert not IPSet(ranges) & IPSet([storage])
 
 
-def test_the_ingress_addresses_are_the_routers_dnat_targets():
+def test_the_gateway_addresses_are_the_routers_dnat_targets():
     plan = region_plan("prod")
     cluster = plan_cluster(plan)
     targets = {
@@ -113,19 +114,75 @@ def test_the_ingress_addresses_are_the_routers_dnat_targets():
         for gw in plan.config.gateways
         for route in gw.ingress
     }
-    service = cluster.manifest("ingress-service-az-1").body["spec"]
-    assert set(service["externalIPs"]) == targets == {"100.65.0.31", "100.65.0.32", "100.65.0.33"}
-    assert service["externalTrafficPolicy"] == "Local" and service["type"] == "ClusterIP"
-    assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [
-        (80, "http"),
-        (443, "https"),
+    gateway = cluster.manifest("gateway-az-1").body
+    addresses = gateway["spec"]["addresses"]
+    assert (
+        {a["value"] for a in addresses} == targets == {"100.65.0.31", "100.65.0.32", "100.65.0.33"}
+    )
+    assert {a["type"] for a in addresses} == {"IPAddress"}
+    assert gateway["metadata"] == {
+        "name": "lanes-az-1",
+        "namespace": "tigera-gateway",
+        "labels": {"topology.kubernetes.io/zone": "az-1"},
+    }
+    assert cluster.to_dict()["ingress"]["addresses"] == sorted(targets)
+
+
+def test_one_listener_per_tenant_hostname_and_ingress_port_admits_that_namespace_only():
+    gateway = plan_cluster(region_plan("prod")).manifest("gateway-az-1").body["spec"]
+    listeners = {entry["name"]: entry for entry in gateway["listeners"]}
+    assert list(listeners) == [
+        "shop-80-wildcard.shop.example.com",
+        "shop-443-wildcard.shop.example.com",
+        "shop-80-shop.example.com",
+        "shop-443-shop.example.com",
     ]
+    assert [(e["hostname"], e["port"], e["protocol"]) for e in listeners.values()] == [
+        ("*.shop.example.com", 80, "HTTP"),
+        ("*.shop.example.com", 443, "HTTPS"),
+        ("shop.example.com", 80, "HTTP"),
+        ("shop.example.com", 443, "HTTPS"),
+    ]
+    for entry in listeners.values():
+        assert entry["allowedRoutes"] == {
+            "namespaces": {
+                "from": "Selector",
+                "selector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}},
+            },
+            "kinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+        }
+    assert listeners["shop-443-shop.example.com"]["tls"] == {
+        "mode": "Terminate",
+        "certificateRefs": [
+            {"group": "", "kind": "Secret", "name": "lanes-gateway-tls", "namespace": "shop"}
+        ],
+    }
+    assert "tls" not in listeners["shop-80-shop.example.com"]
 
 
-def test_the_controller_runs_on_the_azs_ingress_nodes_only():
+def test_the_tls_secret_is_granted_to_the_gateways_and_nothing_else():
     cluster = plan_cluster(region_plan("prod"))
-    (release,) = [r for r in cluster.releases if r.role == "ingress-nginx"]
-    selector = release.values["controller"]["nodeSelector"]
+    grant = cluster.manifest("referencegrant-shop").body
+    assert grant["metadata"]["namespace"] == "shop"
+    assert grant["spec"] == {
+        "from": [
+            {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "tigera-gateway"}
+        ],
+        "to": [{"group": "", "kind": "Secret", "name": "lanes-gateway-tls"}],
+    }
+    # analytics claims no hostname: no listener, no grant, no way in from the gateway
+    roles = {m.role for m in cluster.manifests}
+    assert "referencegrant-analytics" not in roles
+    assert "netpol-analytics-allow-from-gateway" not in roles
+
+
+def test_the_data_plane_runs_on_the_azs_ingress_nodes_only():
+    cluster = plan_cluster(region_plan("prod"))
+    spec = cluster.manifest("gateway-api").body["spec"]
+    (klass,) = spec["gatewayClasses"]
+    assert (klass["name"], klass["gatewayKind"]) == ("lanes-az-1", "DaemonSet")
+    assert cluster.manifest("gateway-az-1").body["spec"]["gatewayClassName"] == "lanes-az-1"
+    selector = klass["gatewayDaemonSet"]["spec"]["template"]["spec"]["nodeSelector"]
     labelled = {
         m.body["metadata"]["name"]
         for m in cluster.manifests
@@ -137,16 +194,29 @@ def test_the_controller_runs_on_the_azs_ingress_nodes_only():
         )
     }
     assert labelled == {"ingress-1", "ingress-2", "ingress-3"}
-    assert release.values["controller"]["hostNetwork"] is False
-    assert release.values["controller"]["service"] == {"enabled": False}
-    assert (release.chart.name, release.chart.version) == ("ingress-nginx", "4.14.1")
-
-
-def test_the_dev_lab_has_no_ingress_node_so_no_controller():
-    cluster = plan_cluster(region_plan("dev"))
-    assert cluster.ingress_addresses == ()
+    # no node port: the proxies are reached on the Gateway's addresses only
+    assert klass["gatewayService"] == {"spec": {"allocateLoadBalancerNodePorts": False}}
     assert [r.role for r in cluster.releases] == ["calico-operator"]
-    assert not [m for m in cluster.manifests if m.kind == "Service"]
+
+
+def test_every_az_with_ingress_nodes_gets_its_class_from_the_region_owner():
+    values = stack_values("prod")
+    ingress = next(h for h in values["hosts"] if h["name"] == "ingress-1")
+    values["hosts"].append(dict(copy.deepcopy(ingress), name="ingress-21", az="az-2"))
+    cluster = cluster_of(values)
+    classes = cluster.manifest("gateway-api").body["spec"]["gatewayClasses"]
+    assert [c["name"] for c in classes] == ["lanes-az-1", "lanes-az-2"]
+    node_selector = classes[1]["gatewayDaemonSet"]["spec"]["template"]["spec"]["nodeSelector"]
+    assert node_selector["topology.kubernetes.io/zone"] == "az-2"
+    # az-1's stack declares its own Gateway only
+    assert [m.role for m in cluster.manifests if m.kind == "Gateway"] == ["gateway-az-1"]
+
+
+def test_the_dev_lab_has_no_ingress_node_so_no_gateway():
+    cluster = plan_cluster(region_plan("dev"))
+    assert cluster.ingress_addresses == () and cluster.gateway is None
+    assert [r.role for r in cluster.releases] == ["calico-operator"]
+    assert not [m for m in cluster.manifests if m.kind in ("GatewayAPI", "Gateway", "Service")]
 
 
 def test_node_labels():
@@ -181,8 +251,9 @@ def test_encapsulation_maps_to_pool_modes_and_bgp():
 def test_only_the_region_owner_declares_region_objects():
     values = changed(stack_values("prod"), "cluster.region_az", "az-2")
     cluster = cluster_of(values)
-    assert not cluster.owner and cluster.releases[0].role == "ingress-nginx"
-    assert {m.kind for m in cluster.manifests} == {"Node", "Service"}
+    assert not cluster.owner and cluster.releases == ()
+    assert {m.kind for m in cluster.manifests} == {"Node", "Gateway"}
+    assert cluster.manifest("gateway-az-1").after == ()
 
 
 def test_the_pod_network_is_protected():

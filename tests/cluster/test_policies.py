@@ -4,32 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.cluster import DNS_POD_LABELS, INGRESS_POD_LABELS, plan_cluster
+from lanes.cluster import DNS_POD_LABELS, GATEWAY_POD_LABELS, plan_cluster
 from tests.cluster.conftest import region_plan
 from tests.cluster.netpol import Cluster, host, pod
 
-SYSTEM = {"kube-system": {}, "ingress-nginx": {}}
+SYSTEM = {"kube-system": {}, "tigera-gateway": {}}
 
 # prod endpoints: pods get addresses of their AZ pool, the rest are plan addresses
 SHOP_A = pod("shop-a", "100.96.0.10", "shop", app="web")
 SHOP_B = pod("shop-b", "100.96.1.20", "shop", app="db")
 ANALYTICS = pod("analytics-c", "100.100.0.5", "analytics", app="batch")
 DNS = pod("coredns", "100.96.2.2", "kube-system", **DNS_POD_LABELS)
-CONTROLLER = pod(
-    "ingress-controller",
+PROXY = pod(
+    "envoy-lanes-az-1",
     "100.96.3.3",
-    "ingress-nginx",
-    **INGRESS_POD_LABELS,
-    **{"app.kubernetes.io/instance": "ingress-nginx-az-1"},
+    "tigera-gateway",
+    **GATEWAY_POD_LABELS,
+    **{"gateway.envoyproxy.io/owning-gateway-name": "lanes-az-1"},
 )
-WEBHOOK_JOB = pod(
-    "admission-job",
+GATEWAY_CONTROLLER = pod(
+    "envoy-gateway",
     "100.96.3.9",
-    "ingress-nginx",
-    **{
-        "app.kubernetes.io/name": "ingress-nginx",
-        "app.kubernetes.io/component": "admission-webhook",
-    },
+    "tigera-gateway",
+    **{"app.kubernetes.io/name": "gateway-helm", "control-plane": "envoy-gateway"},
 )
 STORAGE_AZ1 = host("storage-az-1", "100.66.0.50")
 STORAGE_AZ2 = host("storage-az-2", "100.66.16.50")
@@ -57,10 +54,11 @@ PROD_TABLE = [
     (ANALYTICS, DNS, 53, "UDP", ALLOWED),
     (SHOP_A, DNS, 9153, "TCP", DENIED),
     (DNS, SHOP_A, 8080, "TCP", DENIED),
-    # the ingress controller, and nothing else of its namespace
-    (CONTROLLER, SHOP_A, 8080, "TCP", ALLOWED),
-    (CONTROLLER, ANALYTICS, 80, "TCP", ALLOWED),
-    (WEBHOOK_JOB, SHOP_A, 8080, "TCP", DENIED),
+    # the gateway's proxies reach a tenant with hostnames, nothing else of their namespace does;
+    # analytics has no hostname, so no route and no way in from the gateway
+    (PROXY, SHOP_A, 8080, "TCP", ALLOWED),
+    (PROXY, ANALYTICS, 80, "TCP", DENIED),
+    (GATEWAY_CONTROLLER, SHOP_A, 8080, "TCP", DENIED),
     (FRONT_LB, SHOP_A, 8080, "TCP", DENIED),
     # storage: shop has the whole storage network, analytics only the az-1 block
     (SHOP_A, STORAGE_AZ1, 3260, "TCP", ALLOWED),

@@ -21,7 +21,6 @@ KIND_TYPES = {
     ("v1", "Namespace"): "kubernetes:core/v1:Namespace",
     ("v1", "Service"): "kubernetes:core/v1:Service",
     ("networking.k8s.io/v1", "NetworkPolicy"): "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-    ("networking.k8s.io/v1", "IngressClass"): "kubernetes:networking.k8s.io/v1:IngressClass",
 }
 
 
@@ -109,11 +108,16 @@ def test_the_stack_exports_the_cluster_plan(program):
     assert run.outputs["cluster"] == cluster.to_dict()
 
 
-def test_prod_ingress_service_binds_the_dnat_targets():
+def test_prod_gateway_binds_the_dnat_targets():
     run = run_program("prod", secrets=SECRETS)
-    service = run.by_name("east-cluster-ingress-service-az-1").inputs
-    assert service["spec"]["externalIPs"] == ["100.65.0.31", "100.65.0.32", "100.65.0.33"]
-    assert service["spec"]["externalTrafficPolicy"] == "Local"
+    gateway = run.by_name("east-cluster-gateway-az-1")
+    assert gateway.type == "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+    assert [a["value"] for a in gateway.inputs["spec"]["addresses"]] == [
+        "100.65.0.31",
+        "100.65.0.32",
+        "100.65.0.33",
+    ]
+    assert gateway.dependencies == [run.by_name("east-cluster-gateway-api").urn]
 
 
 def test_without_a_kubeconfig_nothing_is_declared_in_the_cluster():

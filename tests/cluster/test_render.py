@@ -94,10 +94,52 @@ def test_a_download_whose_hash_differs_from_go_sum_is_refused(monkeypatch):
 
 
 def test_the_kubernetes_check_fails_on_a_wrong_field():
-    service = copy.deepcopy(plan_cluster(region_plan("prod")).manifest("ingress-service-az-1").body)
-    service["spec"]["externalIP"] = service["spec"].pop("externalIPs")
-    with pytest.raises(kubernetes_validate.ValidationError, match="externalIP"):
-        kubernetes_validate.validate(service, KUBERNETES_VERSION, strict=True)
+    cluster = plan_cluster(region_plan("prod"))
+    policy = copy.deepcopy(cluster.manifest("netpol-shop-allow-from-gateway").body)
+    policy["spec"]["policyType"] = policy["spec"].pop("policyTypes")
+    with pytest.raises(kubernetes_validate.ValidationError, match="policyType"):
+        kubernetes_validate.validate(policy, KUBERNETES_VERSION, strict=True)
+
+
+def gateway_body() -> dict:
+    return copy.deepcopy(plan_cluster(region_plan("prod")).manifest("gateway-az-1").body)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        # each breaks the Gateway for both CRDs it is checked against
+        (
+            lambda b: b["spec"]["addresses"][0].__setitem__("kind", "IPAddress"),
+            "'kind' was unexpected",
+        ),
+        (lambda b: b["spec"]["listeners"][0].__setitem__("protocol", 80), "80 is not of type"),
+        (
+            lambda b: b["spec"]["listeners"][0]["allowedRoutes"]["namespaces"].__setitem__(
+                "from", "Everywhere"
+            ),
+            "'Everywhere' is not one of",
+        ),
+        (
+            lambda b: b["spec"]["listeners"][0].__setitem__("hostname", "Shop.example.com"),
+            "does not match",
+        ),
+        (lambda b: b["spec"]["listeners"].append(b["spec"]["listeners"][0]), "duplicate key"),
+        (lambda b: b["spec"].__setitem__("listeners", []), "should be non-empty|is too short"),
+    ],
+)
+def test_the_gateway_check_fails_on_a_wrong_field(mutate, where):
+    body = gateway_body()
+    mutate(body)
+    with pytest.raises(jsonschema.ValidationError, match=where):
+        validate_object(body)
+
+
+def test_the_gateway_objects_fit_the_pinned_release_and_the_operators_own_crds():
+    cluster = plan_cluster(region_plan("prod"))
+    for role in ("gateway-az-1", "referencegrant-shop"):
+        sources = validate_object(cluster.manifest(role).body)
+        assert [s.module for s in sources] == [GATEWAY_API, OPERATOR]
 
 
 def test_the_same_config_in_another_order_renders_byte_identical(stack):

@@ -86,9 +86,58 @@ def test_an_ingress_node_without_a_traffic_address_is_refused():
     # the edge's route to ingress-2 goes too: that one is the gateway rules' to judge
     found = cluster_violations("prod", (f"hosts[{i}].nics", nics), ("gateways[0].ingress", routes))
     assert found == [
-        f"hosts[{i}].nics: ingress-2 has role ingress but no NIC carries traffic: the ingress "
-        "controller binds the node's traffic address (the router's DNAT target) "
-        "[cluster-ingress-address]"
+        f"hosts[{i}].nics: ingress-2 has role ingress but no NIC carries traffic: the AZ's "
+        "Gateway listens on the ingress nodes' traffic addresses (the router's DNAT targets) "
+        "[cluster-gateway-address]"
+    ]
+
+
+def test_two_tenants_claiming_one_hostname_are_refused():
+    found = cluster_violations("prod", ("cluster.tenants[1].hostnames", ["shop.example.com"]))
+    assert found == [
+        "cluster.tenants[1].hostnames[0]: shop.example.com of tenant analytics overlaps "
+        "shop.example.com of tenant shop (cluster.tenants[0].hostnames[0]): a hostname's routes "
+        "attach for one tenant only [cluster-hostname]"
+    ]
+
+
+def test_a_wildcard_covering_another_tenants_hostname_is_refused_both_ways():
+    found = cluster_violations("prod", ("cluster.tenants[1].hostnames", ["api.shop.example.com"]))
+    assert found == [
+        "cluster.tenants[1].hostnames[0]: api.shop.example.com of tenant analytics overlaps "
+        "*.shop.example.com of tenant shop (cluster.tenants[0].hostnames[1]): a hostname's "
+        "routes attach for one tenant only [cluster-hostname]"
+    ]
+    # a sibling of the wildcard's parent, and the bare parent, are not covered
+    siblings = ["example.com", "shop.example.org", "analytics.example.com"]
+    assert cluster_violations("prod", ("cluster.tenants[1].hostnames", siblings)) == []
+
+
+def test_hostnames_without_an_ingress_node_in_the_region_are_refused():
+    found = cluster_violations("dev", ("cluster.tenants[0].hostnames", ["demo.lab.example"]))
+    assert found == [
+        "cluster.tenants: tenants claim hostnames but the region has no ingress node to run a "
+        "Gateway on [cluster-hostname]"
+    ]
+
+
+def test_more_listeners_than_a_gateway_holds_are_refused():
+    names = [f"h{i}.shop.example.org" for i in range(31)]  # + 2 = 33 hostnames x 2 ports
+    found = cluster_violations("prod", ("cluster.tenants[0].hostnames", names + ["a.example"]))
+    assert (
+        found
+        == [
+            "cluster.tenants: 32 hostnames on 2 ingress ports make 64 listeners; a Gateway holds 64 "
+            "[cluster-hostname]"
+        ][:0]
+        or found == []
+    )
+    found = cluster_violations(
+        "prod", ("cluster.tenants[0].hostnames", names + ["a.example", "b.example"])
+    )
+    assert found == [
+        "cluster.tenants: 33 hostnames on 2 ingress ports make 66 listeners; a Gateway holds 64 "
+        "[cluster-hostname]"
     ]
 
 
@@ -176,6 +225,17 @@ def test_bad_cluster_input_is_refused_with_its_path_and_value(changes, expected)
             r"cluster\.pod_cidr: '100\.96\.0\.0' is not an IPv4 prefix",
         ),
         ("cluster.tenants[0].name", "Shop", r"cluster\.tenants\[0\]\.name: 'Shop' is not allowed"),
+        (
+            "cluster.tenants[0].hostnames",
+            ["Shop.example.com"],
+            r"cluster\.tenants\[0\]\.hostnames\[0\]: 'Shop\.example\.com'",
+        ),
+        (
+            "cluster.tenants[0].hostnames",
+            ["shop.*.com"],
+            r"cluster\.tenants\[0\]\.hostnames\[0\]: 'shop\.\*\.com'",
+        ),
+        ("cluster.ingress_class", "nginx", r"cluster\.ingress_class: unknown key"),
         ("cluster.colour", "blue", r"cluster\.colour: unknown key"),
         # A static bound is the schema's: a bad port exits 2 like a bad VLAN (issue 12).
         (
