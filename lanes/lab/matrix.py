@@ -2,7 +2,7 @@
 
 Pure: no I/O. Each ``Flow`` is one TCP connection the lab makes, with what must happen:
 ``reach`` (and the source address the receiver must see) or ``blocked``. Nothing is written by
-hand; the kinds of flow and where they come from:
+hand. The flows this module derives itself:
 
 - ``lan``: two hosts of one platform network, on its segment; the receiver sees the sender's
   address in that network. Host-to-host flows (``lan``, ``routed``) are made for the pairs of
@@ -11,24 +11,15 @@ hand; the kinds of flow and where they come from:
   gateway host that carries both networks; no NAT between platform networks, so the receiver sees
   the address the sender's own routes choose (seed 001: the LB 100.64.0.53 to the master's
   storage address 100.64.64.2, answered through the router only with policy routing).
-- ``egress``: a host to the deploy box on the outside network: seen as its 1:1 mapped address,
-  else as the egress address of the SNAT that covers its source, else blocked.
-- ``mapping``: the deploy box to a mapped outside address (probe port and, for the jump host,
-  its SSH port); the host sees the deploy box's own address.
 - ``inbound``: the deploy box straight to a platform address (it routes 100.64.0.0/10 at the
   gateway): blocked.
-- ``ingress``: the front load balancer (a party) to each front address and port: reaches the
-  ingress node, which sees the balancer's address; any other outside client (the deploy box) to
-  the same front address and port: blocked. The ingress node to the balancer: seen as its front
-  address (the ingress-reply SNAT goes before the general egress SNAT).
-- ``proxy``: every platform host that routes to a proxy's listen address in a platform network
-  (a client party when it listens on an outside network) reaches the upstream, which sees the
-  proxy's ``source``; the deploy box to a listen address inside 100.64.0.0/10: blocked.
-- ``exposure``: a client party in the consumers' network to the consume address reaches the
-  service the matching publish exposes, which sees the publisher's own address; the same client
-  straight to the publisher's adjacency address: blocked.
 
-The outside ends of those flows are parties (``derive_parties``): one lab namespace each on its
+Every other flow is an intent kind's, named after it and described in its module
+(``IntentKind.flows`` in ``lanes.intents``: ``egress``, ``mapping``, ``ingress``, ``exposure``,
+``proxy``), derived over a ``MatrixView``.
+
+The outside ends of the intents' flows are parties (``derive_parties``, each kind adding its own
+with ``IntentKind.parties`` and ``IntentKind.clients``): one lab namespace each on its
 outside network, at the intent's address (a client at the highest free address of its network),
 routing 100.64.0.0/10 at the gateway host's first address on that network, as the deploy box does.
 Where an intent's far end is a platform host, that host is the end and no party is made.
@@ -37,14 +28,15 @@ Where an intent's far end is a platform host, that host is the end and no party 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
 
 from netaddr import IPAddress, IPNetwork
 
 from lanes.config import PLATFORM_NETWORKS
-from lanes.gateway import Exposure, GatewayModel, host_addresses
+from lanes.gateway import GatewayModel, host_addresses
 from lanes.hostnet import HostNet
+from lanes.intents import by_rank, kinds
+from lanes.lab.flows import DEPLOY, PROBE_PORT, Deploy, Flow, Party, PartyRole, source_address
 from lanes.plan import PLATFORM_SPACE, Plan
 
 __all__ = [
@@ -53,6 +45,8 @@ __all__ = [
     "Flow",
     "Deploy",
     "Party",
+    "PartyMaker",
+    "MatrixView",
     "deploy_of",
     "derive_parties",
     "source_address",
@@ -60,88 +54,19 @@ __all__ = [
     "listeners",
 ]
 
-PROBE_PORT = 7907
-DEPLOY = "deploy"
 
-FlowKind = Literal["lan", "routed", "egress", "mapping", "inbound", "ingress", "proxy", "exposure"]
-PartyRole = Literal["balancer", "upstream", "service", "client"]
-
-
-@dataclass(frozen=True, order=True)
-class Flow:
-    """One probe: ``source`` namespace connects to ``address``:``port``.
-
-    ``seen`` is the client address the receiver must report (None: a connection is enough, the
-    service is not the lab's probe server). ``served`` is the port the receiver listens on when a
-    gateway translates ``port`` (0: ``port`` itself); ``mode`` "http" for an L7 proxy's upstream.
-    """
-
-    kind: FlowKind
-    source: str
-    target: str
-    network: str
-    address: str
-    port: int
-    expect: Literal["reach", "blocked"]
-    seen: str | None
-    mode: Literal["tcp", "http"] = field(default="tcp", compare=False)
-    served: int = field(default=0, compare=False)
-
-    @property
-    def target_port(self) -> int:
-        return self.served or self.port
-
-    def cell(self) -> str:
-        return f"{self.source} -> {self.target} {self.network} {self.address}:{self.port}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "source": self.source,
-            "target": self.target,
-            "network": self.network,
-            "address": self.address,
-            "port": self.port,
-            "expect": self.expect,
-            "seen": self.seen,
-            "mode": self.mode,
-            "target_port": self.target_port,
-        }
-
-
-@dataclass(frozen=True)
-class Deploy:
-    """The box Pulumi runs on, on an outside network: address, prefix, and its way inside."""
-
-    network: str
-    address: str
-    prefixlen: int
-    gateway: str  # the gateway host's first address on that network
-
-
-@dataclass(frozen=True, order=True)
-class Party:
-    """A box outside the platform that a gateway intent talks to, in a lab namespace of its own."""
-
-    name: str
-    role: PartyRole
-    network: str
-    address: str
-    prefixlen: int
-    gateway: str  # the gateway host's first address on that network: its way inside
-    path: str  # the intent it stands in for
-
-
-def _mapped_network(plan: Plan) -> str | None:
+def _deploy_network(plan: Plan) -> str | None:
+    """The outside network the first intent that decides it names (a 1:1 mapping's)."""
     for gw in plan.config.gateways:
-        for m in gw.mappings:
-            return m.network
+        for kind in kinds():
+            if (network := kind.deploy_network(gw)) is not None:
+                return network
     return None
 
 
 def deploy_of(plan: Plan, models: list[GatewayModel]) -> Deploy | None:
     """The deploy box: the last usable address of the outside network the gateway maps into."""
-    network = _mapped_network(plan) or next((o.name for o in plan.outside), None)
+    network = _deploy_network(plan) or next((o.name for o in plan.outside), None)
     outside = plan.outside_network(network) if network else None
     if outside is None:
         return None
@@ -160,31 +85,6 @@ def deploy_of(plan: Plan, models: list[GatewayModel]) -> Deploy | None:
         return None
     cidr = IPNetwork(str(outside.cidr))
     return Deploy(network, str(IPAddress(cidr.last - 1)), cidr.prefixlen, gateway)
-
-
-def source_address(net: HostNet, destination: str) -> str | None:
-    """The source the kernel picks for a connection the host opens: the main table's best route.
-
-    Connected routes (each address's prefix) count as the kernel adds them; a route without an
-    explicit source takes the first address of its device. None when no route matches.
-    """
-    dest = IPAddress(destination)
-    candidates: list[tuple[int, str]] = []
-    for a in net.addresses:
-        if dest in IPNetwork(a.cidr).cidr:
-            candidates.append((IPNetwork(a.cidr).prefixlen, a.address))
-    for r in net.routes:
-        if r.table != 254:
-            continue
-        to = IPNetwork("0.0.0.0/0") if r.to == "default" else IPNetwork(r.to)
-        if dest in to:
-            own = r.source or next((a.address for a in net.addresses_of(r.device)), None)
-            if own is not None:
-                candidates.append((to.prefixlen, own))
-    if not candidates:
-        return None
-    best = max(c[0] for c in candidates)
-    return next(c[1] for c in candidates if c[0] == best)
 
 
 def _first(net: HostNet, network: str) -> str | None:
@@ -248,71 +148,6 @@ def _lan_and_routed(nets: list[HostNet], models: list[GatewayModel]) -> list[Flo
     return flows
 
 
-def _egress_seen(models: list[GatewayModel], source: str) -> str | None:
-    address = IPAddress(source)
-    for m in models:
-        for mapping in m.mappings:
-            if mapping.inside == address:
-                return str(mapping.outside)
-    for m in models:
-        for egress in m.egress:
-            if any(address in s for s in egress.sources):
-                return str(egress.to)
-    return None
-
-
-def _egress_of(models: list[GatewayModel], source: str | None) -> str | None:
-    return _egress_seen(models, source) if source else None
-
-
-def _egress(nets: list[HostNet], models: list[GatewayModel], deploy: Deploy) -> list[Flow]:
-    flows = []
-    for src in nets:
-        seen = _egress_of(models, source_address(src, deploy.address))
-        expect = "reach" if seen else "blocked"
-        flows.append(
-            Flow(
-                "egress", src.host, DEPLOY, deploy.network, deploy.address, PROBE_PORT, expect, seen
-            )
-        )
-    return flows
-
-
-def _mapping(plan: Plan, models: list[GatewayModel], deploy: Deploy) -> list[Flow]:
-    by_inside = {_first_mgmt(plan, h.name): h for h in plan.stack_hosts()}
-    flows = []
-    for m in models:
-        for mapping in m.mappings:
-            host = by_inside.get(str(mapping.inside))
-            if host is None:
-                continue
-            outside = str(mapping.outside)
-            flows.append(
-                Flow(
-                    "mapping",
-                    DEPLOY,
-                    host.name,
-                    deploy.network,
-                    outside,
-                    PROBE_PORT,
-                    "reach",
-                    deploy.address,
-                )
-            )
-            if host.config.ssh.address == outside:
-                port = host.config.ssh.port
-                flows.append(
-                    Flow("mapping", DEPLOY, host.name, deploy.network, outside, port, "reach", None)
-                )
-    return flows
-
-
-def _first_mgmt(plan: Plan, name: str) -> str | None:
-    host = plan.host(name)
-    entry = host.address("management") if host else None
-    return str(entry.address) if entry else None
-
-
 def _inbound(nets: list[HostNet], deploy: Deploy) -> list[Flow]:
     return [
         Flow("inbound", DEPLOY, net.host, a.network, a.address, PROBE_PORT, "blocked", None)
@@ -333,29 +168,27 @@ def _network_holding(plan: Plan, host: str, address: IPAddress) -> str | None:
     )
 
 
-def _publishers(models: list[GatewayModel]) -> dict[tuple, tuple[GatewayModel, Exposure]]:
-    return {
-        (e.listen, e.port, e.protocol): (m, e)
-        for m in models
-        for e in m.exposures
-        if e.role == "publish"
-    }
-
-
-class _PartyMaker:
+class PartyMaker:
     """Parties keyed by (network, address): one box per address, named by the first intent."""
 
-    def __init__(self, plan: Plan, deploy: Deploy | None):
+    def __init__(self, plan: Plan, models: list[GatewayModel], deploy: Deploy | None):
         self.plan = plan
+        self.models = models
         self.deploy = deploy
         self.found: dict[tuple[str, str], Party] = {}
+
+    def holding(self, model: GatewayModel, address: IPAddress) -> str | None:
+        """The network in which the gateway host of ``model`` holds ``address``."""
+        return _network_holding(self.plan, model.host, address)
 
     def add(
         self, name: str, role: PartyRole, model: GatewayModel, network: str | None, address, path
     ) -> None:
+        """A box at ``address`` in ``network``, unless that is a platform network (the far
+        end is a host) or a box is there already."""
         outside = self.plan.outside_network(network) if network else None
         if outside is None or (network, str(address)) in self.found:
-            return  # a platform network: the far end is a host
+            return
         gateway = host_addresses(self.plan.host(model.host), network)[0]  # type: ignore[arg-type]
         self.found[(network, str(address))] = Party(
             name, role, network, str(address), outside.cidr.prefixlen, str(gateway), path
@@ -381,189 +214,82 @@ class _PartyMaker:
 
 
 def derive_parties(plan: Plan, models: list[GatewayModel], deploy: Deploy | None) -> list[Party]:
-    """The outside parties of the gateways' ingress routes, proxies and exposures, sorted."""
-    make = _PartyMaker(plan, deploy)
+    """The outside parties of the gateways' intents (each kind adds its own), sorted."""
+    make = PartyMaker(plan, models, deploy)
     for m in models:
-        balancers = sorted({(i.balancer, i.front, i.path) for i in m.ingress})
-        distinct = sorted({b for b, _, _ in balancers})
-        for balancer, front, path in balancers:
-            k = distinct.index(balancer)
-            name = f"{m.name}-lb" + (f"{k + 1}" if k else "")
-            make.add(name, "balancer", m, _network_holding(plan, m.host, front), balancer, path)
-        for p in m.proxies:
-            network = _network_holding(plan, m.host, p.source)
-            make.add(f"{p.name}-upstream", "upstream", m, network, p.upstream, p.path)
-        for e in m.exposures:
-            if e.role == "publish":
-                network = _network_holding(plan, m.host, e.source)
-                make.add(e.name, "service", m, network, e.target, e.path)
+        for kind in kinds():
+            kind.parties(make, m)
     # Clients last: they take the highest address no other party or host holds.
-    publishers = _publishers(models)
     for m in models:
-        for p in m.proxies:
-            make.client(_network_holding(plan, m.host, p.listen), m, p.path)
-        for e in m.exposures:
-            if e.role == "consume" and (e.target, e.target_port, e.protocol) in publishers:
-                make.client(_network_holding(plan, m.host, e.listen), m, e.path)
+        for kind in kinds():
+            kind.clients(make, m)
     return sorted(make.found.values())
 
 
-def _end_at(
-    parties: list[Party], nets: dict[str, HostNet], network: str | None, address
-) -> str | None:
-    """The name of the party or host at ``address`` in ``network``."""
-    for p in parties:
-        if p.network == network and p.address == str(address):
-            return p.name
-    for net in nets.values():
-        if any(a.network == network and a.address == str(address) for a in net.addresses):
-            return net.host
-    return None
+# --- the intent kinds' flows -------------------------------------------------------------------
 
 
-def _client_in(parties: list[Party], deploy: Deploy | None, network: str | None) -> str | None:
-    if deploy is not None and deploy.network == network:
-        return DEPLOY
-    return next((p.name for p in parties if p.role == "client" and p.network == network), None)
+@dataclass(frozen=True)
+class MatrixView:
+    """What the intent kinds derive their flows from, with the lookups they share."""
 
+    plan: Plan
+    nets: dict[str, HostNet]
+    ends: list[HostNet]  # the hosts that are end points (gateway hosts are the path)
+    models: list[GatewayModel]
+    parties: list[Party]
+    deploy: Deploy | None
 
-def _ingress(
-    plan: Plan,
-    nets: dict[str, HostNet],
-    models: list[GatewayModel],
-    parties: list[Party],
-    deploy: Deploy | None,
-) -> list[Flow]:
-    flows = []
-    for m in models:
-        for i in m.ingress:
-            network = _network_holding(plan, m.host, i.front)
-            balancer = _end_at(parties, nets, network, i.balancer)
-            node = _end_at([], nets, "traffic", i.node)
-            if balancer is None or node is None or network is None:
-                continue
-            front, seen = str(i.front), str(i.balancer)
-            flows.append(Flow("ingress", balancer, node, network, front, i.port, "reach", seen))
-            if deploy is not None and deploy.network == network and deploy.address != seen:
-                flows.append(Flow("ingress", DEPLOY, node, network, front, i.port, "blocked", None))
-            # The node calls the balancer: the reply SNAT, before the general egress SNAT.
-            source = source_address(nets[node], seen)
-            seen_as = front if source == str(i.node) else _egress_of(models, source)
-            expect = "reach" if seen_as else "blocked"
-            flows.append(
-                Flow("ingress", node, balancer, network, seen, PROBE_PORT, expect, seen_as)
-            )
-    return sorted(set(flows))
+    def holding(self, host: str, address: IPAddress) -> str | None:
+        """The network in which ``host`` holds ``address``."""
+        return _network_holding(self.plan, host, address)
 
+    def first_address(self, host: str, network: str) -> str | None:
+        """``host``'s first address in ``network``, from the plan."""
+        found = self.plan.host(host)
+        entry = found.address(network) if found else None
+        return str(entry.address) if entry else None
 
-def _proxy(
-    plan: Plan,
-    nets: dict[str, HostNet],
-    ends: list[HostNet],
-    models: list[GatewayModel],
-    parties: list[Party],
-    deploy: Deploy | None,
-) -> list[Flow]:
-    flows = []
-    for m in models:
-        for p in m.proxies:
-            upstream = _end_at(parties, nets, _network_holding(plan, m.host, p.source), p.upstream)
-            network = _network_holding(plan, m.host, p.listen)
-            if upstream is None or network is None:
-                continue
-            if network in PLATFORM_NETWORKS:
-                clients = [n.host for n in ends if source_address(n, str(p.listen))]
-            else:
-                clients = [c for c in [_client_in(parties, deploy, network)] if c]
-            mode = "http" if p.mode == "http" else "tcp"
-            listen, seen, served = str(p.listen), str(p.source), p.upstream_port
-            for client in clients:
-                flows.append(
-                    Flow(
-                        "proxy",
-                        client,
-                        upstream,
-                        network,
-                        listen,
-                        p.port,
-                        "reach",
-                        seen,
-                        mode,
-                        served,
-                    )
-                )
-            if deploy is not None and p.listen in PLATFORM_SPACE and DEPLOY not in clients:
-                flows.append(
-                    Flow(
-                        "proxy",
-                        DEPLOY,
-                        upstream,
-                        network,
-                        listen,
-                        p.port,
-                        "blocked",
-                        None,
-                        mode,
-                        served,
-                    )
-                )
-    return flows
+    def end_at(self, network: str | None, address, parties: bool = True) -> str | None:
+        """The name of the party (unless ``parties`` is False) or host at ``address``."""
+        for p in self.parties if parties else ():
+            if p.network == network and p.address == str(address):
+                return p.name
+        for net in self.nets.values():
+            if any(a.network == network and a.address == str(address) for a in net.addresses):
+                return net.host
+        return None
 
+    def client_in(self, network: str | None) -> str | None:
+        """The client box of ``network``: the deploy box on its own network, else a party."""
+        if self.deploy is not None and self.deploy.network == network:
+            return DEPLOY
+        return next(
+            (p.name for p in self.parties if p.role == "client" and p.network == network), None
+        )
 
-def _platform_network(plan: Plan, address: IPAddress) -> str:
-    return next((n.name for n in plan.networks if address in n.cidr), "outside")
+    def leaves_as(self, source: str | None) -> str | None:
+        """The address a connection from ``source`` to an outside box leaves as: the first
+        SNAT step (in chain order) of any gateway that translates it; None: it is dropped."""
+        if not source:
+            return None
+        address = IPAddress(source)
+        for kind in by_rank():
+            for m in self.models:
+                seen = kind.leaves_as(kind.entries(m), address)
+                if seen is not None:
+                    return str(seen)
+        return None
 
+    def platform_network(self, address: IPAddress) -> str:
+        """The platform network holding ``address`` ("outside" when none does)."""
+        return next((n.name for n in self.plan.networks if address in n.cidr), "outside")
 
-def _exposure(
-    plan: Plan,
-    nets: dict[str, HostNet],
-    models: list[GatewayModel],
-    parties: list[Party],
-    deploy: Deploy | None,
-) -> list[Flow]:
-    publishers = _publishers(models)
-    flows = []
-    for m in models:
-        for c in m.exposures:
-            found = publishers.get((c.target, c.target_port, c.protocol))
-            if c.role != "consume" or c.protocol != "tcp" or found is None:
-                continue
-            pm, pub = found
-            service_net = _network_holding(plan, pm.host, pub.source)
-            service = _end_at(parties, nets, service_net, pub.target)
-            network = _network_holding(plan, m.host, c.listen)
-            client = _client_in(parties, deploy, network)
-            if service is None or client is None or network is None:
-                continue
-            seen, served = str(pub.source), pub.target_port
-            flows.append(
-                Flow(
-                    "exposure",
-                    client,
-                    service,
-                    network,
-                    str(c.listen),
-                    c.port,
-                    "reach",
-                    seen,
-                    served=served,
-                )
-            )
-            # Only the consume address is given to the consumers, not the publisher's.
-            flows.append(
-                Flow(
-                    "exposure",
-                    client,
-                    service,
-                    _platform_network(plan, c.target),
-                    str(c.target),
-                    c.target_port,
-                    "blocked",
-                    None,
-                    served=served,
-                )
-            )
-    return flows
+    def is_platform_network(self, network: str) -> bool:
+        return network in PLATFORM_NETWORKS
+
+    def in_platform_space(self, address: IPAddress) -> bool:
+        return address in PLATFORM_SPACE
 
 
 def listeners(flows: list[Flow] | tuple[Flow, ...]) -> dict[str, list[tuple[int, str]]]:
@@ -585,10 +311,8 @@ def derive_flows(
     parties = derive_parties(plan, models, deploy)
     flows = _lan_and_routed(ends, models)
     if deploy is not None:
-        flows += _egress(ends, models, deploy)
-        flows += _mapping(plan, models, deploy)
         flows += _inbound(ends, deploy)
-    flows += _ingress(plan, nets, models, parties, deploy)
-    flows += _proxy(plan, nets, ends, models, parties, deploy)
-    flows += _exposure(plan, nets, models, parties, deploy)
+    view = MatrixView(plan, nets, ends, models, parties, deploy)
+    for kind in kinds():
+        flows += kind.flows(view)
     return sorted(flows)

@@ -3,14 +3,16 @@
 The file first makes sure the table exists, deletes it and defines it again: ``nft -f`` runs all
 of that as one transaction, so the kernel either takes the whole new table or keeps the old one,
 and no other table (kube-proxy's, docker's) is touched. Every mapping lives in an nft map, so a
-packet costs the same few hash lookups with 10 mappings or 10,000.
+packet costs the same few hash lookups with 10 mappings or 10,000. The maps, DNAT, SNAT and
+forward rules of each intent kind come from its module (``lanes.intents``); this module lays
+them out.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from lanes.gateway import NAT_MAPS, GatewayModel, Ifname, MapEntry, SnatStep, nat_maps
+from lanes.intents import by_rank, kinds, step_kind
+from lanes.intents.base import nft_value
 
 __all__ = ["FAMILY", "render_ruleset"]
 
@@ -18,12 +20,8 @@ FAMILY = "ip"
 INDENT = "\t"
 
 
-def _value(part: Any) -> str:
-    return f'"{part}"' if isinstance(part, Ifname) else str(part)
-
-
-def _element(parts: tuple[Any, ...]) -> str:
-    return " . ".join(_value(p) for p in parts)
+def _element(parts: tuple) -> str:
+    return " . ".join(nft_value(p) for p in parts)
 
 
 def _map(name: str, types: tuple[str, str], entries: list[MapEntry]) -> list[str]:
@@ -38,14 +36,10 @@ def _map(name: str, types: tuple[str, str], entries: list[MapEntry]) -> list[str
     ]
 
 
-def _quote(ifname: str) -> str:
-    return _value(Ifname(ifname))
-
-
 def _maps(model: GatewayModel) -> list[list[str]]:
     blocks = []
     if model.outside_interfaces:
-        names = ", ".join(_quote(i) for i in model.outside_interfaces)
+        names = ", ".join(nft_value(Ifname(i)) for i in model.outside_interfaces)
         blocks.append(
             [
                 f"{INDENT}set outside_interfaces {{",
@@ -60,30 +54,19 @@ def _maps(model: GatewayModel) -> list[list[str]]:
 
 
 def _prerouting(model: GatewayModel) -> list[str]:
-    rules = []
-    if model.mappings:
-        rules.append("dnat ip to iifname . ip daddr map @mapping_dnat")
-    if model.ingress:
-        rules.append("dnat ip to ip saddr . ip daddr . tcp dport map @ingress_dnat")
-    if model.exposures:
-        rules.append("dnat ip to iifname . ip daddr . meta l4proto . th dport map @exposure_dnat")
-    return rules
+    return [
+        rule
+        for kind in kinds()
+        if (entries := kind.entries(model))
+        for rule in kind.prerouting(entries)
+    ]
 
 
 def _snat_rule(step: SnatStep) -> str:
-    exempt = f"ip daddr != {step.exempt} " if step.exempt is not None else ""
-    if step.kind == "ingress-reply":
-        return f"{exempt}snat ip to ip saddr . ip daddr map @ingress_snat"
-    if step.kind == "exposure":
-        return (
-            f"ct status dnat {exempt}snat ip to ct original ip daddr . oifname map @exposure_snat"
-        )
-    if step.kind == "mapping":
-        return f"{exempt}snat ip to oifname . ip saddr map @mapping_snat"
-    assert step.egress is not None
-    egress = step.egress
-    sources = ", ".join(str(s) for s in egress.sources)
-    return f"oifname {_quote(egress.interface)} ip saddr {{ {sources} }} {exempt}snat ip to {egress.to}"
+    kind = step_kind(step.kind)
+    if kind is None:
+        raise ValueError(f"no intent kind makes SNAT steps of kind {step.kind!r}")
+    return kind.postrouting(step)
 
 
 def _forward(model: GatewayModel) -> list[str]:
@@ -96,16 +79,9 @@ def _forward(model: GatewayModel) -> list[str]:
         "ct status dnat accept",
         "iifname @outside_interfaces drop",
     ]
-    if model.ingress:
-        rules.append("ip saddr . ip daddr @ingress_snat accept")
-    if model.mappings:
-        rules.append("oifname . ip saddr @mapping_snat accept")
-    for egress in model.egress:
-        sources = ", ".join(str(s) for s in egress.sources)
-        rules.append(
-            f"oifname {_quote(egress.interface)} ip saddr {{ {sources} }} "
-            f"ip daddr != {egress.exempt} accept"
-        )
+    for kind in by_rank():
+        if entries := kind.entries(model):
+            rules += kind.forward(entries)
     return rules + ["oifname @outside_interfaces drop"]
 
 

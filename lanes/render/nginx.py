@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes.gateway import GatewayModel, GatewayPaths, ProxyModel
+from lanes.gateway import GatewayModel, GatewayPaths
+from lanes.intents import kinds
+from lanes.intents.base import NginxBlock
 
 __all__ = ["NginxSettings", "render_nginx"]
 
@@ -29,53 +31,38 @@ def _block(name: str, body: list[str]) -> list[str]:
     return [f"{name} {{", *(f"{INDENT}{line}" if line else "" for line in body), "}"]
 
 
-def _comment(p: ProxyModel) -> str:
-    return f"# {p.name}: {p.listen}:{p.port} -> {p.upstream}:{p.upstream_port} from {p.source}"
+def _lines(block: NginxBlock) -> list[str]:
+    body: list[str] = []
+    for item in block.body:
+        body += _lines(item) if isinstance(item, NginxBlock) else [item]
+    return ([block.comment] if block.comment else []) + _block(block.name, body)
 
 
-def _stream_server(p: ProxyModel) -> list[str]:
-    return [
-        _comment(p),
-        *_block(
-            "server",
-            [
-                f"listen {p.listen}:{p.port};",
-                f"proxy_bind {p.source};",
-                f"proxy_pass {p.upstream}:{p.upstream_port};",
-            ],
-        ),
-    ]
-
-
-def _http_server(p: ProxyModel) -> list[str]:
-    location = _block(
-        "location /",
-        [
-            f"proxy_pass http://{p.upstream}:{p.upstream_port};",
-            f"proxy_bind {p.source};",
-            "proxy_set_header Host $host;",
-            "proxy_set_header X-Real-IP $remote_addr;",
-            "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        ],
-    )
-    return [_comment(p), *_block("server", [f"listen {p.listen}:{p.port};", *location])]
-
-
-def _servers(proxies: list[ProxyModel], server) -> list[str]:
+def _servers(blocks: list[NginxBlock]) -> list[str]:
     lines: list[str] = []
-    for p in proxies:
-        lines += ([""] if lines else []) + server(p)
+    for block in blocks:
+        lines += ([""] if lines else []) + _lines(block)
     return lines
+
+
+def _contexts(model: GatewayModel) -> dict[str, list[NginxBlock]]:
+    """The servers of every kind, per context."""
+    found: dict[str, list[NginxBlock]] = {"stream": [], "http": []}
+    for kind in kinds():
+        if entries := kind.entries(model):
+            for context, servers in kind.nginx(entries).items():
+                found[context] += servers
+    return found
 
 
 def render_nginx(
     model: GatewayModel, paths: GatewayPaths, settings: NginxSettings = NginxSettings()
 ) -> str | None:
     """nginx.conf of the gateway's proxies, or None when it has none."""
-    if not model.proxies:
+    contexts = _contexts(model)
+    stream, http = contexts["stream"], contexts["http"]
+    if not stream and not http:
         return None
-    stream = [p for p in model.proxies if p.mode == "stream"]
-    http = [p for p in model.proxies if p.mode == "http"]
     lines = [f"# Gateway {model.name} on {model.host}: written by lanes, do not edit."]
     if stream and settings.stream_module:
         lines.append(f"load_module {settings.stream_module};")
@@ -88,11 +75,11 @@ def render_nginx(
         *_block("events", [f"worker_connections {settings.worker_connections};"]),
     ]
     if stream:
-        lines += ["", *_block("stream", _servers(stream, _stream_server))]
+        lines += ["", *_block("stream", _servers(stream))]
     if http:
         temp = [f"{name}_temp_path {paths.nginx_prefix}/{name};" for name in TEMP_PATHS]
         lines += [
             "",
-            *_block("http", ["access_log off;", *temp, "", *_servers(http, _http_server)]),
+            *_block("http", ["access_log off;", *temp, "", *_servers(http)]),
         ]
     return "\n".join(lines) + "\n"

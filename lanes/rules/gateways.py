@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from netaddr import IPAddress
 
-from lanes.config import StackConfig
-from lanes.config.gateway import Gateway
+from lanes.config import Gateway, StackConfig
 from lanes.gateway import GatewayModel, MapEntry, derive_gateways, nat_maps
+from lanes.intents import kinds, step_kind
+from lanes.intents.base import Finding, Listener, OwnAddress
 from lanes.plan import PLATFORM_SPACE, Plan
 from lanes.rules.core import Violation, network_names, path_key
 
 __all__ = [
+    "RefCheck",
     "check_gateway_refs",
     "check_gateway_addresses",
     "check_gateway_listeners",
@@ -21,94 +21,51 @@ __all__ = [
 ]
 
 
+class RefCheck:
+    """What the intent kinds check their references against: the inventory and the networks.
+    Each method returns the findings (path, message) of one reference, none when it holds."""
+
+    def __init__(self, cfg: StackConfig):
+        self.hosts = {h.name: h for h in cfg.hosts}
+        platform, outside = network_names(cfg)
+        self.platform = set(platform)
+        self.outside = set(outside)
+
+    def host(self, name: str, path: str, role: str | None = None) -> list[Finding]:
+        host = self.hosts.get(name)
+        if host is None:
+            return [(path, f"{name} is not a host")]
+        if role is not None and host.role != role:
+            return [(path, f"{name} has role {host.role}, not {role}")]
+        return []
+
+    def platform_network(self, name: str, path: str) -> list[Finding]:
+        return [] if name in self.platform else [(path, f"{name} is not a platform network")]
+
+    def outside_network(self, name: str, path: str) -> list[Finding]:
+        return [] if name in self.outside else [(path, f"{name} is not an outside network")]
+
+    def any_network(self, name: str, path: str) -> list[Finding]:
+        known = self.platform | self.outside
+        return [] if name in known else [(path, f"{name} is not a network")]
+
+
 def check_gateway_refs(cfg: StackConfig) -> list[Violation]:
     """Gateways name hosts and networks that exist, with the role they need."""
     found = []
-    hosts = {h.name: h for h in cfg.hosts}
-    platform, outside = network_names(cfg)
+    check = RefCheck(cfg)
     names: set[str] = set()
     for i, gw in enumerate(cfg.gateways):
         path = f"gateways[{i}]"
         if gw.name in names:
             found.append(Violation(f"{path}.name", "gateway-ref", f"{gw.name} is listed twice"))
         names.add(gw.name)
-        host = hosts.get(gw.host)
-        if host is None:
-            found.append(Violation(f"{path}.host", "gateway-ref", f"{gw.host} is not a host"))
-        elif host.role != "gateway":
-            found.append(
-                Violation(
-                    f"{path}.host", "gateway-ref", f"{gw.host} has role {host.role}, not gateway"
-                )
-            )
-        for j, egress in enumerate(gw.egress):
-            for k, net in enumerate(egress.networks):
-                if net not in platform:
-                    found.append(
-                        Violation(
-                            f"{path}.egress[{j}].networks[{k}]",
-                            "gateway-ref",
-                            f"{net} is not a platform network",
-                        )
-                    )
-            if egress.outside not in outside:
-                found.append(
-                    Violation(
-                        f"{path}.egress[{j}].outside",
-                        "gateway-ref",
-                        f"{egress.outside} is not an outside network",
-                    )
-                )
-        for j, mapping in enumerate(gw.mappings):
-            if mapping.host not in hosts:
-                found.append(
-                    Violation(
-                        f"{path}.mappings[{j}].host", "gateway-ref", f"{mapping.host} is not a host"
-                    )
-                )
-        for j, route in enumerate(gw.ingress):
-            node = hosts.get(route.node)
-            if node is None:
-                found.append(
-                    Violation(
-                        f"{path}.ingress[{j}].node", "gateway-ref", f"{route.node} is not a host"
-                    )
-                )
-            elif node.role != "ingress":
-                found.append(
-                    Violation(
-                        f"{path}.ingress[{j}].node",
-                        "gateway-ref",
-                        f"{route.node} has role {node.role}, not ingress",
-                    )
-                )
-        found += _check_gateway_networks(gw, path, platform, set(outside))
+        for where, message in check.host(gw.host, f"{path}.host", role="gateway"):
+            found.append(Violation(where, "gateway-ref", message))
+        for kind in kinds():
+            for where, message in kind.refs(gw, path, check):
+                found.append(Violation(where, "gateway-ref", message))
     found += _check_gateway_hosts(cfg)
-    return found
-
-
-def _check_gateway_networks(
-    gw: Gateway, path: str, platform: set[str], outside: set[str]
-) -> list[Violation]:
-    found = []
-    wanted = [
-        (f"{path}.mappings[{j}].network", m.network, outside) for j, m in enumerate(gw.mappings)
-    ]
-    wanted += [
-        (f"{path}.ingress[{j}].network", r.network, outside) for j, r in enumerate(gw.ingress)
-    ]
-    wanted += [
-        (f"{path}.publish[{j}].network", p.network, platform | outside)
-        for j, p in enumerate(gw.publish)
-    ]
-    wanted += [
-        (f"{path}.consume[{j}].network", c.network, platform | outside)
-        for j, c in enumerate(gw.consume)
-    ]
-    for where, net, allowed in wanted:
-        if net not in allowed:
-            kind = "an outside network" if allowed is outside else "a network"
-            found.append(Violation(where, "gateway-ref", f"{net} is not {kind}"))
     return found
 
 
@@ -129,21 +86,9 @@ def _check_gateway_hosts(cfg: StackConfig) -> list[Violation]:
     return found
 
 
-def _own_addresses(gw: Gateway, path: str) -> Iterator[tuple[str, str, str | None]]:
+def _own_addresses(gw: Gateway, path: str) -> list[OwnAddress]:
     """(path, address, network or None for any) of every address the gateway claims as its own."""
-    for j, e in enumerate(gw.egress):
-        yield f"{path}.egress[{j}].to", e.to, e.outside
-    for j, m in enumerate(gw.mappings):
-        yield f"{path}.mappings[{j}].outside", m.outside, m.network
-    for j, r in enumerate(gw.ingress):
-        yield f"{path}.ingress[{j}].front", r.front, r.network
-    for j, p in enumerate(gw.publish):
-        yield f"{path}.publish[{j}].at", p.at, "adjacency"
-    for j, c in enumerate(gw.consume):
-        yield f"{path}.consume[{j}].at", c.at, c.network
-    for j, x in enumerate(gw.proxies):
-        yield f"{path}.proxies[{j}].listen", x.listen, None
-        yield f"{path}.proxies[{j}].source", x.source, None
+    return [own for kind in kinds() for own in kind.own_addresses(gw, path)]
 
 
 def check_gateway_addresses(plan: Plan) -> list[Violation]:
@@ -168,19 +113,9 @@ def check_gateway_addresses(plan: Plan) -> list[Violation]:
     return found
 
 
-def _listeners(gw: Gateway, path: str) -> Iterator[tuple[str, str, str, int | None]]:
+def _listeners(gw: Gateway, path: str) -> list[Listener]:
     """(path, address, protocol, port or None for every port) of what the gateway answers."""
-    for j, m in enumerate(gw.mappings):
-        yield f"{path}.mappings[{j}].outside", m.outside, "any", None
-    for j, r in enumerate(gw.ingress):
-        for port in r.ports:
-            yield f"{path}.ingress[{j}].front", r.front, "tcp", port
-    for j, p in enumerate(gw.publish):
-        yield f"{path}.publish[{j}].at", p.at, p.protocol, p.port
-    for j, c in enumerate(gw.consume):
-        yield f"{path}.consume[{j}].at", c.at, c.protocol, c.port
-    for j, x in enumerate(gw.proxies):
-        yield f"{path}.proxies[{j}].listen", x.listen, "tcp", x.port
+    return [listener for kind in kinds() for listener in kind.listeners(gw, path)]
 
 
 def check_gateway_listeners(cfg: StackConfig) -> list[Violation]:
@@ -229,13 +164,19 @@ def _check_map_conflicts(model: GatewayModel) -> list[Violation]:
     return found
 
 
+def _kind_says(snat: str, flag: str) -> bool:
+    """Whether the kind making SNAT steps of kind ``snat`` has ``flag`` set."""
+    kind = step_kind(snat)
+    return kind is not None and getattr(kind, flag)
+
+
 def check_gateway_model(model: GatewayModel) -> list[Violation]:
     """Steps that leave for an outside network exempt 100.64.0.0/10; egress SNAT comes last;
     no map key has two values."""
     found = _check_map_conflicts(model)
     for k, step in enumerate(model.snat):
         where = step.egress.path if step.egress is not None else f"{model.path}.{step.kind}"
-        if step.kind in ("mapping", "egress") and (
+        if _kind_says(step.kind, "snat_exempt") and (
             step.exempt is None or PLATFORM_SPACE not in step.exempt
         ):
             found.append(
@@ -245,8 +186,8 @@ def check_gateway_model(model: GatewayModel) -> list[Violation]:
                     f"{step.kind} SNAT of {model.name} would translate traffic to {PLATFORM_SPACE}",
                 )
             )
-        later = [s.kind for s in model.snat[k + 1 :] if s.kind != "egress"]
-        if step.kind == "egress" and later:
+        later = [s.kind for s in model.snat[k + 1 :] if not _kind_says(s.kind, "snat_general")]
+        if _kind_says(step.kind, "snat_general") and later:
             found.append(
                 Violation(
                     where,

@@ -1,0 +1,284 @@
+"""Exposures across overlapping networks (seed 000's vpc-1 / vpc-2): a service published at an
+adjacency address by the gateway of its network, consumed at a local address by the gateway of
+the consumers' network. Either side DNATs to its target and SNATs to its own address on that leg,
+so the target always sees the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from netaddr import IPAddress
+from pydantic import Field
+
+from lanes.config.base import Address, Model, Name
+from lanes.intents.base import (
+    Finding,
+    Ifname,
+    IntentKind,
+    Listener,
+    MapEntry,
+    OwnAddress,
+    Port,
+    SnatStep,
+    exempt_match,
+)
+from lanes.kinds import exposure_network
+from lanes.lab.flows import Flow
+
+if TYPE_CHECKING:
+    from lanes.config.gateway import Gateway
+    from lanes.gateway import Deriver, GatewayModel
+    from lanes.lab.matrix import MatrixView, PartyMaker
+    from lanes.rules.gateways import RefCheck
+
+__all__ = ["Publish", "Consume", "Exposure", "KIND"]
+
+
+class Publish(Model):
+    """Expose a service of this gateway's network at an adjacency address (vpc-2 side)."""
+
+    name: Name
+    network: Name = Field(description="Network the service lives in.")
+    address: Address = Field(description="The service's address in its network.")
+    port: Port
+    at: Address = Field(description="The gateway's adjacency address consumers call.")
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
+class Consume(Model):
+    """Reach a published service from this gateway's network at a local address (vpc-1 side)."""
+
+    name: Name = Field(description="Name of the published exposure.")
+    network: Name = Field(description="Network of the consumers.")
+    at: Address = Field(description="The gateway's address the consumers call.")
+    target: Address = Field(description="Adjacency address of the publisher.")
+    port: Port
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
+@dataclass(frozen=True, order=True)
+class Exposure:
+    """A published or consumed service: listen on one leg, DNAT to target, SNAT to our own address.
+
+    Publish (vpc-2 side): listen on the adjacency address, target in the service's network.
+    Consume (vpc-1 side): listen on an address of the consumers' network, target the publisher's
+    adjacency address. Either way the target sees the gateway's own address on its leg.
+    """
+
+    name: str
+    role: Literal["publish", "consume"]
+    listen_interface: str
+    listen: IPAddress
+    protocol: str
+    port: int
+    target: IPAddress
+    target_port: int
+    target_interface: str
+    source: IPAddress
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "listen_interface": self.listen_interface,
+            "listen": str(self.listen),
+            "protocol": self.protocol,
+            "port": self.port,
+            "target": str(self.target),
+            "target_port": self.target_port,
+            "target_interface": self.target_interface,
+            "source": str(self.source),
+        }
+
+
+def _publish(d: Deriver, p: Publish, path: str) -> Exposure:
+    return Exposure(
+        p.name,
+        "publish",
+        d.iface(exposure_network(), path),
+        IPAddress(p.at),
+        p.protocol,
+        p.port,
+        IPAddress(p.address),
+        p.port,
+        d.iface(p.network, f"{path}.network"),
+        d.own(p.network, f"{path}.network"),
+        path,
+    )
+
+
+def _consume(d: Deriver, c: Consume, path: str) -> Exposure:
+    return Exposure(
+        c.name,
+        "consume",
+        d.iface(c.network, f"{path}.network"),
+        IPAddress(c.at),
+        c.protocol,
+        c.port,
+        IPAddress(c.target),
+        c.port,
+        d.iface(exposure_network(), path),
+        d.own(exposure_network(), path),
+        path,
+    )
+
+
+def _publishers(models: Iterable[GatewayModel]) -> dict[tuple, tuple[GatewayModel, Exposure]]:
+    return {
+        (e.listen, e.port, e.protocol): (m, e)
+        for m in models
+        for e in KIND.entries(m)
+        if e.role == "publish"
+    }
+
+
+class ExposureKind(IntentKind):
+    name = "exposure"
+    config = {"publish": list[Publish], "consume": list[Consume]}
+    field = "exposures"
+    rank = 20
+    snat = "exposure"  # toward the adjacency network, inside 100.64.0.0/10 on purpose: no exemption
+    nat_maps = {
+        "exposure_dnat": (
+            "ifname . ipv4_addr . inet_proto . inet_service",
+            "ipv4_addr . inet_service",
+        ),
+        "exposure_snat": ("ipv4_addr . ifname", "ipv4_addr"),
+    }
+
+    def derive(self, d: Deriver, gw: Gateway, path: str) -> tuple[Exposure, ...]:
+        found = [_publish(d, p, f"{path}.publish[{j}]") for j, p in enumerate(gw.publish)]
+        found += [_consume(d, c, f"{path}.consume[{j}]") for j, c in enumerate(gw.consume)]
+        return tuple(sorted(found))
+
+    def from_dicts(self, entries: Iterable[Mapping[str, Any]], path: str) -> tuple[Any, ...]:
+        # Numbered per intent list (publish[j], consume[j]), as derive names them.
+        seen: dict[str, int] = {}
+        result = []
+        for e in entries:
+            j = seen[e["role"]] = seen.get(e["role"], -1) + 1
+            result.append(
+                Exposure(
+                    e["name"],
+                    e["role"],
+                    e["listen_interface"],
+                    IPAddress(e["listen"]),
+                    e["protocol"],
+                    int(e["port"]),
+                    IPAddress(e["target"]),
+                    int(e["target_port"]),
+                    e["target_interface"],
+                    IPAddress(e["source"]),
+                    f"{path}.{e['role']}[{j}]",
+                )
+            )
+        return tuple(result)
+
+    def map_entries(self, entries: tuple[Any, ...]) -> dict[str, list[MapEntry]]:
+        return {
+            "exposure_dnat": [
+                MapEntry(
+                    (Ifname(e.listen_interface), e.listen, e.protocol, e.port),
+                    (e.target, e.target_port),
+                    e.path,
+                )
+                for e in entries
+            ],
+            "exposure_snat": [
+                MapEntry((e.listen, Ifname(e.target_interface)), (e.source,), e.path)
+                for e in entries
+            ],
+        }
+
+    def prerouting(self, entries: tuple[Any, ...]) -> list[str]:
+        return ["dnat ip to iifname . ip daddr . meta l4proto . th dport map @exposure_dnat"]
+
+    def postrouting(self, step: SnatStep) -> str:
+        return (
+            f"ct status dnat {exempt_match(step)}snat ip to ct original ip daddr . oifname "
+            "map @exposure_snat"
+        )
+
+    def refs(self, gw: Gateway, path: str, check: RefCheck) -> Iterator[Finding]:
+        for j, p in enumerate(gw.publish):
+            yield from check.any_network(p.network, f"{path}.publish[{j}].network")
+        for j, c in enumerate(gw.consume):
+            yield from check.any_network(c.network, f"{path}.consume[{j}].network")
+
+    def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
+        for j, p in enumerate(gw.publish):
+            yield f"{path}.publish[{j}].at", p.at, exposure_network()
+        for j, c in enumerate(gw.consume):
+            yield f"{path}.consume[{j}].at", c.at, c.network
+
+    def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
+        for j, p in enumerate(gw.publish):
+            yield f"{path}.publish[{j}].at", p.at, p.protocol, p.port
+        for j, c in enumerate(gw.consume):
+            yield f"{path}.consume[{j}].at", c.at, c.protocol, c.port
+
+    def parties(self, make: PartyMaker, model: GatewayModel) -> None:
+        """A published service in an outside network: a box named after the exposure."""
+        for e in self.entries(model):
+            if e.role == "publish":
+                network = make.holding(model, e.source)
+                make.add(e.name, "service", model, network, e.target, e.path)
+
+    def clients(self, make: PartyMaker, model: GatewayModel) -> None:
+        """A client in the consumers' network of each consumed exposure that is published."""
+        publishers = _publishers(make.models)
+        for e in self.entries(model):
+            if e.role == "consume" and (e.target, e.target_port, e.protocol) in publishers:
+                make.client(make.holding(model, e.listen), model, e.path)
+
+    def flows(self, view: MatrixView) -> list[Flow]:
+        """A client in the consumers' network to the consume address reaches the published
+        service, which sees the publisher's own address; straight to the publisher: blocked."""
+        publishers = _publishers(view.models)
+        flows = []
+        for m in view.models:
+            for c in self.entries(m):
+                found = publishers.get((c.target, c.target_port, c.protocol))
+                if c.role != "consume" or c.protocol != "tcp" or found is None:
+                    continue
+                pm, pub = found
+                service = view.end_at(view.holding(pm.host, pub.source), pub.target)
+                network = view.holding(m.host, c.listen)
+                client = view.client_in(network)
+                if service is None or client is None or network is None:
+                    continue
+                seen, served = str(pub.source), pub.target_port
+                flows.append(
+                    Flow(
+                        "exposure",
+                        client,
+                        service,
+                        network,
+                        str(c.listen),
+                        c.port,
+                        "reach",
+                        seen,
+                        served=served,
+                    )
+                )
+                # Only the consume address is given to the consumers, not the publisher's.
+                flows.append(
+                    Flow(
+                        "exposure",
+                        client,
+                        service,
+                        view.platform_network(c.target),
+                        str(c.target),
+                        c.target_port,
+                        "blocked",
+                        None,
+                        served=served,
+                    )
+                )
+        return flows
+
+
+KIND = ExposureKind()

@@ -1,0 +1,181 @@
+"""Ingress routes (seed 000): the front load balancer sends to front address N, the gateway DNATs
+it to ingress node N and SNATs the node's replies back to the front address, before any egress
+SNAT (the most specific step of postrouting)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from netaddr import IPAddress
+from pydantic import Field
+
+from lanes.config.base import Address, Model, Name
+from lanes.intents.base import (
+    Finding,
+    IntentKind,
+    Listener,
+    MapEntry,
+    OwnAddress,
+    Port,
+    SnatStep,
+    exempt_match,
+)
+from lanes.lab.flows import DEPLOY, PROBE_PORT, Flow, source_address
+
+if TYPE_CHECKING:
+    from lanes.config.gateway import Gateway
+    from lanes.gateway import Deriver, GatewayModel
+    from lanes.lab.matrix import MatrixView, PartyMaker
+    from lanes.rules.gateways import RefCheck
+
+__all__ = ["IngressRoute", "IngressNat", "KIND"]
+
+# The node's end of a route is its address in this network.
+NODES = "traffic"
+
+
+class IngressRoute(Model):
+    """Front address N -> ingress node N (seed 000), replies SNATed back to the front address."""
+
+    front: Address = Field(description="Front address the front load balancer sends to.")
+    network: Name = Field(description="Outside network of the front addresses.")
+    node: Name = Field(description="Ingress host; the target is its traffic address.")
+    balancer: Address = Field(description="The front load balancer: the only client let in.")
+    ports: list[Port] = Field(default_factory=lambda: [80, 443], min_length=1)
+
+
+@dataclass(frozen=True, order=True)
+class IngressNat:
+    """``balancer`` -> ``front``:port becomes -> ``node``:port; ``node`` -> ``balancer`` leaves as ``front``."""
+
+    balancer: IPAddress
+    front: IPAddress
+    port: int
+    node: IPAddress
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "balancer": str(self.balancer),
+            "front": str(self.front),
+            "port": self.port,
+            "node": str(self.node),
+        }
+
+
+class IngressKind(IntentKind):
+    name = "ingress"
+    config = {"ingress": list[IngressRoute]}
+    field = "ingress"
+    rank = 10
+    snat = "ingress-reply"
+    nat_maps = {
+        "ingress_dnat": ("ipv4_addr . ipv4_addr . inet_service", "ipv4_addr"),
+        "ingress_snat": ("ipv4_addr . ipv4_addr", "ipv4_addr"),
+    }
+
+    def derive(self, d: Deriver, gw: Gateway, path: str) -> tuple[IngressNat, ...]:
+        return tuple(
+            sorted(
+                IngressNat(
+                    IPAddress(r.balancer),
+                    IPAddress(r.front),
+                    port,
+                    d.peer(r.node, NODES, f"{path}.ingress[{j}].node"),
+                    f"{path}.ingress[{j}]",
+                )
+                for j, r in enumerate(gw.ingress)
+                for port in sorted(set(r.ports))
+            )
+        )
+
+    def from_dicts(self, entries: Iterable[Mapping[str, Any]], path: str) -> tuple[Any, ...]:
+        # One route of the config gives one entry per port, in order: entries of the same
+        # (balancer, front, node) share the route's index, as derive numbers them.
+        routes: dict[tuple[str, str, str], int] = {}
+        result = []
+        for i in entries:
+            j = routes.setdefault((i["balancer"], i["front"], i["node"]), len(routes))
+            result.append(
+                IngressNat(
+                    IPAddress(i["balancer"]),
+                    IPAddress(i["front"]),
+                    int(i["port"]),
+                    IPAddress(i["node"]),
+                    f"{path}.ingress[{j}]",
+                )
+            )
+        return tuple(result)
+
+    def map_entries(self, entries: tuple[Any, ...]) -> dict[str, list[MapEntry]]:
+        return {
+            "ingress_dnat": [
+                MapEntry((i.balancer, i.front, i.port), (i.node,), i.path) for i in entries
+            ],
+            "ingress_snat": [MapEntry((i.node, i.balancer), (i.front,), i.path) for i in entries],
+        }
+
+    def prerouting(self, entries: tuple[Any, ...]) -> list[str]:
+        return ["dnat ip to ip saddr . ip daddr . tcp dport map @ingress_dnat"]
+
+    def postrouting(self, step: SnatStep) -> str:
+        return f"{exempt_match(step)}snat ip to ip saddr . ip daddr map @ingress_snat"
+
+    def forward(self, entries: tuple[Any, ...]) -> list[str]:
+        return ["ip saddr . ip daddr @ingress_snat accept"]
+
+    def refs(self, gw: Gateway, path: str, check: RefCheck) -> Iterator[Finding]:
+        for j, r in enumerate(gw.ingress):
+            yield from check.host(r.node, f"{path}.ingress[{j}].node", role="ingress")
+            yield from check.outside_network(r.network, f"{path}.ingress[{j}].network")
+
+    def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
+        for j, r in enumerate(gw.ingress):
+            yield f"{path}.ingress[{j}].front", r.front, r.network
+
+    def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
+        for j, r in enumerate(gw.ingress):
+            for port in r.ports:
+                yield f"{path}.ingress[{j}].front", r.front, "tcp", port
+
+    def parties(self, make: PartyMaker, model: GatewayModel) -> None:
+        """The front load balancers: ``<gateway>-lb``, then ``-lb2``... for further ones."""
+        entries = self.entries(model)
+        balancers = sorted({(i.balancer, i.front, i.path) for i in entries})
+        distinct = sorted({b for b, _, _ in balancers})
+        for balancer, front, path in balancers:
+            k = distinct.index(balancer)
+            name = f"{model.name}-lb" + (f"{k + 1}" if k else "")
+            make.add(name, "balancer", model, make.holding(model, front), balancer, path)
+
+    def flows(self, view: MatrixView) -> list[Flow]:
+        """The balancer to each front address and port reaches the node, which sees the
+        balancer; the deploy box to the same: blocked; the node to the balancer: seen as the
+        front address (the reply SNAT goes before the general egress SNAT)."""
+        deploy = view.deploy
+        flows = []
+        for m in view.models:
+            for i in self.entries(m):
+                network = view.holding(m.host, i.front)
+                balancer = view.end_at(network, i.balancer)
+                node = view.end_at(NODES, i.node, parties=False)
+                if balancer is None or node is None or network is None:
+                    continue
+                front, seen = str(i.front), str(i.balancer)
+                flows.append(Flow("ingress", balancer, node, network, front, i.port, "reach", seen))
+                if deploy is not None and deploy.network == network and deploy.address != seen:
+                    flows.append(
+                        Flow("ingress", DEPLOY, node, network, front, i.port, "blocked", None)
+                    )
+                source = source_address(view.nets[node], seen)
+                seen_as = front if source == str(i.node) else view.leaves_as(source)
+                expect = "reach" if seen_as else "blocked"
+                flows.append(
+                    Flow("ingress", node, balancer, network, seen, PROBE_PORT, expect, seen_as)
+                )
+        return sorted(set(flows))
+
+
+KIND = IngressKind()

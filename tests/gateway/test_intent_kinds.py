@@ -1,0 +1,257 @@
+"""A kind of gateway intent is one unit: a kind registered here only (a port forward) reaches the
+config schema, the derived model, its inverse, the nftables ruleset (checked by nft -c), the
+rules and the lab's matrix with no other code change."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from netaddr import IPAddress
+
+from lanes import intents
+from lanes.config import ConfigError, parse_stack_config
+from lanes.config.base import Address, Model, Name
+from lanes.gateway import NAT_MAPS, derive_gateways, gateway_from_dict, nat_maps
+from lanes.hostnet import build_host_net
+from lanes.intents.base import Finding, IntentKind, Listener, MapEntry, OwnAddress, Port
+from lanes.lab.flows import DEPLOY, Flow
+from lanes.lab.matrix import deploy_of, derive_flows
+from lanes.render.nftables import render_ruleset
+from lanes.rules import checked_plan
+from tests.gateway.support import plan_of
+from tests.gateway.test_render import nft_check
+from tests.support.pulumi_run import stack_values
+
+# --- the toy kind: everything it is, in one place, as a module of lanes.intents would hold it
+
+
+class PortForward(Model):
+    """Forward one port of an outside address of the gateway to a host's management address."""
+
+    outside: Address
+    network: Name
+    port: Port
+    host: Name
+    host_port: Port
+
+
+@dataclass(frozen=True, order=True)
+class Forward:
+    interface: str
+    outside: IPAddress
+    port: int
+    inside: IPAddress
+    inside_port: int
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "interface": self.interface,
+            "outside": str(self.outside),
+            "port": self.port,
+            "inside": str(self.inside),
+            "inside_port": self.inside_port,
+        }
+
+
+class PortForwardKind(IntentKind):
+    name = "port-forward"
+    config = {"forwards": list[PortForward]}
+    field = "forwards"
+    nat_maps = {
+        "forward_dnat": ("ifname . ipv4_addr . inet_service", "ipv4_addr . inet_service"),
+    }
+
+    def derive(self, d, gw, path):
+        return tuple(
+            sorted(
+                Forward(
+                    d.iface(f.network, f"{path}.forwards[{j}].network"),
+                    IPAddress(f.outside),
+                    f.port,
+                    d.peer(f.host, "management", f"{path}.forwards[{j}].host"),
+                    f.host_port,
+                    f"{path}.forwards[{j}]",
+                )
+                for j, f in enumerate(gw.forwards)
+            )
+        )
+
+    def from_dicts(self, entries: Iterable[Mapping[str, Any]], path: str) -> tuple[Any, ...]:
+        return tuple(
+            Forward(
+                f["interface"],
+                IPAddress(f["outside"]),
+                int(f["port"]),
+                IPAddress(f["inside"]),
+                int(f["inside_port"]),
+                f"{path}.forwards[{j}]",
+            )
+            for j, f in enumerate(entries)
+        )
+
+    def map_entries(self, entries) -> dict[str, list[MapEntry]]:
+        return {
+            "forward_dnat": [
+                MapEntry(
+                    (intents.base.Ifname(f.interface), f.outside, f.port),
+                    (f.inside, f.inside_port),
+                    f.path,
+                )
+                for f in entries
+            ]
+        }
+
+    def prerouting(self, entries) -> list[str]:
+        return ["dnat ip to iifname . ip daddr . tcp dport map @forward_dnat"]
+
+    def refs(self, gw, path, check) -> Iterator[Finding]:
+        for j, f in enumerate(gw.forwards):
+            yield from check.host(f.host, f"{path}.forwards[{j}].host")
+            yield from check.outside_network(f.network, f"{path}.forwards[{j}].network")
+
+    def own_addresses(self, gw, path) -> Iterator[OwnAddress]:
+        for j, f in enumerate(gw.forwards):
+            yield f"{path}.forwards[{j}].outside", f.outside, f.network
+
+    def listeners(self, gw, path) -> Iterator[Listener]:
+        for j, f in enumerate(gw.forwards):
+            yield f"{path}.forwards[{j}].outside", f.outside, "tcp", f.port
+
+    def flows(self, view) -> list[Flow]:
+        by_inside = {view.first_address(h.name, "management"): h.name for h in view.plan.hosts}
+        return [
+            Flow(
+                "port-forward",
+                DEPLOY,
+                by_inside[str(f.inside)],
+                view.deploy.network,
+                str(f.outside),
+                f.port,
+                "reach",
+                view.deploy.address,
+                served=f.inside_port,
+            )
+            for m in view.models
+            for f in self.entries(m)
+        ]
+
+
+# --- the test -----------------------------------------------------------------------------------
+
+FORWARD = {
+    "outside": "192.168.0.51",
+    "network": "enterprise",
+    "port": 8080,
+    "host": "master-1",
+    "host_port": 80,
+}
+
+
+@pytest.fixture
+def port_forward():
+    kind = intents.register(PortForwardKind())
+    yield kind
+    intents.unregister(kind.name)
+
+
+def with_forward(values: dict, **changes: Any) -> None:
+    values["gateways"][0]["forwards"] = [{**FORWARD, **changes}]
+
+
+def violations(edit) -> list[str]:
+    values = copy.deepcopy(stack_values("dev"))
+    edit(values)
+    return [str(v) for v in checked_plan(parse_stack_config(values)).violations]
+
+
+def test_the_schema_takes_a_registered_kind_and_forgets_it_again(port_forward):
+    values = copy.deepcopy(stack_values("dev"))
+    with_forward(values)
+    (gw,) = parse_stack_config(values).gateways
+    assert gw.forwards == [PortForward(**FORWARD)]
+    with pytest.raises(ConfigError, match=r"gateways\[0\]\.forwards\[0\]\.port: .*65535"):
+        bad = copy.deepcopy(values)
+        bad["gateways"][0]["forwards"][0]["port"] = 70000
+        parse_stack_config(bad)
+    intents.unregister(port_forward.name)
+    with pytest.raises(ConfigError, match=r"gateways\[0\]\.forwards: unknown key"):
+        parse_stack_config(values)
+
+
+def test_a_kind_cannot_take_a_name_another_kind_has(port_forward):
+    class Clash(PortForwardKind):
+        name = "clash"
+        config = {"mappings": list[PortForward]}
+        field = "clashes"
+        nat_maps = {}
+
+    with pytest.raises(intents.KindError, match=r"^clash: mappings already taken by mapping$"):
+        intents.register(Clash())
+
+
+def test_the_kind_is_derived_rendered_and_read_back(port_forward, tmp_path):
+    (model,) = derive_gateways(plan_of("dev", with_forward))
+    (forward,) = model.entries("forwards")
+    assert forward == Forward(
+        "eth0",
+        IPAddress("192.168.0.51"),
+        8080,
+        IPAddress("100.64.0.2"),
+        80,
+        "gateways[0].forwards[0]",
+    )
+    data = model.to_dict()
+    assert list(data)[-3:] == ["proxies", "forwards", "snat"]
+    assert gateway_from_dict(data, model.path) == model
+    assert "forward_dnat" in NAT_MAPS
+    assert [e.path for e in nat_maps(model)["forward_dnat"]] == ["gateways[0].forwards[0]"]
+
+    ruleset = render_ruleset(model)
+    assert (
+        "\tmap forward_dnat {\n"
+        "\t\ttype ifname . ipv4_addr . inet_service : ipv4_addr . inet_service\n"
+        "\t\telements = {\n"
+        '\t\t\t"eth0" . 192.168.0.51 . 8080 : 100.64.0.2 . 80,\n'
+    ) in ruleset
+    assert "\t\tdnat ip to iifname . ip daddr . tcp dport map @forward_dnat\n" in ruleset
+    result = nft_check(ruleset, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_rules_check_the_kind(port_forward):
+    assert violations(with_forward) == []
+    assert violations(lambda v: with_forward(v, host="ghost")) == [
+        "gateways[0].forwards[0].host: ghost is not a host [gateway-ref]",
+    ]
+    assert violations(lambda v: with_forward(v, outside="192.168.0.60")) == [
+        "gateways[0].forwards[0].outside: 192.168.0.60 is not an address of router in enterprise "
+        "(it holds 192.168.0.51, 192.168.0.52, 192.168.0.53) [gateway-address]",
+    ]
+    assert violations(lambda v: with_forward(v, outside="192.168.0.52")) == [
+        "gateways[0].forwards[0].outside: 192.168.0.52:8080/tcp is already taken by "
+        "gateways[0].mappings[0].outside [gateway-listener]",
+    ]
+
+
+def test_the_kind_makes_its_cells_of_the_lab_matrix(port_forward):
+    plan = plan_of("dev", with_forward)
+    models = derive_gateways(plan)
+    nets = {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
+    flows = derive_flows(plan, nets, models, deploy_of(plan, models))
+    (cell,) = [f for f in flows if f.kind == "port-forward"]
+    assert cell == Flow(
+        "port-forward",
+        DEPLOY,
+        "master-1",
+        "enterprise",
+        "192.168.0.51",
+        8080,
+        "reach",
+        "192.168.0.254",
+    )
+    assert cell.target_port == 80
