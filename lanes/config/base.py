@@ -38,8 +38,8 @@ _IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
 _CIDR_RE = re.compile(rf"^{_IPV4}/(3[0-2]|[12]?[0-9])\Z")
 _ADDR_RE = re.compile(rf"^{_IPV4}\Z")
 # Values shown in a message: short single-line scalars only; anything else may be a private
-# key or a kubeconfig pasted in the wrong place.
-_SHOWN = 60
+# key, a token or a kubeconfig pasted in the wrong place (tokens are 36 characters and up).
+_SHOWN = 32
 
 
 def show_value(value: object) -> str:

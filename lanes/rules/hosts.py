@@ -190,10 +190,12 @@ def _derived_devices(host: Host, path: str, cfg: StackConfig) -> Iterator[tuple[
 def _check_device_clashes(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
     """A VLAN device one NIC makes (eno1 carrying VLAN 100 makes eno1.100) is no other NIC's
     or VLAN's device: two lanes would share it. Plain name clashes are nic-layout's."""
-    made: dict[str, tuple[str, bool]] = {}
+    made: dict[str, tuple[str, bool, str]] = {}
     found = []
     for npath, device, what in _derived_devices(host, path, cfg):
         vlan = " on " in what
+        if device in made and made[device][1] and vlan and made[device][2] == npath:
+            continue  # two networks on one NIC with one VLAN id: nic-vlan-distinct's
         if device in made and (vlan or made[device][1]):
             found.append(
                 Violation(
@@ -203,7 +205,7 @@ def _check_device_clashes(host: Host, path: str, cfg: StackConfig) -> list[Viola
                     "makes too: two lanes would share one device",
                 )
             )
-        made.setdefault(device, (what, vlan))
+        made.setdefault(device, (what, vlan, npath))
     return found
 
 
