@@ -192,18 +192,6 @@ class OutsidePlan:
             "gateway": str(self.gateway) if self.gateway else None,
         }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], path: str) -> OutsidePlan:
-        """The inverse of ``to_dict``; ``path`` is ``outside[i]`` of the config."""
-        vlan, gateway = data.get("vlan"), data.get("gateway")
-        return cls(
-            data["name"],
-            IPNetwork(data["cidr"]),
-            None if vlan is None else int(vlan),
-            IPAddress(gateway) if gateway else None,
-            path,
-        )
-
 
 @dataclass(frozen=True)
 class HostAddress:
@@ -228,18 +216,6 @@ class HostAddress:
             "block": str(self.block),
             "gateway": str(self.gateway) if self.gateway else None,
         }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HostAddress:
-        """The inverse of ``to_dict``."""
-        gateway = data.get("gateway")
-        return cls(
-            data["network"],
-            data.get("zone"),
-            IPAddress(data["address"]),
-            IPNetwork(data["block"]),
-            IPAddress(gateway) if gateway else None,
-        )
 
 
 @dataclass(frozen=True)
@@ -269,19 +245,6 @@ class HostPlan:
             "az": self.az,
             "addresses": [a.to_dict() for a in self.addresses],
         }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], path: str, config: Host | None = None) -> HostPlan:
-        """The inverse of ``to_dict``; ``config`` is the inventory entry when the caller has it."""
-        return cls(
-            data["name"],
-            int(data["number"]),
-            data["role"],
-            data["az"],
-            tuple(HostAddress.from_dict(a) for a in data["addresses"]),
-            path,
-            config,  # type: ignore[arg-type]
-        )
 
 
 @dataclass(frozen=True)
@@ -320,20 +283,6 @@ class Plan:
             "outside": [n.to_dict() for n in self.outside],
             "hosts": [h.to_dict() for h in self.hosts],
         }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], config: StackConfig | None = None) -> Plan:
-        """The inverse of ``to_dict``; outside networks and hosts are indexed in listed order."""
-        return cls(
-            data["region"],
-            data["environment"],
-            data["az"],
-            tuple(data["azs"]),
-            tuple(NetworkPlan.from_dict(n) for n in data["networks"]),
-            tuple(OutsidePlan.from_dict(n, f"outside[{i}]") for i, n in enumerate(data["outside"])),
-            tuple(HostPlan.from_dict(h, f"hosts[{i}]") for i, h in enumerate(data["hosts"])),
-            config,  # type: ignore[arg-type]
-        )
 
 
 def parse_cidr(value: str, path: str) -> IPNetwork:
