@@ -68,6 +68,7 @@ from lanes.rules import (  # noqa: E402
     check_pools_disjoint,
     check_prefix_boundaries,
     check_reserved_unused,
+    check_route_listeners,
     check_tenant_default_deny,
     check_unique_holdings,
     sort_violations,
@@ -101,6 +102,7 @@ IPPOOL = "kubernetes:projectcalico.org/v3:IPPool"
 INSTALLATION = "kubernetes:operator.tigera.io/v1:Installation"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+GATEWAY = ("kubernetes:gateway.networking.k8s.io/v1:Gateway",)
 TENANT_LABEL = "lanes.io/tenant"
 
 Props = Mapping[str, Any]
@@ -364,6 +366,14 @@ def _gateway_snat(type_: str, name: str, props: Props) -> list[Violation]:
 
 def _cluster_ranges(type_: str, name: str, props: Props) -> list[Violation]:
     return check_cluster_overlaps(_cluster_view(props))
+
+
+def _route_listeners(type_: str, name: str, props: Props) -> list[Violation]:
+    metadata = props.get("metadata") or {}
+    listeners = (props.get("spec") or {}).get("listeners") or []
+    return check_route_listeners(
+        f"{name}.spec.listeners", listeners, metadata.get("namespace") or "default"
+    )
 
 
 def _host_keys(type_: str, name: str, props: Props) -> list[Violation]:
@@ -664,6 +674,14 @@ SPECS: tuple[LanesPolicy, ...] = (
         "denies all ingress and egress; what a tenant may reach is allowed on top of it.",
         rules=frozenset({"tenant-default-deny"}),
         stack_check=_tenant_isolation,
+    ),
+    LanesPolicy(
+        name="gateway-routes-tenant-scoped",
+        description="Every listener of a Gateway admits HTTPRoutes of one tenant namespace only "
+        "(selected by kubernetes.io/metadata.name) and serves only that tenant's certificate.",
+        rules=frozenset({"gateway-listener-scope"}),
+        resource_check=_route_listeners,
+        types=GATEWAY,
     ),
 )
 

@@ -68,6 +68,7 @@ RULES: dict[str, str] = {
     "cluster-grant": "a tenant is granted only exposure networks and zones, never the nodes'",
     "cluster-gateway-address": "an ingress node carries the traffic network the Gateway listens on",
     "cluster-hostname": "a tenant's hostnames are its own, and the Gateway can hold them",
+    "gateway-listener-scope": "a Gateway listener admits one tenant's routes and certificate",
     "pool-overlap": "declared pod pools overlap no network and no other pool",
     "cni-autodetect": "Calico finds node addresses in the traffic blocks only",
     "tenant-default-deny": "every tenant namespace denies all traffic by default",

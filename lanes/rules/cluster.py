@@ -9,6 +9,7 @@ from typing import Any
 from netaddr import IPNetwork
 
 from lanes import kinds
+from lanes.cluster import NAMESPACE_NAME_LABEL
 from lanes.config import Grant, StackConfig
 from lanes.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
 from lanes.rules.core import Violation, find_overlaps
@@ -24,6 +25,7 @@ __all__ = [
     "check_cluster_overlaps",
     "check_cluster_grants",
     "check_tenant_hostnames",
+    "check_route_listeners",
     "MAX_LISTENERS",
     "check_cluster_plan",
 ]
@@ -293,6 +295,54 @@ def check_tenant_hostnames(cfg: StackConfig) -> list[Violation]:
                 f"{len(claimed) * len(ports)} listeners; a Gateway holds {MAX_LISTENERS}",
             )
         )
+    return found
+
+
+def _admitted_namespace(listener: Mapping[str, Any]) -> str | None:
+    """The one namespace a listener admits routes from, or None when it admits any other set."""
+    namespaces = (listener.get("allowedRoutes") or {}).get("namespaces") or {}
+    selector = namespaces.get("selector") or {}
+    labels = selector.get("matchLabels") or {}
+    if namespaces.get("from") != "Selector" or selector.get("matchExpressions"):
+        return None
+    if list(labels) != [NAMESPACE_NAME_LABEL]:
+        return None
+    return str(labels[NAMESPACE_NAME_LABEL])
+
+
+def check_route_listeners(
+    path: str, listeners: Iterable[Mapping[str, Any]], gateway_namespace: str
+) -> list[Violation]:
+    """Every listener of a Gateway admits routes of one namespace only, selected by
+    ``kubernetes.io/metadata.name`` (the API server sets it; a namespace cannot copy it), and
+    terminates TLS only with a Secret of that namespace: a tenant's route attaches to its own
+    listeners and serves its own certificate, never another's."""
+    found = []
+    for i, listener in enumerate(listeners):
+        where = f"{path}[{i}]"
+        admitted = _admitted_namespace(listener)
+        if admitted is None:
+            found.append(
+                Violation(
+                    f"{where}.allowedRoutes.namespaces",
+                    "gateway-listener-scope",
+                    f"listener {listener.get('name')} admits routes of more than one tenant: it "
+                    f"must select one namespace by {NAMESPACE_NAME_LABEL} (from: Selector)",
+                )
+            )
+            continue
+        refs = (listener.get("tls") or {}).get("certificateRefs") or []
+        for j, ref in enumerate(refs):
+            owner = ref.get("namespace") or gateway_namespace
+            if owner != admitted:
+                found.append(
+                    Violation(
+                        f"{where}.tls.certificateRefs[{j}]",
+                        "gateway-listener-scope",
+                        f"listener {listener.get('name')} serves tenant {admitted} with a "
+                        f"certificate of namespace {owner}",
+                    )
+                )
     return found
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
+from lanes.cluster import plan_cluster
 from lanes.config import ConfigError, parse_stack_config
-from lanes.rules import checked_plan
+from lanes.rules import check_route_listeners, checked_plan
+from tests.cluster.conftest import region_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import stack_values
 
@@ -248,3 +252,50 @@ def test_bad_cluster_input_is_refused_with_its_path_and_value(changes, expected)
 def test_malformed_cluster_values_are_schema_errors(path, value, message):
     with pytest.raises(ConfigError, match=message):
         parse_stack_config(changed(stack_values("prod"), path, value))
+
+
+def rendered_listeners() -> list[dict]:
+    gateway = plan_cluster(region_plan("prod")).manifest("gateway-az-1").body
+    return copy.deepcopy(gateway["spec"]["listeners"])
+
+
+def test_the_rendered_gateway_admits_each_tenant_on_its_own_listeners_only():
+    assert check_route_listeners("gw", rendered_listeners(), "tigera-gateway") == []
+
+
+@pytest.mark.parametrize(
+    "namespaces",
+    [
+        {"from": "All"},
+        {"from": "Same"},
+        {},
+        {"from": "Selector", "selector": {"matchLabels": {"lanes.io/tenant": "shop"}}},
+        {
+            "from": "Selector",
+            "selector": {
+                "matchLabels": {"kubernetes.io/metadata.name": "shop"},
+                "matchExpressions": [{"key": "x", "operator": "Exists"}],
+            },
+        },
+    ],
+)
+def test_a_listener_open_beyond_one_namespace_is_refused(namespaces):
+    listeners = rendered_listeners()
+    listeners[1]["allowedRoutes"]["namespaces"] = namespaces
+    assert [str(v) for v in check_route_listeners("gw", listeners, "tigera-gateway")] == [
+        "gw[1].allowedRoutes.namespaces: listener shop-443-wildcard.shop.example.com admits "
+        "routes of more than one tenant: it must select one namespace by "
+        "kubernetes.io/metadata.name (from: Selector) [gateway-listener-scope]"
+    ]
+
+
+def test_a_listener_serving_another_namespaces_certificate_is_refused():
+    listeners = rendered_listeners()
+    listeners[1]["tls"]["certificateRefs"][0]["namespace"] = "analytics"
+    del listeners[3]["tls"]["certificateRefs"][0]["namespace"]  # the Gateway's own
+    assert [str(v) for v in check_route_listeners("gw", listeners, "tigera-gateway")] == [
+        "gw[1].tls.certificateRefs[0]: listener shop-443-wildcard.shop.example.com serves "
+        "tenant shop with a certificate of namespace analytics [gateway-listener-scope]",
+        "gw[3].tls.certificateRefs[0]: listener shop-443-shop.example.com serves tenant shop "
+        "with a certificate of namespace tigera-gateway [gateway-listener-scope]",
+    ]

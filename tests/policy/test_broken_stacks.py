@@ -378,6 +378,18 @@ CASES = [
             put("spec", "policyTypes", value=["Ingress"]),
         ),
     ),
+    Case(
+        "gateway-listener-open-to-all",
+        "gateway-routes-tenant-scoped",
+        "prod",
+        "east-cluster-gateway-az-1.spec.listeners[0].allowedRoutes.namespaces: listener "
+        "shop-80-wildcard.shop.example.com admits routes of more than one tenant: it must select "
+        "one namespace by kubernetes.io/metadata.name (from: Selector) [gateway-listener-scope]",
+        props=edit(
+            "east-cluster-gateway-az-1",
+            put("spec", "listeners", 0, "allowedRoutes", "namespaces", value={"from": "All"}),
+        ),
+    ),
 ]
 
 

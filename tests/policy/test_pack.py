@@ -48,6 +48,7 @@ def test_policy_names_are_stable_and_unique():
         "pod-pools-disjoint",
         "cni-autodetect-traffic",
         "tenant-default-deny",
+        "gateway-routes-tenant-scoped",
     ]
 
 
