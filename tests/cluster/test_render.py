@@ -151,3 +151,16 @@ def test_the_same_config_in_another_order_renders_byte_identical(stack):
     two = plan_cluster(checked_plan(parse_stack_config(shuffled)).plan)
     assert render_manifests(one) == render_manifests(two)
     assert render_releases(one) == render_releases(two)
+
+
+def test_the_listener_limit_of_the_rules_is_the_crds():
+    values = stack_values("prod")
+    names = [f"h{i}.shop.example.org" for i in range(32)]
+    values["cluster"]["tenants"][0]["hostnames"] = names
+    gateway = plan_cluster(checked_plan(parse_stack_config(values)).plan).manifest("gateway-az-1")
+    assert len(gateway.body["spec"]["listeners"]) == 64
+    assert validate_object(gateway.body)
+    one_more = copy.deepcopy(gateway.body)
+    one_more["spec"]["listeners"].append(dict(one_more["spec"]["listeners"][0], name="extra"))
+    with pytest.raises(jsonschema.ValidationError, match="too long|64"):
+        validate_object(one_more)

@@ -126,18 +126,11 @@ def test_hostnames_without_an_ingress_node_in_the_region_are_refused():
 
 
 def test_more_listeners_than_a_gateway_holds_are_refused():
-    names = [f"h{i}.shop.example.org" for i in range(31)]  # + 2 = 33 hostnames x 2 ports
-    found = cluster_violations("prod", ("cluster.tenants[0].hostnames", names + ["a.example"]))
-    assert (
-        found
-        == [
-            "cluster.tenants: 32 hostnames on 2 ingress ports make 64 listeners; a Gateway holds 64 "
-            "[cluster-hostname]"
-        ][:0]
-        or found == []
-    )
+    names = [f"h{i}.shop.example.org" for i in range(31)]
+    # 32 hostnames x 2 ingress ports (80, 443) = 64 listeners: exactly what a Gateway holds
+    assert cluster_violations("prod", ("cluster.tenants[0].hostnames", [*names, "a.example"])) == []
     found = cluster_violations(
-        "prod", ("cluster.tenants[0].hostnames", names + ["a.example", "b.example"])
+        "prod", ("cluster.tenants[0].hostnames", [*names, "a.example", "b.example"])
     )
     assert found == [
         "cluster.tenants: 33 hostnames on 2 ingress ports make 66 listeners; a Gateway holds 64 "
