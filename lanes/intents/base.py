@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lanes.gateway import Deriver, GatewayModel
     from lanes.lab.flows import Flow
     from lanes.lab.matrix import MatrixView, PartyMaker
+    from lanes.plan import Plan
     from lanes.rules.gateways import RefCheck
 
 __all__ = [
@@ -196,6 +197,15 @@ class IntentKind:
 
     def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
         """What its intents answer on the gateway."""
+        return iter(())
+
+    def shared_sources(self, gw: Gateway, path: str) -> Iterator[tuple[str, str]]:
+        """(path, address) of the addresses its intents translate many sources to."""
+        return iter(())
+
+    def sense(self, gw: Gateway, path: str, plan: Plan) -> Iterator[Finding]:
+        """Intents whose addresses do not make sense together (a target that is the gateway
+        itself, a balancer that is its own front), reported as ``gateway-intent``."""
         return iter(())
 
     # --- the lab (lanes.lab.matrix) ------------------------------------------------------------

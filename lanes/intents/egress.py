@@ -137,6 +137,10 @@ class EgressKind(IntentKind):
         for j, e in enumerate(gw.egress):
             yield f"{path}.egress[{j}].to", e.to, e.outside
 
+    def shared_sources(self, gw: Gateway, path: str) -> Iterator[tuple[str, str]]:
+        for j, e in enumerate(gw.egress):
+            yield f"{path}.egress[{j}].to", e.to
+
     def leaves_as(self, entries: tuple[Any, ...], source: IPAddress) -> IPAddress | None:
         return next((e.to for e in entries if any(source in s for s in e.sources)), None)
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
     from lanes.gateway import Deriver, GatewayModel
     from lanes.lab.matrix import MatrixView, PartyMaker
+    from lanes.plan import Plan
     from lanes.rules.gateways import RefCheck
 
 __all__ = ["Publish", "Consume", "Exposure", "KIND"]
@@ -203,10 +204,41 @@ class ExposureKind(IntentKind):
         )
 
     def refs(self, gw: Gateway, path: str, check: RefCheck) -> Iterator[Finding]:
+        # Each leg is a NIC of the gateway's host: the network of the service or the consumers,
+        # and the exposure network in between.
         for j, p in enumerate(gw.publish):
-            yield from check.any_network(p.network, f"{path}.publish[{j}].network")
+            where = f"{path}.publish[{j}].network"
+            yield from check.any_network(p.network, where) or check.carried(
+                gw.host, p.network, where
+            )
+            yield from check.carried(gw.host, exposure_network(), f"{path}.publish[{j}].at")
         for j, c in enumerate(gw.consume):
-            yield from check.any_network(c.network, f"{path}.consume[{j}].network")
+            where = f"{path}.consume[{j}].network"
+            yield from check.any_network(c.network, where) or check.carried(
+                gw.host, c.network, where
+            )
+            yield from check.carried(gw.host, exposure_network(), f"{path}.consume[{j}].target")
+
+    def sense(self, gw: Gateway, path: str, plan: Plan) -> Iterator[Finding]:
+        """A consume's target is a publisher's address in the exposure network, at the same port
+        and protocol, and never the consuming gateway itself (it would call itself)."""
+        network = plan.network(exposure_network())
+        host = plan.host(gw.host)
+        own = {a.address for a in host.addresses} if host else set()
+        published = {
+            (IPAddress(p.at), p.port, p.protocol) for g in plan.config.gateways for p in g.publish
+        }
+        for j, c in enumerate(gw.consume):
+            where, target = f"{path}.consume[{j}].target", IPAddress(c.target)
+            if target in own or target == IPAddress(c.at):
+                yield where, f"{c.target} is {gw.name}'s own address: the consume would call itself"
+            elif network is not None and target not in network.cidr:
+                yield where, f"{c.target} is outside the {network.name} network {network.cidr}"
+            elif (target, c.port, c.protocol) not in published:
+                yield (
+                    where,
+                    f"no gateway publishes {c.target}:{c.port}/{c.protocol} (a publish's `at`)",
+                )
 
     def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
         for j, p in enumerate(gw.publish):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
     from lanes.gateway import Deriver, GatewayModel
     from lanes.lab.matrix import MatrixView, PartyMaker
+    from lanes.plan import Plan
     from lanes.rules.gateways import RefCheck
 
 __all__ = ["IngressRoute", "IngressNat", "KIND"]
@@ -134,6 +135,15 @@ class IngressKind(IntentKind):
     def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
         for j, r in enumerate(gw.ingress):
             yield f"{path}.ingress[{j}].front", r.front, r.network
+
+    def sense(self, gw: Gateway, path: str, plan: Plan) -> Iterator[Finding]:
+        for j, r in enumerate(gw.ingress):
+            if r.balancer == r.front:
+                yield (
+                    f"{path}.ingress[{j}].balancer",
+                    f"{r.balancer} is the route's own front address: the balancer is the client "
+                    "sending to the front, never the front itself",
+                )
 
     def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
         for j, r in enumerate(gw.ingress):

@@ -17,6 +17,7 @@ __all__ = [
     "check_gateway_addresses",
     "check_gateway_listeners",
     "check_gateway_model",
+    "check_gateway_intents",
     "check_gateways",
 ]
 
@@ -48,6 +49,13 @@ class RefCheck:
     def any_network(self, name: str, path: str) -> list[Finding]:
         known = self.platform | self.outside
         return [] if name in known else [(path, f"{name} is not a network")]
+
+    def carried(self, host: str, network: str, path: str) -> list[Finding]:
+        """The host (when it exists) has a NIC on ``network``: an intent's leg needs one."""
+        found = self.hosts.get(host)
+        if found is None or any(network in nic.networks for nic in found.nics):
+            return []
+        return [(path, f"no NIC of {host} carries {network}")]
 
 
 def check_gateway_refs(cfg: StackConfig) -> list[Violation]:
@@ -198,12 +206,38 @@ def check_gateway_model(model: GatewayModel) -> list[Violation]:
     return found
 
 
+def check_gateway_intents(plan: Plan) -> list[Violation]:
+    """Intents make sense together: no address that many sources are translated to is also
+    mapped 1:1 to one host (inbound to it would all go there), and each kind's own sense."""
+    found = []
+    for i, gw in enumerate(plan.config.gateways):
+        path = f"gateways[{i}]"
+        shared = {
+            address: where for kind in kinds() for where, address in kind.shared_sources(gw, path)
+        }
+        for where, address, _, port in _listeners(gw, path):
+            if port is None and address in shared:
+                found.append(
+                    Violation(
+                        where,
+                        "gateway-intent",
+                        f"{address} is the SNAT address of {shared[address]}: a 1:1 mapping "
+                        "there would take every connection made to it",
+                    )
+                )
+        for kind in kinds():
+            found += [Violation(w, "gateway-intent", m) for w, m in kind.sense(gw, path, plan)]
+    return found
+
+
 def check_gateways(plan: Plan) -> list[Violation]:
-    """Gateway addresses, listeners and the derived models (once every reference resolves)."""
+    """Gateway addresses, listeners, intents and the derived models (once every reference
+    resolves)."""
     cfg = plan.config
     found = check_gateway_addresses(plan) + check_gateway_listeners(cfg)
     if check_gateway_refs(cfg):
         return found  # reported by check_config; models need every reference
+    found += check_gateway_intents(plan)
     for model in derive_gateways(plan):
         found += check_gateway_model(model)
     return found

@@ -165,6 +165,48 @@ CASES = [
         "gateways[0].host: jump has role service, not gateway [gateway-ref]",
     ),
     (
+        "gateway-ref: a consume from a network the gateway has no NIC on",
+        "prod",
+        [("gateways[2].consume[0].network", "storage")],
+        "gateways[2].consume[0].network: no NIC of vpc1-nat carries storage [gateway-ref]",
+    ),
+    (
+        "gateway-intent: a 1:1 mapping on the egress SNAT address",
+        "dev",
+        [("gateways[0].mappings[0].outside", "192.168.0.51")],
+        "gateways[0].mappings[0].outside: 192.168.0.51 is the SNAT address of "
+        "gateways[0].egress[0].to: a 1:1 mapping there would take every connection made to it "
+        "[gateway-intent]",
+    ),
+    (
+        "gateway-intent: an ingress balancer that is its own front",
+        "prod",
+        [("gateways[0].ingress[0].balancer", "10.0.1.2")],
+        "gateways[0].ingress[0].balancer: 10.0.1.2 is the route's own front address: the "
+        "balancer is the client sending to the front, never the front itself [gateway-intent]",
+    ),
+    (
+        "gateway-intent: a consume whose target is its own listener",
+        "prod",
+        [("gateways[2].consume[0].target", "192.168.0.200")],
+        "gateways[2].consume[0].target: 192.168.0.200 is vpc-1-nat's own address: the consume "
+        "would call itself [gateway-intent]",
+    ),
+    (
+        "gateway-intent: a consume whose target nobody publishes",
+        "prod",
+        [("gateways[2].consume[0].target", "100.127.0.99")],
+        "gateways[2].consume[0].target: no gateway publishes 100.127.0.99:80/tcp (a publish's "
+        "`at`) [gateway-intent]",
+    ),
+    (
+        "gateway-intent: a consume whose target is outside the adjacency network",
+        "prod",
+        [("gateways[2].consume[0].target", "192.168.0.100")],
+        "gateways[2].consume[0].target: 192.168.0.100 is outside the adjacency network "
+        "100.127.0.0/16 [gateway-intent]",
+    ),
+    (
         "gateway-ref: an ingress route to a host that does not exist",
         "prod",
         [("gateways[0].ingress[0].node", "ingress-9")],
