@@ -12,7 +12,7 @@ from lanes.gateway import GatewayModel, GatewayPaths
 from lanes.intents import kinds
 from lanes.intents.base import NginxBlock
 
-__all__ = ["NginxSettings", "render_nginx"]
+__all__ = ["NginxSettings", "needs_nginx", "render_nginx"]
 
 INDENT = "    "
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -53,6 +53,11 @@ def _contexts(model: GatewayModel) -> dict[str, list[NginxBlock]]:
             for context, servers in kind.nginx(entries).items():
                 found[context] += servers
     return found
+
+
+def needs_nginx(model: GatewayModel) -> bool:
+    """Whether the gateway runs a lanes nginx: some intent kind gives it a server."""
+    return any(_contexts(model).values())
 
 
 def render_nginx(
