@@ -5,6 +5,8 @@ rules and the lab's matrix with no other code change."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,7 @@ from lanes.render.nftables import render_ruleset
 from lanes.rules import checked_plan
 from tests.gateway.support import plan_of
 from tests.gateway.test_render import nft_check
-from tests.support.pulumi_run import stack_values
+from tests.support.pulumi_run import ROOT, stack_values
 
 # --- the toy kind: everything it is, in one place, as a module of lanes.intents would hold it
 
@@ -255,3 +257,42 @@ def test_the_kind_makes_its_cells_of_the_lab_matrix(port_forward):
         "192.168.0.254",
     )
     assert cell.target_port == 80
+
+
+def test_the_five_kinds_in_config_order_and_their_snat_in_chain_order():
+    assert [k.name for k in intents.kinds()] == [
+        "egress",
+        "mapping",
+        "ingress",
+        "exposure",
+        "proxy",
+    ]
+    assert tuple(intents.SNAT_ORDER) == ("ingress-reply", "exposure", "mapping", "egress")
+    assert list(NAT_MAPS) == [
+        "mapping_dnat",
+        "mapping_snat",
+        "ingress_dnat",
+        "ingress_snat",
+        "exposure_dnat",
+        "exposure_snat",
+    ]
+
+
+@pytest.mark.parametrize("first", ["lanes.intents.egress", "lanes.intents", "lanes.gateway"])
+def test_the_schema_has_every_kind_whichever_module_loads_first(first):
+    code = (
+        f"import {first}\nfrom lanes.config import Gateway\nprint(' '.join(Gateway.model_fields))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == [
+        "name",
+        "host",
+        "egress",
+        "mappings",
+        "ingress",
+        "publish",
+        "consume",
+        "proxies",
+    ], result.stderr
