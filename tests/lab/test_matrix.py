@@ -321,7 +321,9 @@ def test_changing_a_gateway_intent_changes_the_prod_matrix():
         sso["proxies"][0].update(mode="http", upstream="10.0.0.9", upstream_port=8443)
 
     def drop_publish(values):
+        # A consume of nothing published is refused (gateway-intent): the exposure goes whole.
         values["gateways"][3]["publish"] = []
+        values["gateways"][2]["consume"] = []
 
     flows = flows_of("prod", edit_intents)
     ingress = find(flows, kind="ingress", target="ingress-1")
