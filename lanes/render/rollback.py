@@ -21,7 +21,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from lanes.render.scripts import check_path, check_value
+from lanes.render.checks import check_path, check_value
 
 __all__ = [
     "TXN_DIR",

@@ -22,8 +22,10 @@ import shlex
 from dataclasses import dataclass
 
 from lanes.hostnet import HostNet
+from lanes.render.checks import check_path, check_value
 from lanes.render.kubelet import KUBELET_PATH, render_kubelet
 from lanes.render.netplan import NETPLAN_PATH, render_netplan
+from lanes.render.rollback import Expect, Undo, arm_script, confirm_script
 from lanes.render.sysctl import SYSCTL_PATH, render_sysctl
 
 __all__ = [
@@ -47,7 +49,6 @@ STAGING_DIR = f"{STATE_DIR}/staged"
 BACKUP_DIR = f"{STATE_DIR}/backup"
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-_PATH_RE = re.compile(r"^(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$")
 _HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 _MODE_RE = re.compile(r"^[0-7]{3}$")
 _ARG_RE = re.compile(r"^[A-Za-z0-9_./=:@%+-]+$")
@@ -60,21 +61,6 @@ KUBELET_RELOAD: Reload = (
     ("systemctl", "daemon-reload"),
     ("systemctl", "try-restart", "kubelet.service"),
 )
-
-
-def check_value(regex: re.Pattern[str], value: str, what: str) -> str:
-    """``value`` if the whole of it matches ``regex``; else ValueError naming ``what``."""
-    if not isinstance(value, str) or not regex.match(value):
-        raise ValueError(f"{what}: {value!r} is not allowed in a script (expected {regex.pattern})")
-    return value
-
-
-def check_path(value: str, what: str) -> str:
-    """An absolute path of plain names (no ., .., quotes or spaces): safe in any script."""
-    check_value(_PATH_RE, value, what)
-    if any(part in (".", "..") for part in value.split("/")):
-        raise ValueError(f"{what}: {value!r} must not contain . or .. components")
-    return value
 
 
 @dataclass(frozen=True)
@@ -247,8 +233,6 @@ def arm_host_script(
     """Before the files' applies: snapshot every target and arm their rollback (reloads as in
     ``apply_script``, per kind), which puts them back in file order after ``timeout`` seconds
     unless ``confirm_host_script`` runs first."""
-    from lanes.render.rollback import Undo, arm_script  # rollback imports check_value from here
-
     prefix, reloads = _root(root), reloads or {}
     undos = tuple(
         Undo(f.kind, prefix + f.path, " && ".join(_reload_lines(reloads.get(f.kind, f.reload))))
@@ -259,8 +243,6 @@ def arm_host_script(
 
 def confirm_host_script(name: str, files: tuple[HostFile, ...], root: str = "") -> str:
     """After the applies, over a fresh connection: confirm, or fail if rolled back."""
-    from lanes.render.rollback import Expect, confirm_script
-
     prefix = _root(root)
     expects = tuple(Expect(f.kind, prefix + f.path, f.sha256) for f in files)
     return confirm_script(name, prefix + STATE_DIR, expects)
