@@ -32,6 +32,7 @@ __all__ = [
     "PLATFORM_NETWORKS",
     "TABLES",
     "DEFAULT_ORDER",
+    "COLOURS",
     "MANAGEMENT_ZONES",
     "TABLE_RANGE",
 ]
@@ -67,6 +68,7 @@ class NetworkKind:
     grantable: bool = False  # a tenant may be granted egress to it
     exposures: bool = False  # exposure addresses (published services) live in it
     zones: tuple[str, ...] = ()  # the zones a zoned network of this kind has, in order
+    colour: str = "#4a4a4a"  # how the report draws it
 
     @property
     def type_token(self) -> str:
@@ -177,10 +179,21 @@ class _Tables(Mapping[str, int]):
         return repr({k.name: k.table for k in _KINDS.values()})
 
 
-# Live views for the modules that iterate names or look tables up.
+class _Colours(_Tables):
+    """network -> the report's colour, read at every use."""
+
+    def __getitem__(self, name: str) -> str:  # type: ignore[override]
+        return _KINDS[name].colour
+
+    def __repr__(self) -> str:
+        return repr({k.name: k.colour for k in _KINDS.values()})
+
+
+# Live views for the modules that iterate names or look rows up.
 PLATFORM_NETWORKS: Sequence[str] = _Names()
 DEFAULT_ORDER: Sequence[str] = _DefaultOrder()
 TABLES: Mapping[str, int] = _Tables()
+COLOURS: Mapping[str, str] = _Colours()  # type: ignore[assignment]
 
 # The four networks of seed 000 (brief: "The networks"). Table ids are fixed so adding a
 # network or a host never renumbers one; 253..255 are the kernel's.
@@ -192,6 +205,7 @@ register(
         default_rank=1,
         component="ManagementNetwork",
         heading="management",
+        colour="#2f6fb0",
         grantable=True,
         zones=MANAGEMENT_ZONES,
     )
@@ -204,6 +218,7 @@ register(
         default_rank=0,  # pods' egress leaves on the traffic address
         component="TrafficNetwork",
         heading="traffic",
+        colour="#2e8b57",
         shares_nic=True,
     )
 )
@@ -215,6 +230,7 @@ register(
         default_rank=2,
         component="StorageNetwork",
         heading="storage",
+        colour="#c0712b",
         shares_nic=True,
         grantable=True,
     )
@@ -227,6 +243,7 @@ register(
         default_rank=3,
         component="AdjacencyNetwork",
         heading="adjacency",
+        colour="#7b4fa6",
         grantable=True,
         exposures=True,
     )

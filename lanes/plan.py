@@ -301,9 +301,9 @@ def parse_cidr(value: str, path: str) -> IPNetwork:
 
 def _leftover(parent: IPNetwork, prefixlen: int, used: int) -> tuple[IPNetwork, ...]:
     """The part of ``parent`` after its first ``used`` subnets of ``prefixlen``, merged."""
-    start = parent.first + used * (1 << (32 - prefixlen))
-    if start > parent.last:
+    if used >= subnet_count(parent, prefixlen):
         return ()
+    start = nth_subnet(parent, prefixlen, used).first
     return tuple(iprange_to_cidrs(IPAddress(start), IPAddress(parent.last)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lanes import kinds
 from lanes.report.markup import Element, el, raw, serialize
 from lanes.report.matrix import Matrix
 from lanes.report.model import HostRow, Report
@@ -53,7 +54,7 @@ def _swatch(fill: str) -> Element:
 
 
 def _legend() -> Element:
-    items = [(n, colour(n)) for n in ("management", "traffic", "storage", "adjacency")]
+    items = [(n, colour(n)) for n in kinds.names()]
     items += [("outside", colour("outside")), ("reserved", "#d9d9d9"), ("hosts used", "#1b1b1b")]
     return el("p", {"class_": "legend"}, *(el("span", None, _swatch(c), n) for n, c in items))
 

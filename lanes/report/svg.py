@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lanes import kinds
 from lanes.report.markup import Element, el
 from lanes.report.space import Bar, OutsideGroup, Span
 from lanes.report.topology import AzView, Lane, Node
@@ -26,12 +27,8 @@ __all__ = [
     "topology_svg",
 ]
 
-NETWORK_COLOURS = {
-    "management": "#2f6fb0",
-    "traffic": "#2e8b57",
-    "storage": "#c0712b",
-    "adjacency": "#7b4fa6",
-}
+# Read at every use, so a network kind registered later gets its own colour.
+NETWORK_COLOURS = kinds.COLOURS
 OUTSIDE_COLOUR = "#6b6b6b"
 OVERLAP_COLOUR = "#c62828"
 FONT = "DejaVu Sans, Verdana, sans-serif"

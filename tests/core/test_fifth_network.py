@@ -16,6 +16,8 @@ from lanes.config import parse_stack_config
 from lanes.hostnet import build_host_net
 from lanes.render.netplan import render_netplan
 from lanes.render.plan import render_text
+from lanes.report.html import render_html
+from lanes.report.model import build_report
 from lanes.rules import checked_plan
 from tests.host.test_netplan_generate import generate, routes, rules
 from tests.support.mutate import changed
@@ -29,6 +31,7 @@ BACKUP = kinds.NetworkKind(
     component="BackupNetwork",
     heading="backup",
     shares_nic=False,
+    colour="#a01010",
 )
 
 
@@ -84,6 +87,9 @@ def test_a_fifth_kind_is_planned_rendered_routed_and_shown(backup_kind, tmp_path
     header = next(line for line in text.splitlines() if "management" in line and "#" in line)
     assert "backup" in header
     assert "100.64.96.3" in text
+
+    page = render_html(build_report(plan, "dev", None))
+    assert "#a01010" in page and "100.64.96.0/21" in page  # its own lane and colour
 
 
 def test_the_rules_judge_the_fifth_kind(backup_kind):
