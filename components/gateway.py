@@ -11,6 +11,7 @@ from pulumi_command import remote
 from components.connection import connection_args
 from components.host import SshTarget, jump_target, ssh_target
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
+from lanes.confirm import confirm_address
 from lanes.gateway import GatewayModel, derive_gateways
 from lanes.plan import HostPlan, Plan
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
@@ -134,17 +135,13 @@ class EdgeGateway(pulumi.ComponentResource):
 def _through_jump_mapping(
     plan: Plan, model: GatewayModel, host: HostPlan
 ) -> tuple[SshTarget, SshTarget] | None:
-    """The gateway host at its management address through the jump host, when this gateway
-    maps the jump host in: the path every other host is provisioned through."""
-    jump = plan.config.ssh.jump
-    management = host.address("management")
-    if jump is None or management is None:
-        return None
-    if not any(str(m.outside) == jump.address for m in model.mappings):
+    """The confirm step's target and jump host, when it goes through the jump mapping."""
+    address, jump = confirm_address(plan, model), plan.config.ssh.jump
+    if address is None or jump is None:
         return None
     own = ssh_target(host, plan.config.ssh.user)
     through = SshTarget(jump.address, jump.port, jump.user, jump.host_key)
-    return SshTarget(str(management.address), own.port, own.user, own.host_key), through
+    return SshTarget(address, own.port, own.user, own.host_key), through
 
 
 def declare_gateways(

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from lanes.confirm import confirm_address
 from lanes.gateway import GatewayModel, GatewayPaths
 from lanes.lab.netns import SshClient
 from lanes.lab.remote import LabHosts
@@ -81,7 +82,7 @@ def safe_apply_host(
 
 
 def wait_for_ssh(ssh: SshClient, within: float) -> float:
-    """Seconds until the host answers a new SSH session; LabError-free: raises TimeoutError."""
+    """Seconds until the host answers a new SSH session; TimeoutError if not ``within``."""
     start = time.monotonic()
     while time.monotonic() - start < within:
         if ssh.run("true", timeout=10).exit_code == 0:
@@ -91,18 +92,14 @@ def wait_for_ssh(ssh: SshClient, within: float) -> float:
 
 
 def _management_path(hosts: LabHosts, model: GatewayModel) -> SshClient:
-    """As EdgeGateway's confirm step: through the gateway's mapping of the jump host (to the
-    gateway host's management address) when it maps the jump host in, else as the others."""
+    """As EdgeGateway's confirm step: through the jump host when ``confirm_address`` says so."""
     prov = hosts.prov
     plan = prov.site.plan
-    jump, host = plan.config.ssh.jump, plan.host(model.host)
-    management = host.address("management") if host is not None else None
+    address, jump = confirm_address(plan, model), plan.config.ssh.jump
     jumps = [h for h in plan.stack_hosts() if jump and h.config.ssh.address == jump.address]
-    if jump is None or management is None or not jumps:
+    if address is None or jump is None or not jumps:
         return hosts.session(model.host)
-    if not any(str(m.outside) == jump.address for m in model.mappings):
-        return hosts.session(model.host)
-    target = prov.endpoint(model.host, str(management.address))
+    target = prov.endpoint(model.host, address)
     return SshClient(target, prov.deploy, prov.endpoint(jumps[0].name, jump.address))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lanes.confirm import confirm_address
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import sh_command
 from tests.gateway.support import Gateway, models_of, node, plan_of, seen, serve, wire_gateway
@@ -84,3 +85,13 @@ def test_a_first_install_that_is_never_confirmed_leaves_nothing_running(sso):
     time.sleep(TIMEOUT + 1.5)
     assert "table ip lanes" not in gateway.ruleset()
     assert not seen(console, "100.64.128.2", 443, timeout=0.5)
+
+
+def test_a_gateway_that_maps_the_jump_host_in_is_confirmed_through_that_mapping():
+    dev, prod = plan_of("dev"), plan_of("prod")
+    assert confirm_address(dev, models_of(dev)["lab-router"]) == "100.64.0.1"
+    edge = models_of(prod)["edge"]
+    mapped = {str(m.outside) for m in edge.mappings}
+    assert prod.config.ssh.jump.address in mapped
+    assert confirm_address(prod, edge) == str(prod.host(edge.host).address("management").address)
+    assert confirm_address(prod, models_of(prod)["sso"]) is None  # confirmed as it was applied
