@@ -215,3 +215,48 @@ def test_the_timeout_is_stack_config():
 def test_a_bad_timeout_is_an_error_naming_its_path(value, message):
     with pytest.raises(ConfigError, match=message):
         parse_stack_config(changed(stack_values("dev"), "apply", value))
+
+
+STUB = """#!/bin/sh
+printf '%s\\n' "$(basename "$0") $*" >> "{log}"
+"""
+
+
+def test_where_systemd_runs_the_watchdog_is_a_transient_timer(scratch, tmp_path):
+    """A private mount namespace with /run/systemd/system, and stubs that record what the
+    scripts ask systemd-run and systemctl: nothing of this machine's systemd is touched."""
+    log, stubs = tmp_path / "systemd.log", tmp_path / "stubs"
+    stubs.mkdir()
+    for tool in ("systemd-run", "systemctl"):
+        (stubs / tool).write_text(STUB.format(log=log))
+        (stubs / tool).chmod(0o755)
+    new = changed_netplan(scratch)
+    arm = arm_host_script("m1", new, 7, str(scratch.root), scratch.reloads, "auto")
+    confirm = confirm_host_script("m1", new, str(scratch.root))
+    scratch.install(new[:1])
+    script = (
+        "mount -t tmpfs lanes-test /run && mkdir -p /run/systemd/system && "
+        f'PATH="{stubs}:$PATH" && export PATH && dash -c "$1" && dash -c "$2"'
+    )
+    proc = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "-", arm, confirm],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    run, stop = log.read_text().splitlines()
+    txn = str(scratch.root / "var/lib/lanes/txn")
+    words = run.split()
+    assert words[:3] == ["systemd-run", "--quiet", words[2]]
+    unit = words[2].removeprefix("--unit=")
+    assert unit.startswith("lanes-rollback-")
+    assert words[3:] == [
+        "--on-active=7s",
+        "--timer-property=AccuracySec=1s",
+        "/bin/sh",
+        f"{txn}/{unit.removeprefix('lanes-rollback-')}/rollback.sh",
+        f"{txn}/{unit.removeprefix('lanes-rollback-')}",
+    ]
+    assert stop == f"systemctl stop {unit}.timer"
+    assert "confirmed" in proc.stdout
