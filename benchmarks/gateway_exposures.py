@@ -66,6 +66,12 @@ def ruleset(exposures: int) -> str:
         }
         for i in range(exposures)
     ]
+    # Each consume calls something vpc-2-nat publishes (a consume of nothing is refused).
+    publisher = next(g for g in values["gateways"] if g["name"] == "vpc-2-nat")
+    template = publisher["publish"][0]
+    publisher["publish"] = [
+        {**template, "name": f"svc-{i}", "port": FIRST_PORT + i} for i in range(exposures)
+    ]
     started = time.perf_counter()
     report = checked_plan(parse_stack_config(values))
     assert report.ok, report.violations[:3]
