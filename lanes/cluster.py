@@ -52,6 +52,20 @@ Decisions, and why:
   another namespace, or for another hostname, attaches nowhere. HTTPS listeners terminate TLS
   with the tenant's own Secret ``lanes-gateway-tls`` in its namespace, readable by the Gateways
   through a ReferenceGrant in that namespace that names the Secret only.
+- Pods' return paths: BGP between Calico and the AZ routers. Pods keep their addresses toward
+  100.64.0.0/10, so whatever they reach there answers to the pod range; the AZ router (the
+  gateway host holding the AZ's traffic gateway address) learns the AZ's pod blocks from the
+  nodes of that AZ, one ``BGPPeer`` per AZ selecting its nodes by zone and peering with the
+  router's traffic address. ``BGPConfiguration``: the nodes' AS (``calico.as_number``), no
+  node-to-node mesh (routes between nodes are Felix's with VXLAN pools: encapsulated across
+  AZs, direct inside an AZ's subnet, so a mesh of n² sessions would add nothing), BIRD bound to
+  the node address (the traffic address, see autodetection) and nothing advertised but the
+  pools' blocks (no service ranges; the disabled no-NAT pools say ``disableBGPExport``). The
+  router's side is ``lanes.render.bird``: passive sessions, an import filter that takes only
+  prefixes inside its AZ's pool, nothing exported. Why BGP rather than a node NAT: the receiver
+  sees the pod's address (an exposure's ACLs and logs can tell tenants apart), and the router
+  keeps no state per flow; on the node a policy rule puts the pod range on the traffic table
+  (``lanes.hostnet``), so the request and its reply use the traffic NIC.
 - Ownership across stacks: the region-wide objects (operator, Installation, pools, GatewayAPI
   with every AZ's GatewayClass, tenant namespaces, policies and ReferenceGrants) are declared
   by the stack of ``cluster.region_az`` (default the first AZ); every stack declares its own
@@ -95,6 +109,8 @@ __all__ = [
     "no_nat_ranges",
     "grant_ranges",
     "ingress_hosts",
+    "BgpRouter",
+    "bgp_routers",
     "gateway_class",
     "gateway_name",
     "listener_name",
@@ -318,6 +334,54 @@ def _ingress_ports(plan: Plan, hosts: list[HostPlan]) -> tuple[int, ...]:
     return tuple(sorted(ports)) if ports else DEFAULT_INGRESS_PORTS
 
 
+@dataclass(frozen=True)
+class BgpRouter:
+    """An AZ router's BGP: its traffic address, the AZ's pool, the nodes that announce to it."""
+
+    az: str
+    host: str
+    address: IPAddress
+    pool: IPNetwork
+    neighbors: tuple[IPAddress, ...]
+    router_as: int
+    node_as: int
+
+
+def _az_router(plan: Plan, az: str) -> tuple[HostPlan, IPAddress] | None:
+    """The host of ``az`` holding the AZ's traffic gateway address (it routes the AZ)."""
+    for host in plan.hosts:
+        entry = host.address("traffic")
+        if host.az == az and entry is not None and entry.address == entry.gateway:
+            return host, entry.address
+    return None
+
+
+def bgp_routers(plan: Plan) -> tuple[BgpRouter, ...]:
+    """Every AZ that has a router: the router and its AZ's Kubernetes nodes' traffic addresses."""
+    calico = plan.config.cluster.calico
+    pools = {p.az: p.cidr for p in carve_pools(plan.config.cluster, plan.azs)}
+    routers = []
+    for az in plan.azs:
+        found = _az_router(plan, az)
+        if found is None:
+            continue
+        host, address = found
+        nodes = [h for h in plan.hosts if h.az == az and h.role in NODE_ROLES]
+        neighbors = sorted(h.address("traffic").address for h in nodes if h.address("traffic"))  # type: ignore[union-attr]
+        routers.append(
+            BgpRouter(
+                az,
+                host.name,
+                address,
+                pools[az],
+                tuple(neighbors),
+                calico.router_as_number,
+                calico.as_number,
+            )
+        )
+    return tuple(routers)
+
+
 # --- objects --------------------------------------------------------------------------------
 
 
@@ -331,8 +395,8 @@ def _meta(name: str, namespace: str | None = None, labels: dict[str, str] | None
 
 
 def _installation(plan: Plan, autodetect: tuple[IPNetwork, ...]) -> Manifest:
-    encapsulation = plan.config.cluster.calico.encapsulation
-    bgp = "Disabled" if encapsulation.startswith("VXLAN") else "Enabled"
+    # BGP on whatever the encapsulation: the AZ routers learn the pod blocks over it.
+    bgp = "Enabled"
     body = {
         "apiVersion": "operator.tigera.io/v1",
         "kind": "Installation",
@@ -399,6 +463,38 @@ def _no_nat_pool(cidr: IPNetwork) -> Manifest:
         },
     }
     return Manifest(f"ippool-no-nat-{_cidr_slug(cidr)}", body, after=("apiserver",))
+
+
+def _bgp_configuration(plan: Plan) -> Manifest:
+    """The nodes' AS, no mesh, BIRD on the node address, nothing advertised but pod blocks."""
+    body = {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "BGPConfiguration",
+        "metadata": _meta("default"),
+        "spec": {
+            "asNumber": plan.config.cluster.calico.as_number,
+            "nodeToNodeMeshEnabled": False,
+            "bindMode": "NodeIP",
+            "logSeverityScreen": "Info",
+        },
+    }
+    return Manifest("bgp-configuration", body, after=("apiserver",))
+
+
+def _bgp_peer(router: BgpRouter) -> Manifest:
+    """Every node of the router's AZ peers with the router's traffic address."""
+    body = {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "BGPPeer",
+        "metadata": _meta(f"lanes-{router.az}-router", labels={ZONE_LABEL: router.az}),
+        "spec": {
+            "peerIP": str(router.address),
+            "asNumber": router.router_as,
+            "nodeSelector": f"{ZONE_LABEL} == '{router.az}'",
+            "sourceAddress": "UseNodeIP",
+        },
+    }
+    return Manifest(f"bgp-peer-{router.az}", body, after=("bgp-configuration",))
 
 
 def _gateway_api(plan: Plan, azs: list[str]) -> Manifest:
@@ -633,6 +729,8 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
         manifests += [_installation(plan, autodetect), _apiserver()]
         manifests += [_pod_pool(cluster, p) for p in pools]
         manifests += [_no_nat_pool(c) for c in no_nat]
+        manifests.append(_bgp_configuration(plan))
+        manifests += [_bgp_peer(r) for r in bgp_routers(plan)]
         if gateway_azs:
             manifests.append(_gateway_api(plan, gateway_azs))
         for tenant in tenants:

@@ -24,6 +24,15 @@ Routing design (seed 001's unsolved case, brief "Hosts"):
   per carried platform network to the network's whole supernet via that network's gateway, so
   a packet to another AZ's storage block leaves on the storage NIC with the storage address,
   never through the traffic default. The host's own blocks are more specific (connected).
+- Pods' lane (Kubernetes nodes with a traffic address): the pod range answers from the traffic
+  table. ``from <pod range> table traffic`` sends a pod's request to the mapping zone or the
+  adjacency network out of the traffic NIC via the AZ router (which learns the pod blocks over
+  BGP from Calico), so its reply comes back on that NIC and strict rp_filter holds; without it
+  the main table would send a request to the mapping zone out of the management NIC, and the
+  reply arriving on the traffic NIC would be dropped. Two rules before it keep what must stay
+  in the main table: pods to pods (Calico's routes: one /32 per local pod, VXLAN or same-subnet
+  routes to other nodes' blocks), and, with ``cluster.storage: host-nat``, pods to storage (the
+  storage NIC and the node's NAT).
 - A host that holds a block's gateway address itself (a gateway host numbered 1) gets no route
   via that gateway: it is the router, and its routes are issue 4's (EdgeGateway).
 - Outside networks (enterprise, VPCs) get no table: only gateway hosts carry them, and their
@@ -63,6 +72,7 @@ __all__ = [
     "TABLES",
     "device_for",
     "RULE_PRIORITY_BASE",
+    "POD_RULE_PRIORITIES",
     "MAIN_TABLE",
     "DEFAULT_ORDER",
     "K8S_ROLES",
@@ -75,9 +85,13 @@ __all__ = [
     "HostNet",
     "build_host_net",
     "ip_commands",
+    "rule_argv",
 ]
 
 RULE_PRIORITY_BASE = 1000
+# Pods' rules: to pods (main), to storage (main, host NAT), then the traffic table; all before
+# the per-address rules (1000 + table), which never match a pod's source anyway.
+POD_RULE_PRIORITIES = (1090, 1091, 1092)
 MAIN_TABLE = 254
 K8S_ROLES = frozenset({"master", "worker", "ingress"})
 DEFAULT_MTU = 1500
@@ -131,13 +145,14 @@ class Route:
 
 @dataclass(frozen=True)
 class Rule:
-    """A policy rule ``from <source> table <table>``, attached to the source's device."""
+    """A policy rule ``from <source> [to <to>] table <table>``, attached to a device of its network."""
 
     network: str
     source: str
     table: int
     priority: int
     device: str
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +222,14 @@ class HostNet:
                 for r in data.get("routes") or ()
             ),
             rules=tuple(
-                Rule(r["network"], r["source"], int(r["table"]), int(r["priority"]), r["device"])
+                Rule(
+                    r["network"],
+                    r["source"],
+                    int(r["table"]),
+                    int(r["priority"]),
+                    r["device"],
+                    r.get("to"),
+                )
                 for r in data.get("rules") or ()
             ),
             tables=tuple(Table(t["network"], int(t["id"])) for t in data.get("tables") or ()),
@@ -372,7 +394,24 @@ def _routing(
         tables.append(Table(network, table))
     if default is not None and default.network not in PLATFORM_NETWORKS:
         routes.insert(0, default)
+    rules = _pod_rules(host, plan, devices) + rules
     return routes, rules, tables, default.network if default else None
+
+
+def _pod_rules(host: HostPlan, plan: Plan, devices: dict[str, str]) -> list[Rule]:
+    """A Kubernetes node's rules for its pods' sources (the module's "Pods' lane")."""
+    network = "traffic"
+    if host.role not in K8S_ROLES or network not in devices:
+        return []
+    cluster = plan.config.cluster
+    pods, device = str(cluster.pod_cidr), devices[network]
+    to_pods, to_storage, lane = POD_RULE_PRIORITIES
+    rules = [Rule(network, pods, MAIN_TABLE, to_pods, device, pods)]
+    storage = plan.network("storage")
+    if cluster.storage == "host-nat" and storage is not None and "storage" in devices:
+        rules.append(Rule(network, pods, MAIN_TABLE, to_storage, device, str(storage.cidr)))
+    rules.append(Rule(network, pods, TABLES[network], lane, device))
+    return rules
 
 
 def _forwarding(role: str) -> list[tuple[str, str]]:
@@ -458,8 +497,12 @@ def ip_commands(net: HostNet, devices: dict[str, str] | None = None) -> list[lis
         argv += ["src", route.source] if route.source else []
         argv += ["table", str(route.table)]
         commands.append(argv)
-    commands += [
-        ["ip", "rule", "add", "from", r.source, "table", str(r.table), "priority", str(r.priority)]
-        for r in net.rules
-    ]
+    commands += [rule_argv("add", r.source, r.to, r.table, r.priority) for r in net.rules]
     return commands
+
+
+def rule_argv(verb: str, source: str, to: str | None, table: int, priority: int) -> list[str]:
+    """``ip rule <verb> from <source> [to <to>] table <table> priority <priority>``."""
+    argv = ["ip", "rule", verb, "from", source]
+    argv += ["to", to] if to else []
+    return [*argv, "table", str(table), "priority", str(priority)]

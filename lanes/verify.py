@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
-from lanes.hostnet import RULE_PRIORITY_BASE, TABLES, HostNet, build_host_net
+from lanes.hostnet import POD_RULE_PRIORITIES, RULE_PRIORITY_BASE, TABLES, HostNet, build_host_net
 from lanes.plan import Plan
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.nftables import FAMILY
@@ -341,21 +341,28 @@ def _routes(target: Target, live: Live) -> list[Drift]:
     return drifts
 
 
+def _selector(rule: dict[str, Any], key: str) -> str:
+    value = rule.get(key, "all")
+    if f"{key}len" in rule and rule[f"{key}len"] != 32:
+        value = f"{value}/{rule[f'{key}len']}"
+    return value
+
+
+def _rule_text(key: tuple[str, str, int, int]) -> str:
+    to = "" if key[1] == "all" else f" to {key[1]}"
+    return f"from {key[0]}{to} table {key[2]} priority {key[3]}"
+
+
 def _rules(target: Target, live: Live) -> list[Drift]:
-    want = {(r.source, r.table, r.priority) for r in target.net.rules}
+    want = {(r.source, r.to or "all", r.table, r.priority) for r in target.net.rules}
     have = set()
     lanes_tables = _lanes_tables()
-    priorities = {RULE_PRIORITY_BASE + t for t in lanes_tables}
+    priorities = {RULE_PRIORITY_BASE + t for t in lanes_tables} | set(POD_RULE_PRIORITIES)
     for r in live.json("rules"):
         table = _table_id(r.get("table"))
         if r.get("priority") in priorities or table in lanes_tables:
-            source = r.get("src", "all")
-            if "srclen" in r and r["srclen"] != 32:
-                source = f"{source}/{r['srclen']}"
-            have.add((source, table, r.get("priority")))
-    return _compare_set(
-        target.name, "rule", want, have, lambda k: f"from {k[0]} table {k[1]} priority {k[2]}"
-    )
+            have.add((_selector(r, "src"), _selector(r, "dst"), table, r.get("priority")))
+    return _compare_set(target.name, "rule", want, have, _rule_text)
 
 
 def _sysctls(target: Target, live: Live) -> list[Drift]:

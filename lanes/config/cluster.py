@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from lanes.config.base import Cidr, Model, Name, Port
 
@@ -42,6 +42,28 @@ class Calico(Model):
         default=True,
         description="Masquerade pod traffic leaving the platform; never toward 100.64.0.0/10.",
     )
+    as_number: int = Field(
+        default=64512,
+        ge=1,
+        le=4294967294,
+        description="The nodes' BGP AS (BGPConfiguration); default a private AS (RFC 6996).",
+    )
+    router_as_number: int = Field(
+        default=64513,
+        ge=1,
+        le=4294967294,
+        description="The AZ routers' BGP AS: each learns its AZ's pod blocks from its nodes "
+        "(eBGP, so it differs from as_number).",
+    )
+
+    @model_validator(mode="after")
+    def _ebgp(self) -> Calico:
+        if self.as_number == self.router_as_number:
+            raise ValueError(
+                f"as_number and router_as_number are both {self.as_number}: the nodes and the "
+                "AZ routers peer over eBGP, so their AS numbers differ"
+            )
+        return self
 
 
 # A Gateway API listener hostname: a DNS name, optionally with one leading ``*.`` label.

@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from lanes.hostnet import rule_argv
+
 __all__ = ["wanted", "converge", "main"]
 
 MAIN = 254
@@ -32,7 +34,7 @@ _SECTIONS = ("ethernets", "bonds", "vlans")
 STAND_IN = "lanes-netplan-stand-in"  # the ifalias that marks the devices this module made
 
 Route = tuple[str, str | None, str, str | None, int]  # to, via, dev, src, table
-RuleKey = tuple[str, int, int]  # from, table, priority
+RuleKey = tuple[str, str | None, int, int]  # from, to, table, priority
 
 
 def wanted(
@@ -50,10 +52,23 @@ def wanted(
                 to = r["to"]
                 routes.append((to, r.get("via"), name, r.get("from"), int(r.get("table", MAIN))))
             rules += [
-                (p["from"], int(p["table"]), int(p["priority"]))
+                (_host(p["from"]), _host(p.get("to")), int(p["table"]), int(p["priority"]))
                 for p in conf.get("routing-policy") or []
             ]
     return devices, addresses, routes, rules
+
+
+def _host(prefix: str | None) -> str | None:
+    """A rule's selector as ``ip -j rule`` spells it: a /32 is the bare address."""
+    return prefix[: -len("/32")] if prefix and prefix.endswith("/32") else prefix
+
+
+def _selector(rule: dict[str, Any], key: str) -> str | None:
+    value = rule.get(key)
+    if value is None or value == "all":
+        return None
+    length = rule.get(f"{key}len")
+    return value if length in (None, 32) else f"{value}/{length}"
 
 
 def _ip_json(*args: str) -> list[dict[str, Any]]:
@@ -120,27 +135,15 @@ def converge(doc: dict[str, Any]) -> list[list[str]]:
             commands.append(_route_argv("del", key))
     commands += [_route_argv("replace", r) for r in routes]
     live_rules = {
-        (r.get("src"), _table(r.get("table")), r["priority"])
+        (_selector(r, "src"), _selector(r, "dst"), _table(r.get("table")), r["priority"])
         for r in _ip_json("-4", "rule", "show")
         if r["priority"] not in _KEEP_PRIORITIES
     }
-    for _source, _table_id, priority in sorted(live_rules - set(rules), key=str):
-        commands.append(["ip", "rule", "del", "priority", str(priority)])
-    for source, table, priority in rules:
-        if (source, table, priority) not in live_rules:
-            commands.append(
-                [
-                    "ip",
-                    "rule",
-                    "add",
-                    "from",
-                    source,
-                    "table",
-                    str(table),
-                    "priority",
-                    str(priority),
-                ]
-            )
+    for source, to, table, priority in sorted(live_rules - set(rules), key=str):
+        commands.append(rule_argv("del", source or "all", to, table or MAIN, priority))
+    for source, to, table, priority in rules:
+        if (source, to, table, priority) not in live_rules:
+            commands.append(rule_argv("add", source or "all", to, table, priority))
     for argv in commands:
         # A route whose device or source went away with an address is gone already.
         subprocess.run(argv, capture_output=True, check=not argv[2] == "del")

@@ -29,7 +29,10 @@ def _route(route: Route) -> dict[str, Any]:
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
-    return {"from": rule.source, "table": rule.table, "priority": rule.priority}
+    entry: dict[str, Any] = {"from": rule.source}
+    if rule.to is not None:
+        entry["to"] = rule.to
+    return {**entry, "table": rule.table, "priority": rule.priority}
 
 
 def _layer3(net: HostNet, link: Link, entry: dict[str, Any]) -> dict[str, Any]:

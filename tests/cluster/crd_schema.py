@@ -70,6 +70,10 @@ def _operator_crd(plural: str, kind: str) -> Source:
     return Source(OPERATOR, f"pkg/crds/operator/operator.tigera.io_{plural}.yaml", kind, "v1")
 
 
+def _calico_crd(plural: str, kind: str) -> Source:
+    return Source(OPERATOR, f"pkg/crds/calico/crd.projectcalico.org_{plural}.yaml", kind, "v1")
+
+
 def _gateway_crds(plural: str, kind: str, version: str) -> tuple[Source, ...]:
     """The pinned Gateway API release, and the CRDs Calico's operator installs by itself
     (crdManagement PreferExisting) when the cluster has none: an object must fit both."""
@@ -90,6 +94,10 @@ SOURCES: dict[tuple[str, str], tuple[Source, ...]] = {
     ("projectcalico.org/v3", "IPPool"): (
         Source(OPERATOR, "pkg/crds/calico/crd.projectcalico.org_ippools.yaml", "IPPool", "v1"),
     ),
+    ("projectcalico.org/v3", "BGPConfiguration"): (
+        _calico_crd("bgpconfigurations", "BGPConfiguration"),
+    ),
+    ("projectcalico.org/v3", "BGPPeer"): (_calico_crd("bgppeers", "BGPPeer"),),
     ("operator.tigera.io/v1", "Installation"): (_operator_crd("installations", "Installation"),),
     ("operator.tigera.io/v1", "APIServer"): (_operator_crd("apiservers", "APIServer"),),
     ("operator.tigera.io/v1", "GatewayAPI"): (_operator_crd("gatewayapis", "GatewayAPI"),),

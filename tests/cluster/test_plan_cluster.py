@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import re
 
+import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork, IPSet
 
 from lanes.cluster import ENCAPSULATION_MODES, no_nat_ranges, plan_cluster
-from lanes.config import parse_stack_config
+from lanes.config import ConfigError, parse_stack_config
 from lanes.plan import PLATFORM_SPACE
 from lanes.render.kubernetes import render_manifests, render_releases
 from lanes.rules import checked_plan, find_overlaps
@@ -47,7 +48,7 @@ def test_autodetection_is_pinned_to_the_traffic_blocks_in_the_installation():
     assert network["nodeAddressAutodetectionV4"] == {
         "cidrs": ["100.65.0.0/20", "100.65.16.0/20", "100.65.32.0/20"]
     }
-    assert network["ipPools"] == [] and network["bgp"] == "Disabled"
+    assert network["ipPools"] == [] and network["bgp"] == "Enabled"
     dev = plan_cluster(region_plan("dev")).manifest("installation").body
     assert dev["spec"]["calicoNetwork"]["nodeAddressAutodetectionV4"]["cidrs"] == ["100.64.32.0/21"]
 
@@ -245,7 +246,40 @@ def test_encapsulation_maps_to_pool_modes_and_bgp():
         spec = cluster.manifest("ippool-az-1").body["spec"]
         assert (spec["ipipMode"], spec["vxlanMode"]) == (ipip, vxlan)
         bgp = cluster.manifest("installation").body["spec"]["calicoNetwork"]["bgp"]
-        assert bgp == ("Disabled" if encapsulation.startswith("VXLAN") else "Enabled")
+        assert bgp == "Enabled"  # the AZ routers learn the pod blocks whatever the encapsulation
+
+
+def test_the_nodes_of_each_az_peer_with_its_router_and_announce_only_pod_blocks():
+    cluster = plan_cluster(region_plan("prod"))
+    assert cluster.manifest("bgp-configuration").body["spec"] == {
+        "asNumber": 64512,
+        "nodeToNodeMeshEnabled": False,
+        "bindMode": "NodeIP",
+        "logSeverityScreen": "Info",
+    }
+    peer = cluster.manifest("bgp-peer-az-1").body
+    assert peer["metadata"]["name"] == "lanes-az-1-router"
+    assert peer["spec"] == {
+        "peerIP": "100.65.0.1",  # edge-1, number 1: the az-1 traffic block's gateway
+        "asNumber": 64513,
+        "nodeSelector": "topology.kubernetes.io/zone == 'az-1'",
+        "sourceAddress": "UseNodeIP",
+    }
+    # prod's inventory has no router in az-2 or az-3: no peer points at nothing there
+    assert [m.role for m in cluster.manifests if m.kind == "BGPPeer"] == ["bgp-peer-az-1"]
+    # nothing but the pod pools is exported: the disabled no-NAT pools say so themselves
+    assert all(m.body["spec"]["disableBGPExport"] for m in cluster.manifests if "no-nat" in m.role)
+    assert not {"serviceClusterIPs", "serviceExternalIPs", "serviceLoadBalancerIPs"} & set(
+        cluster.manifest("bgp-configuration").body["spec"]
+    )
+    dev = plan_cluster(region_plan("dev")).manifest("bgp-peer-az-1").body
+    assert dev["spec"]["peerIP"] == "100.64.32.1"
+
+
+def test_the_nodes_and_routers_must_be_in_different_as():
+    values = changed(stack_values("prod"), "cluster.calico.router_as_number", 64512)
+    with pytest.raises(ConfigError, match="router_as_number are both 64512"):
+        parse_stack_config(values)
 
 
 def test_only_the_region_owner_declares_region_objects():

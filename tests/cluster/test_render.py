@@ -55,7 +55,7 @@ def test_every_built_in_object_validates_against_kubernetes_1_34_strict(cluster)
 def test_every_custom_object_validates_against_its_crd(cluster):
     custom = [m.body for m in cluster.manifests if (m.body["apiVersion"], m.kind) in SOURCES]
     kinds = {b["kind"] for b in custom}
-    assert kinds >= {"IPPool", "Installation", "APIServer"}
+    assert kinds >= {"IPPool", "Installation", "APIServer", "BGPConfiguration", "BGPPeer"}
     for body in custom:
         assert validate_object(body)
 
@@ -80,6 +80,21 @@ def test_the_crd_check_fails_on_a_wrong_field(mutate, where):
     mutate(pool)
     with pytest.raises(jsonschema.ValidationError, match=where):
         validate_object(pool)
+
+
+@pytest.mark.parametrize(
+    ("role", "mutate", "where"),
+    [
+        ("bgp-peer-az-1", lambda b: b["spec"].__setitem__("peerIp", "1.2.3.4"), "'peerIp'"),
+        ("bgp-peer-az-1", lambda b: b["spec"].__setitem__("asNumber", "64513"), "'64513'"),
+        ("bgp-configuration", lambda b: b["spec"].__setitem__("nodeToNodeMesh", False), "Mesh'"),
+    ],
+)
+def test_the_crd_check_fails_on_a_wrong_bgp_field(role, mutate, where):
+    body = copy.deepcopy(plan_cluster(region_plan("prod")).manifest(role).body)
+    mutate(body)
+    with pytest.raises(jsonschema.ValidationError, match=where):
+        validate_object(body)
 
 
 def test_the_crd_check_fails_on_a_kind_without_a_source():

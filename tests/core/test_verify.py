@@ -33,6 +33,18 @@ def targets(stack: str, **kw) -> dict[str, Target]:
     return {t.name: t for t in expected_targets(plan_of(stack), **kw)}
 
 
+def _ip_rule(rule) -> dict:
+    """A model rule as ``ip -j rule show`` prints it (a prefix as address and length)."""
+    entry = {"priority": rule.priority, "table": "main" if rule.table == 254 else str(rule.table)}
+    for key, value in (("src", rule.source), ("dst", rule.to)):
+        if value is not None:
+            address, _, length = value.partition("/")
+            entry[key] = address
+            if length and length != "32":
+                entry[f"{key}len"] = int(length)
+    return entry
+
+
 def live_of(target: Target, **override: str) -> Live:
     """The output a host that carries exactly its config gives, sections overridable."""
     net = target.net
@@ -71,7 +83,7 @@ def live_of(target: Target, **override: str) -> Live:
         {"dst": "127.0.0.0/8", "dev": "lo", "table": "local", "type": "local", "protocol": "kernel"}
     )
     rules = [{"priority": 0, "src": "all", "table": "local"}]
-    rules += [{"priority": r.priority, "src": r.source, "table": str(r.table)} for r in net.rules]
+    rules += [_ip_rule(r) for r in net.rules]
     rules.append({"priority": 32766, "src": "all", "table": "main"})
     files = [f"{content_hash(c) if c is not None else ABSENT} {p}" for p, c in target.files]
     sections = {

@@ -6,11 +6,13 @@ import functools
 
 import pytest
 
+from lanes.config import parse_stack_config
 from lanes.hostnet import HostNet, Link, Route, Rule, Table, build_host_net, ip_commands
 from lanes.plan import Plan
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
-from tests.support.pulumi_run import ROOT
+from tests.support.mutate import changed
+from tests.support.pulumi_run import ROOT, stack_values
 
 
 @functools.cache
@@ -39,6 +41,9 @@ def test_dev_master_answers_on_the_network_a_packet_came_in_on():
     ]
     assert m.tables == (Table("management", 101), Table("traffic", 102), Table("storage", 103))
     assert m.rules == (
+        Rule("traffic", "100.96.0.0/12", 254, 1090, "eth1", "100.96.0.0/12"),
+        Rule("traffic", "100.96.0.0/12", 254, 1091, "eth1", "100.64.64.0/21"),
+        Rule("traffic", "100.96.0.0/12", 102, 1092, "eth1"),
         Rule("management", "100.64.0.2", 101, 1101, "eth0"),
         Rule("traffic", "100.64.32.2", 102, 1102, "eth1"),
         Rule("storage", "100.64.64.2", 103, 1103, "eth2"),
@@ -210,3 +215,36 @@ def test_the_model_is_a_pure_function_of_the_plan():
     fresh = checked_plan(load_stack(ROOT, "prod")).plan
     again = [build_host_net(h, fresh).to_dict() for h in fresh.stack_hosts()]
     assert first == again
+
+
+def test_pods_answer_from_the_traffic_table_and_keep_pod_and_storage_routes():
+    worker = net("prod", "worker-1")
+    assert [(r.source, r.to, r.table, r.priority, r.device) for r in worker.rules[:3]] == [
+        ("100.96.0.0/12", "100.96.0.0/12", 254, 1090, "bond0.200"),
+        ("100.96.0.0/12", "100.66.0.0/16", 254, 1091, "bond0.200"),
+        ("100.96.0.0/12", None, 102, 1092, "bond0.200"),
+    ]
+    argv = ip_commands(worker)
+    assert [
+        "ip",
+        "rule",
+        "add",
+        "from",
+        "100.96.0.0/12",
+        "table",
+        "102",
+        "priority",
+        "1092",
+    ] in argv
+    # service hosts and gateways carry no pods
+    for stack, host in (("prod", "jump-1"), ("prod", "edge-1"), ("dev", "router")):
+        assert not [r for r in net(stack, host).rules if r.source == "100.96.0.0/12"]
+
+
+def test_pods_reach_storage_through_the_main_table_only_with_host_nat():
+    report = checked_plan(
+        parse_stack_config(changed(stack_values("prod"), "cluster.storage", "none"))
+    )
+    assert report.plan is not None
+    rules = build_host_net(report.plan.host("worker-1"), report.plan).rules
+    assert [r.priority for r in rules if r.source == "100.96.0.0/12"] == [1090, 1092]

@@ -21,7 +21,7 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 8934d2ab41c7a44110a9950b38e5e2c31d5886727d72da04aa54dfdec3a2440d ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != d169a3f7cecc6303db5e8074804f6bd733502ace1e91cb775a94e06ba91dd7e3 ]; then
   bad="$bad netplan"
 fi
 if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != e1fc01b4a1639922ae705be82ed6c22c1466d24e113c460be3e881d4bea1f9f9 ]; then

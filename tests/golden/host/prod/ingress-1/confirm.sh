@@ -21,7 +21,7 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != ceb5a60510ccb6dfac7e390a1b5788ceba49761efb61148079775c2c2c085400 ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != eaf71f41ba3699443cae19a42b88371924f8b22ed3c3035704a9e3d70ef2c974 ]; then
   bad="$bad netplan"
 fi
 if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 2672c4062ae891490e6fe61a93461c66fee502c4ef9d240a71239fb04c7661e0 ]; then

@@ -21,7 +21,7 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 2d87e04a2f4781a4b2a5ddf175b224ceb4d4351e9626f796ccf85453c173a995 ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != c677f7d55fdd37d9864585bf0df1b3f6084453fcdd0242732b538786eb3458e1 ]; then
   bad="$bad netplan"
 fi
 if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 6f96fe88b490b7baaac6b52c337aa11f36c67a056b63525516660ce818c5b74a ]; then

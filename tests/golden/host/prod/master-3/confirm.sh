@@ -21,7 +21,7 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 481aab853b59823868c4b69932176840aef1c491311afb3ede6cbdd6fcb4f73d ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 2da22bd05c729ae3763d8a729f318d8b0345744aaaa34e3725cb7d09a655fb44 ]; then
   bad="$bad netplan"
 fi
 if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 30f7d6ed3afd1ef3a47ec996d7d066b4651b9742a6ed1367172f999901975c41 ]; then

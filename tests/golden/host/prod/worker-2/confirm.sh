@@ -21,7 +21,7 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 645f9a891c64cffdcb09c488eb35be11167ee502fde5e0567694f7103480fc64 ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 38595ab4b9f34883a6309f1dca0d24f68e9c5e47898dc7abf76183ad9242f4dc ]; then
   bad="$bad netplan"
 fi
 if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 7af60bca56ec973d0459d1ce67d3f154c224d16a3caf802cac6622ba8565262e ]; then

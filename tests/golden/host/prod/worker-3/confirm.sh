@@ -21,7 +21,7 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 5050ff45378867ffb5e2392d828637e03ca134a1817df3775a7aa63593be49ed ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 7c56b56337e146ad472776161b4daa264f3293baaf2d5db7d4335ddf0cef0148 ]; then
   bad="$bad netplan"
 fi
 if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 6f172b76625624b8e3dfe91fe150492e9ec0482e7ba2d2fc4f5d3baeb69155f1 ]; then
