@@ -9,6 +9,8 @@ STACK ?= dev
 # Real tools the tests run rendered configs through, and the namespace hosts' plumbing.
 APT_PACKAGES := iproute2 procps util-linux dash openssh-server openssh-client netplan.io \
 	nftables iptables nginx-light libnginx-mod-stream socat systemd
+# The AZ routers' BGP speaker (BIRD 2): its rendered config is checked and run in the lab.
+APT_PACKAGES += bird2
 # lanes report's tests: a real browser, and C4-PlantUML (laid out by graphviz) with a font.
 APT_PACKAGES += chromium plantuml graphviz fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

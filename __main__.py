@@ -7,6 +7,7 @@ import json
 import pulumi
 import pulumi.runtime.config
 
+from components.bgp import declare_bgp
 from components.cluster import declare_cluster
 from components.gateway import declare_gateways
 from components.host import declare_hosts
@@ -59,6 +60,8 @@ def main() -> None:
     hosts = declare_hosts(plan, private_key)
     # A gateway's nginx binds addresses its host's netplan creates: apply the host first.
     declare_gateways(plan, private_key, depends_on=hosts)
+    # The AZ router learns the pod blocks from Calico (BIRD; Calico's side is in the cluster).
+    declare_bgp(plan, private_key, depends_on=hosts)
     cluster = plan_cluster(plan)
     declare_cluster(cluster, config.get_secret("kubeconfig"), f"{plan.region}-cluster")
     pulumi.export("region", plan.region)

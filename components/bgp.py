@@ -1,0 +1,103 @@
+"""BgpSpeaker: BIRD on an AZ router, learning its AZ's pod blocks from Calico (lanes.render.bird)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_command import remote
+
+from components.connection import connection_args
+from components.host import SshTarget, jump_target, ssh_target
+from lanes.cluster import BgpRouter, bgp_routers
+from lanes.plan import Plan
+from lanes.render.bird import (
+    STAGED_CONF,
+    render_bird,
+    render_bird_apply,
+    render_bird_delete,
+    render_bird_prepare,
+)
+from lanes.render.scripts import sh_command
+
+__all__ = ["BgpSpeakerArgs", "BgpSpeaker", "declare_bgp"]
+
+
+@dataclass(frozen=True)
+class BgpSpeakerArgs:
+    """The router's BGP model and how to reach its host."""
+
+    router: BgpRouter
+    target: SshTarget
+    proxy: SshTarget | None
+    private_key: pulumi.Input[str]
+
+
+class BgpSpeaker(pulumi.ComponentResource):
+    """An AZ router's BIRD: ``<name>-prepare`` (the staging folder), ``<name>-config``
+    (CopyToRemote of the rendered bird.conf) and ``<name>-apply`` (checked with ``bird -p``,
+    moved in, ``birdc configure``; delete puts the previous file back). The triggers are the
+    content hashes, so an unchanged router is never touched.
+    """
+
+    TYPE = "lanes:gateway:BgpSpeaker"
+
+    def __init__(self, name: str, args: BgpSpeakerArgs, opts: pulumi.ResourceOptions | None = None):
+        router = args.router
+        config = render_bird(router)
+        digest = hashlib.sha256(config.encode()).hexdigest()
+        props = {
+            "host": router.host,
+            "az": router.az,
+            "address": str(router.address),
+            "pool": str(router.pool),
+            "neighbors": [str(n) for n in router.neighbors],
+            "sha256": digest,
+        }
+        super().__init__(self.TYPE, name, props, opts)
+        connection = connection_args(args.target, args.proxy, args.private_key)
+        prepare = remote.Command(
+            f"{name}-prepare",
+            connection=connection,
+            create=sh_command(render_bird_prepare()),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        copy = remote.CopyToRemote(
+            f"{name}-config",
+            connection=connection,
+            source=pulumi.StringAsset(config),
+            remote_path=STAGED_CONF,
+            triggers=[digest],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
+        )
+        apply = render_bird_apply()
+        remote.Command(
+            f"{name}-apply",
+            connection=connection,
+            create=sh_command(apply),
+            update=sh_command(apply),
+            delete=sh_command(render_bird_delete()),
+            triggers=[digest],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[copy]),
+        )
+        self.register_outputs({"host": router.host, "sha256": digest})
+
+
+def declare_bgp(
+    plan: Plan, private_key: pulumi.Input[str], depends_on: dict[str, pulumi.Resource] | None = None
+) -> dict[str, BgpSpeaker]:
+    """The stack's AZ router's BgpSpeaker (``<host>-bgp``), after its host's own provisioning."""
+    speakers = {}
+    for router in bgp_routers(plan):
+        host = plan.host(router.host)
+        if router.az != plan.az or host is None:
+            continue
+        args = BgpSpeakerArgs(
+            router, ssh_target(host, plan.config.ssh.user), jump_target(plan, host), private_key
+        )
+        after = [depends_on[host.name]] if depends_on and host.name in depends_on else []
+        speakers[host.name] = BgpSpeaker(
+            f"{host.name}-bgp", args, pulumi.ResourceOptions(depends_on=after)
+        )
+    return speakers
