@@ -51,7 +51,9 @@ class BgpSpeaker(pulumi.ComponentResource):
             "host": router.host,
             "az": router.az,
             "address": str(router.address),
+            "block": str(router.block),
             "pool": str(router.pool),
+            "podCidr": str(router.pod_cidr),
             "neighbors": [str(n) for n in router.neighbors],
             "sha256": digest,
         }
@@ -81,7 +83,7 @@ class BgpSpeaker(pulumi.ComponentResource):
             triggers=[digest],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[copy]),
         )
-        self.register_outputs({"host": router.host, "sha256": digest})
+        self.register_outputs(props)  # the policy pack's stack check reads them
 
 
 def declare_bgp(

@@ -81,7 +81,7 @@ from netaddr import IPAddress, IPNetwork, IPSet
 
 from lanes.addressing import nth_subnet
 from lanes.config.cluster import Cluster, Grant, Tenant
-from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.plan import PLATFORM_SPACE, HostAddress, HostPlan, Plan
 
 __all__ = [
     "KUBERNETES_VERSION",
@@ -341,18 +341,20 @@ class BgpRouter:
     az: str
     host: str
     address: IPAddress
+    block: IPNetwork  # the AZ's traffic block, where the router and the nodes meet
     pool: IPNetwork
+    pod_cidr: IPNetwork
     neighbors: tuple[IPAddress, ...]
     router_as: int
     node_as: int
 
 
-def _az_router(plan: Plan, az: str) -> tuple[HostPlan, IPAddress] | None:
+def _az_router(plan: Plan, az: str) -> tuple[HostPlan, HostAddress] | None:
     """The host of ``az`` holding the AZ's traffic gateway address (it routes the AZ)."""
     for host in plan.hosts:
         entry = host.address("traffic")
         if host.az == az and entry is not None and entry.address == entry.gateway:
-            return host, entry.address
+            return host, entry
     return None
 
 
@@ -365,15 +367,17 @@ def bgp_routers(plan: Plan) -> tuple[BgpRouter, ...]:
         found = _az_router(plan, az)
         if found is None:
             continue
-        host, address = found
+        host, entry = found
         nodes = [h for h in plan.hosts if h.az == az and h.role in NODE_ROLES]
         neighbors = sorted(h.address("traffic").address for h in nodes if h.address("traffic"))  # type: ignore[union-attr]
         routers.append(
             BgpRouter(
                 az,
                 host.name,
-                address,
+                entry.address,
+                entry.block,
                 pools[az],
+                IPNetwork(plan.config.cluster.pod_cidr),
                 tuple(neighbors),
                 calico.router_as_number,
                 calico.as_number,

@@ -37,6 +37,7 @@ from pulumi_policy import (  # noqa: E402
     StackValidationPolicy,
 )
 
+from components.bgp import BgpSpeaker  # noqa: E402
 from components.cluster import ClusterNetwork  # noqa: E402
 from components.gateway import EdgeGateway  # noqa: E402
 from components.host import BareMetalHost  # noqa: E402
@@ -52,6 +53,7 @@ from lanes.plan import Block, HostAddress, HostPlan, NetworkPlan, Plan, ZonePlan
 from lanes.rules import (  # noqa: E402
     Violation,
     check_autodetect,
+    check_bgp_import,
     check_cluster_overlaps,
     check_disjoint_networks,
     check_gateway_model,
@@ -97,6 +99,7 @@ NETWORKS = (PlatformNetworkResource.TYPE.rpartition(":")[0] + ":",)
 HOSTS = (BareMetalHost.TYPE,)
 GATEWAYS = (EdgeGateway.TYPE,)
 CLUSTER = (ClusterNetwork.TYPE,)
+BGP_SPEAKERS = (BgpSpeaker.TYPE,)
 SSH_RESOURCES = ("command:remote:Command", "command:remote:CopyToRemote")
 IPPOOL = "kubernetes:projectcalico.org/v3:IPPool"
 INSTALLATION = "kubernetes:operator.tigera.io/v1:Installation"
@@ -426,6 +429,12 @@ def _autodetect(resources: Sequence[Any]) -> list[Violation]:
     return found
 
 
+def _bgp_import(type_: str, name: str, props: Props) -> list[Violation]:
+    return check_bgp_import(
+        name, props["pool"], props["podCidr"], props.get("neighbors") or [], props["block"]
+    )
+
+
 def _tenant_isolation(resources: Sequence[Any]) -> list[Violation]:
     namespaces = [
         (f"{r.name}.metadata", _metadata(r)["name"])
@@ -667,6 +676,14 @@ SPECS: tuple[LanesPolicy, ...] = (
         "pod traffic uses the traffic NIC whatever holds the default route.",
         rules=frozenset({"cni-autodetect"}),
         stack_check=_autodetect,
+    ),
+    LanesPolicy(
+        name="router-bgp-imports-pods",
+        description="An AZ router's BGP speaker imports only prefixes inside the pod range, "
+        "from its AZ's nodes' traffic addresses, so no node can steer its platform routes.",
+        rules=frozenset({"bgp-import"}),
+        resource_check=_bgp_import,
+        types=BGP_SPEAKERS,
     ),
     LanesPolicy(
         name="tenant-default-deny",

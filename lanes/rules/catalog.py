@@ -71,5 +71,6 @@ RULES: dict[str, str] = {
     "gateway-listener-scope": "a Gateway listener admits one tenant's routes and certificate",
     "pool-overlap": "declared pod pools overlap no network and no other pool",
     "cni-autodetect": "Calico finds node addresses in the traffic blocks only",
+    "bgp-import": "an AZ router's BGP imports pod prefixes only, from nodes' traffic addresses",
     "tenant-default-deny": "every tenant namespace denies all traffic by default",
 }

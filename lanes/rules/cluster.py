@@ -18,6 +18,7 @@ from lanes.rules.hosts import K8S_NODE_ROLES
 __all__ = [
     "check_tenant_default_deny",
     "check_autodetect",
+    "check_bgp_import",
     "check_pools_disjoint",
     "CNI_INTERNAL_RANGES",
     "SYSTEM_NAMESPACES",
@@ -74,6 +75,33 @@ def check_autodetect(path: str, cidrs: Iterable[str], traffic: NetworkPlan) -> l
             f"pinned to the traffic blocks {', '.join(want)}",
         )
     ]
+
+
+def check_bgp_import(
+    path: str, pool: str, pod_cidr: str, neighbors: Iterable[str], block: str
+) -> list[Violation]:
+    """An AZ router imports only pod prefixes (its pool inside the pod range), from nodes on
+    the traffic network: a wider filter would let a node steer the router's platform routes."""
+    found = []
+    if IPNetwork(pool) not in IPNetwork(pod_cidr):
+        found.append(
+            Violation(
+                f"{path}.pool",
+                "bgp-import",
+                f"the router imports {pool}, which is not inside the pod range {pod_cidr}",
+            )
+        )
+    strays = [n for n in neighbors if IPNetwork(n) not in IPNetwork(block)]
+    if strays:
+        found.append(
+            Violation(
+                f"{path}.neighbors",
+                "bgp-import",
+                f"BGP neighbors {', '.join(strays)} are not in the router's traffic block "
+                f"{block}: only its AZ's nodes' traffic addresses announce pod blocks",
+            )
+        )
+    return found
 
 
 def check_pools_disjoint(

@@ -349,6 +349,22 @@ CASES = [
         "(networks.storage.cidr) [cluster-overlap]",
     ),
     Case(
+        "router-imports-the-management-network",
+        "router-bgp-imports-pods",
+        "prod",
+        "edge-1-bgp.pool: the router imports 100.64.0.0/16, which is not inside the pod range "
+        "100.96.0.0/12 [bgp-import]",
+        props=edit("edge-1-bgp", put("pool", value="100.64.0.0/16")),
+    ),
+    Case(
+        "router-peers-on-management",
+        "router-bgp-imports-pods",
+        "prod",
+        "edge-1-bgp.neighbors: BGP neighbors 100.64.64.21 are not in the router's traffic block "
+        "100.65.0.0/20: only its AZ's nodes' traffic addresses announce pod blocks [bgp-import]",
+        props=edit("edge-1-bgp", put("neighbors", value=["100.65.0.21", "100.64.64.21"])),
+    ),
+    Case(
         "calico-on-management",
         "cni-autodetect-traffic",
         "prod",

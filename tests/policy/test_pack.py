@@ -47,6 +47,7 @@ def test_policy_names_are_stable_and_unique():
         "cluster-ranges-disjoint",
         "pod-pools-disjoint",
         "cni-autodetect-traffic",
+        "router-bgp-imports-pods",
         "tenant-default-deny",
         "gateway-routes-tenant-scoped",
     ]
