@@ -7,7 +7,8 @@ The prod lab (``bring_up``, as ``lanes lab up`` builds it) gets, in namespaces o
   pod on the node, and a blackhole for the node's /26 block;
 - in worker-1, a BIRD standing in for calico-node's (a small config this test writes: the
   node's AS, its traffic address, the block, plus prefixes the router must refuse);
-- in edge-1 (the az-1 router, 100.65.0.1), BIRD with ``lanes.render.bird``'s config.
+- in edge-1 (the az-1 router, 100.65.0.1), BIRD with ``lanes.render.bird``'s config;
+- in worker-1, Calico's natOutgoing toward storage as one nft masquerade rule.
 
 The lab runs no Calico, so tenant grants are not enforced by packets here: the grant is shown
 where it is enforced, the rendered NetworkPolicies (``tests.cluster.netpol``), and the lab shows
@@ -43,6 +44,14 @@ FOREIGN = [
     "0.0.0.0/0",  # a default route
 ]
 SSO = "100.64.128.2"
+STORAGE = "100.66.0.11"  # master-1's storage address
+CALICO_NAT = """table ip lanes-calico-stand-in {
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		ip saddr 100.96.0.0/12 ip daddr 100.66.0.0/16 masquerade
+	}
+}
+"""
 
 
 def node_bird_conf() -> str:
@@ -131,6 +140,8 @@ def lab():
             for n, (name, (address, _)) in enumerate(sorted(PODS.items()))
         }
         node.ip("route", "add", "blackhole", BLOCK)
+        # Calico's natOutgoing toward storage (no no-NAT pool covers it: cluster.storage host-nat)
+        node.run(["nft", "-f", "-"], input=CALICO_NAT)
         state = net.state_dir
         (router_router,) = bgp_routers(plan)
         (state / "bird-router.conf").write_text(render_bird(router_router))
@@ -214,3 +225,15 @@ def test_the_grant_decides_which_tenant_may_use_the_path(lab):
     assert not policies.allows(shop, sso, PROBE_PORT)  # the grant names port 443 only
     # The path itself carries both tenants' packets: the refusal is the policy's, not routing's.
     assert seen(pods["pod-analytics"], SSO, 443, timeout=2) == "sso-upstream 10.0.0.3"
+
+
+def test_a_pod_reaches_storage_on_the_storage_nic_as_the_nodes_storage_address(lab):
+    _, _, node, pods, _ = lab
+    assert seen(pods["pod-shop"], STORAGE, PROBE_PORT, timeout=2) == "master-1 100.66.0.21"
+    rule = ["from", "100.96.0.0/12", "to", "100.66.0.0/16", "table", "main", "priority", "1091"]
+    node.ip("rule", "del", *rule)
+    try:
+        # without it the pod's lane (traffic) takes storage too: another NIC, another source
+        assert seen(pods["pod-shop"], STORAGE, PROBE_PORT, timeout=2) != "master-1 100.66.0.21"
+    finally:
+        node.ip("rule", "add", *rule)
