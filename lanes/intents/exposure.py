@@ -267,8 +267,12 @@ class ExposureKind(IntentKind):
                 make.client(make.holding(model, e.listen), model, e.path)
 
     def flows(self, view: MatrixView) -> list[Flow]:
-        """A client in the consumers' network to the consume address reaches the published
-        service, which sees the publisher's own address; straight to the publisher: blocked."""
+        """Every consumer of a consumed exposure to the consume address reaches the published
+        service, which sees the publisher's own address; straight to the publisher: blocked.
+
+        The consumers are the client box of an outside network, or, when the consume listens in
+        a platform network, every host of the stack that carries that network (nodes among them:
+        their pods' packets leave the same way, see ``lanes.hostnet``)."""
         publishers = _publishers(view.models)
         flows = []
         for m in view.models:
@@ -279,38 +283,50 @@ class ExposureKind(IntentKind):
                 pm, pub = found
                 service = view.end_at(view.holding(pm.host, pub.source), pub.target)
                 network = view.holding(m.host, c.listen)
-                client = view.client_in(network)
-                if service is None or client is None or network is None:
+                if service is None or network is None:
                     continue
-                seen, served = str(pub.source), pub.target_port
-                flows.append(
-                    Flow(
-                        "exposure",
-                        client,
-                        service,
-                        network,
-                        str(c.listen),
-                        c.port,
-                        "reach",
-                        seen,
-                        served=served,
-                    )
-                )
-                # Only the consume address is given to the consumers, not the publisher's.
-                flows.append(
-                    Flow(
-                        "exposure",
-                        client,
-                        service,
-                        view.platform_network(c.target),
-                        str(c.target),
-                        c.target_port,
-                        "blocked",
-                        None,
-                        served=served,
-                    )
-                )
+                for consumer in _consumers(view, network):
+                    flows += _consumer_flows(view, consumer, service, network, c, pub)
         return flows
+
+
+def _consumers(view: MatrixView, network: str) -> list[str]:
+    """Who consumes in ``network``: its hosts (a platform network), else its client box."""
+    if view.is_platform_network(network):
+        return [n.host for n in view.ends if any(a.network == network for a in n.addresses)]
+    client = view.client_in(network)
+    return [client] if client is not None else []
+
+
+def _consumer_flows(
+    view: MatrixView, consumer: str, service: str, network: str, c: Exposure, pub: Exposure
+) -> list[Flow]:
+    served = pub.target_port
+    return [
+        Flow(
+            "exposure",
+            consumer,
+            service,
+            network,
+            str(c.listen),
+            c.port,
+            "reach",
+            str(pub.source),
+            served=served,
+        ),
+        # Only the consume address is given to the consumers, not the publisher's.
+        Flow(
+            "exposure",
+            consumer,
+            service,
+            view.platform_network(c.target),
+            str(c.target),
+            c.target_port,
+            "blocked",
+            None,
+            served=served,
+        ),
+    ]
 
 
 KIND = ExposureKind()

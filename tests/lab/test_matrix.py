@@ -421,3 +421,13 @@ def test_host_flows_cover_every_role_pair_and_every_host_in_linear_pairs():
         roles = len(set(role.values()))
         assert len(pairs) <= 2 * roles * len(ends), (stack, len(pairs))
     assert len(ends) == 50 - 1  # the grown dev stack: 50 hosts, the router is the path
+
+
+def test_an_exposure_consumed_on_a_platform_network_has_a_cell_per_host_of_that_network():
+    from tests.lab.test_exposure_consumers import HOSTS, consume_on_management
+
+    flows = find(flows_of("prod", consume_on_management), kind="exposure", expect="reach")
+    assert sorted((f.source, f.network, f.address, f.seen) for f in flows) == sorted(
+        [(h, "management", "100.64.0.201", "192.168.0.200") for h in HOSTS]
+        + [("vpc-1-client", "vpc-1", "192.168.0.200", "192.168.0.200")]
+    )
