@@ -108,6 +108,7 @@ __all__ = [
     "carve_pools",
     "no_nat_ranges",
     "grant_ranges",
+    "exposure_consumes",
     "ingress_hosts",
     "BgpRouter",
     "bgp_routers",
@@ -296,8 +297,26 @@ def _zone_block_cidrs(
     return [b.cidr for z in zones if z is not None for b in z.blocks if b.az == az]
 
 
+def exposure_consumes(plan: Plan, name: str) -> list[tuple[IPNetwork, int, str]]:
+    """Where pods may consume exposure ``name``: each consume address in a platform network
+    (a /32), with its port and protocol; consumes in outside networks are not the pods' way."""
+    return sorted(
+        {
+            (IPNetwork(f"{c.at}/32"), c.port, c.protocol)
+            for gw in plan.config.gateways
+            for c in gw.consume
+            if c.name == name and plan.network(c.network) is not None
+        },
+        key=lambda entry: (entry[0], entry[1], entry[2]),
+    )
+
+
 def grant_ranges(plan: Plan, grant: Grant) -> list[IPNetwork]:
-    """The plan's ranges a grant names: a network, one zone of it, or one AZ's blocks."""
+    """The plan's ranges a grant names: a network, one zone of it, one AZ's blocks, or an
+    exposure's consume addresses."""
+    if grant.exposure is not None:
+        return sorted({cidr for cidr, _, _ in exposure_consumes(plan, grant.exposure)})
+    assert grant.network is not None  # the rules refuse a grant of neither
     return sorted(_zone_block_cidrs(plan, grant.network, grant.zone, grant.az))
 
 
@@ -617,6 +636,11 @@ def _grant_rule(plan: Plan, grant: Grant) -> dict[str, Any]:
     }
     if grant.ports:
         rule["ports"] = [{"protocol": grant.protocol, "port": p} for p in sorted(set(grant.ports))]
+    elif grant.exposure is not None:  # the consumed ports, and nothing else at those addresses
+        consumed = {
+            (proto.upper(), port) for _, port, proto in exposure_consumes(plan, grant.exposure)
+        }
+        rule["ports"] = [{"protocol": proto, "port": port} for proto, port in sorted(consumed)]
     return rule
 
 

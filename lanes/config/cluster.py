@@ -77,9 +77,17 @@ Hostname = Annotated[
 
 
 class Grant(Model):
-    """An exposure range a tenant may send to: a platform network, a zone of it, or one AZ block."""
+    """What a tenant may send to: a platform network, a zone of it, one AZ block, or an
+    exposure by name (the addresses its consuming gateways listen on in platform networks)."""
 
-    network: Name = Field(description="management (with a zone), storage or adjacency.")
+    network: Name | None = Field(
+        default=None, description="management (with a zone), storage or adjacency."
+    )
+    exposure: Name | None = Field(
+        default=None,
+        description="A consumed exposure (instead of network): the pods may call each consume "
+        "address of it in a platform network, where the packets really go.",
+    )
     zone: Name | None = Field(default=None, description="Zone of the network (management).")
     az: Name | None = Field(default=None, description="Only this AZ's block; default the whole.")
     ports: list[Port] = Field(default_factory=list, description="Destination ports; empty: all.")

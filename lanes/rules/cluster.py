@@ -188,8 +188,40 @@ def _check_cluster_ranges(cfg: StackConfig) -> list[Violation]:
     return found
 
 
+def _check_exposure_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
+    """An exposure grant names an exposure consumed in a platform network, and nothing else."""
+    found = [
+        Violation(f"{path}.{key}", "cluster-grant", f"an exposure grant takes no {key}")
+        for key in ("network", "zone", "az")
+        if getattr(grant, key) is not None
+    ]
+    platform = set(kinds.names())
+    consumed = {c.network for gw in cfg.gateways for c in gw.consume if c.name == grant.exposure}
+    if not consumed & platform:
+        where = (
+            f"only in {', '.join(sorted(consumed))}, which pods do not reach"
+            if consumed
+            else "by no gateway"
+        )
+        found.append(
+            Violation(
+                f"{path}.exposure",
+                "cluster-grant",
+                f"{grant.exposure} is consumed {where}: grant an exposure a gateway consumes in "
+                "a platform network",
+            )
+        )
+    return found
+
+
 def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
     nets = dict(cfg.networks.items())
+    if grant.exposure is not None:
+        return _check_exposure_grant(cfg, grant, path)
+    if grant.network is None:
+        return [
+            Violation(f"{path}.network", "cluster-grant", "a grant names a network or an exposure")
+        ]
     if grant.network not in kinds.grantable():
         return [
             Violation(

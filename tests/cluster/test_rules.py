@@ -205,6 +205,26 @@ def test_more_listeners_than_a_gateway_holds_are_refused():
             "cluster.tenants[0].egress[2].network: storage is granted but cluster.storage is none: "
             "pods have no way to storage [cluster-grant]",
         ),
+        (
+            (("cluster.tenants[0].egress[0]", {"exposure": "vpc-2-web"}),),
+            "cluster.tenants[0].egress[0].exposure: vpc-2-web is consumed only in vpc-1, which "
+            "pods do not reach: grant an exposure a gateway consumes in a platform network "
+            "[cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"exposure": "nothing"}),),
+            "cluster.tenants[0].egress[0].exposure: nothing is consumed by no gateway: grant an "
+            "exposure a gateway consumes in a platform network [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"exposure": "vpc-2-web", "zone": "sso"}),),
+            "cluster.tenants[0].egress[0].zone: an exposure grant takes no zone [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"ports": [80]}),),
+            "cluster.tenants[0].egress[0].network: a grant names a network or an exposure "
+            "[cluster-grant]",
+        ),
     ],
 )
 def test_bad_cluster_input_is_refused_with_its_path_and_value(changes, expected):
@@ -292,3 +312,19 @@ def test_a_listener_serving_another_namespaces_certificate_is_refused():
         "gw[3].tls.certificateRefs[0]: listener shop-443-shop.example.com serves tenant shop "
         "with a certificate of namespace tigera-gateway [gateway-listener-scope]",
     ]
+
+
+def test_a_tenant_granted_an_exposure_may_call_its_consume_addresses_on_platform_networks():
+    from tests.gateway.support import plan_of
+    from tests.lab.test_exposure_consumers import consume_on_management
+
+    def edit(values):
+        consume_on_management(values)
+        values["cluster"]["tenants"][0]["egress"].append({"exposure": "vpc-2-web"})
+
+    policy = plan_cluster(plan_of("prod", edit)).manifest("netpol-shop-allow-egress-grants")
+    # only vpc-1-nat's management consume: the vpc-1 one is not where pods' packets go
+    assert policy.body["spec"]["egress"][-1] == {
+        "to": [{"ipBlock": {"cidr": "100.64.0.201/32"}}],
+        "ports": [{"protocol": "TCP", "port": 80}],
+    }
