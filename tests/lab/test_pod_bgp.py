@@ -10,6 +10,9 @@ The prod lab (``bring_up``, as ``lanes lab up`` builds it) gets, in namespaces o
 - in edge-1 (the az-1 router, 100.65.0.1), BIRD with ``lanes.render.bird``'s config;
 - in worker-1, Calico's natOutgoing toward storage as one nft masquerade rule.
 
+vpc-1-nat also consumes vpc-2-web on the management network (``test_exposure_consumers``) and
+the shop tenant is granted that exposure, so a pod consumes it through the consuming gateway.
+
 The lab runs no Calico, so tenant grants are not enforced by packets here: the grant is shown
 where it is enforced, the rendered NetworkPolicies (``tests.cluster.netpol``), and the lab shows
 that the path itself carries what the policy then allows or refuses.
@@ -28,6 +31,8 @@ from lanes.lab.site import bring_up, site_model, take_down
 from lanes.render.bird import neighbor_name, render_bird
 from tests.cluster.netpol import Cluster, host, pod
 from tests.gateway.support import plan_of
+from tests.lab.test_exposure_consumers import AT as CONSUME_AT
+from tests.lab.test_exposure_consumers import consume_on_management
 from tests.lab.test_site import assert_gone, new_prefix, require_root
 
 pytestmark = pytest.mark.netns
@@ -52,6 +57,12 @@ CALICO_NAT = """table ip lanes-calico-stand-in {
 	}
 }
 """
+
+
+def with_exposure_grant(values) -> None:
+    """prod, with vpc-1-nat consuming vpc-2-web on management too, and shop granted it."""
+    consume_on_management(values)
+    values["cluster"]["tenants"][0]["egress"].append({"exposure": "vpc-2-web"})
 
 
 def node_bird_conf() -> str:
@@ -128,7 +139,7 @@ def wire_pod(lab, node, name: str, address: str, n: int) -> object:
 @pytest.fixture(scope="module")
 def lab():
     require_root()
-    plan = plan_of("prod")
+    plan = plan_of("prod", with_exposure_grant)
     site = site_model(plan, "prod")
     prefix = new_prefix()
     try:
@@ -237,3 +248,21 @@ def test_a_pod_reaches_storage_on_the_storage_nic_as_the_nodes_storage_address(l
         assert seen(pods["pod-shop"], STORAGE, PROBE_PORT, timeout=2) != "master-1 100.66.0.21"
     finally:
         node.ip("rule", "add", *rule)
+
+
+def test_a_pod_consumes_an_exposure_through_the_consuming_gateway_as_its_grant_says(lab):
+    plan, _, _, pods, birds = lab
+    assert seen(pods["pod-shop"], CONSUME_AT, 80, timeout=2) == "vpc-2-web 192.168.0.200"
+    policies = Cluster(
+        [m.body for m in plan_cluster(plan).manifests], {"kube-system": {}, "tigera-gateway": {}}
+    )
+    consume = host("vpc-1-nat", CONSUME_AT)
+    assert policies.allows(pod("shop", PODS["pod-shop"][0], "shop"), consume, 80)
+    assert not policies.allows(pod("analytics", PODS["pod-analytics"][0], "analytics"), consume, 80)
+    # the reply comes back to the pod only over the router's BGP route
+    birds.router_c("disable", neighbor_name(NODE_IP))
+    try:
+        assert seen(pods["pod-shop"], CONSUME_AT, 80, timeout=1) is None
+    finally:
+        birds.router_c("enable", neighbor_name(NODE_IP))
+        wait_for(lambda: BLOCK in birds.router_routes(), "the route to come back")
