@@ -37,16 +37,14 @@ sys.path.insert(0, str(ROOT))
 from netaddr import IPAddress, IPNetwork  # noqa: E402
 
 from benchmarks.region import generated_hosts  # noqa: E402
+from components import bgp as bgp_component  # noqa: E402
 from components import gateway as gateway_component  # noqa: E402
 from components import host as host_component  # noqa: E402
 from components.network import network_type  # noqa: E402
-from lanes.cluster import plan_cluster  # noqa: E402
+from lanes.cluster import bgp_routers, plan_cluster  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.gateway import derive_gateways  # noqa: E402
-from lanes.hostnet import build_host_net  # noqa: E402
 from lanes.plan import Plan, plan_region  # noqa: E402
-from lanes.render.gateway_scripts import render_gateway  # noqa: E402
-from lanes.render.scripts import host_files  # noqa: E402
 from lanes.stackfile import read_stack_values  # noqa: E402
 from tests.support.policy_run import (  # noqa: E402
     SECRETS,
@@ -143,79 +141,64 @@ def _networks(stack: Stack) -> None:
         )
 
 
+def _commands(stack: Stack, parent: str, connection: dict, children: list[tuple[str, str]]) -> None:
+    """SSH children of a component: (type suffix, name), each with the component's connection."""
+    for kind, name in children:
+        stack.add(f"command:remote:{kind}", name, {"connection": connection}, parent, True)
+
+
 def _hosts(stack: Stack) -> None:
     plan = stack.plan
-    user = plan.config.ssh.user
     for host in plan.stack_hosts():
-        net = build_host_net(host, plan)
-        files = host_files(net)
-        args = host_component.BareMetalHostArgs(
-            net,
-            host.number,
-            host.az,
-            files,
-            host_component.ssh_target(host, user),
-            host_component.jump_target(plan, host),
-            SECRETS["sshPrivateKey"],
-        )
+        args = host_component.host_args(plan, host, SECRETS["sshPrivateKey"])
         urn = stack.add(
-            "lanes:host:BareMetalHost",
+            host_component.BareMetalHost.TYPE,
             host.name,
             host_component._props(args),
             outputs=host_component._outputs(args),
         )
-        connection = _connection(args.target, args.proxy)
-        stack.add(
-            "command:remote:Command", f"{host.name}-prepare", {"connection": connection}, urn, True
-        )
-        for file in files:
-            stack.add(
-                "command:remote:CopyToRemote",
-                f"{host.name}-{file.kind}-copy",
-                {"connection": connection},
-                urn,
-                True,
-            )
-            stack.add(
-                "command:remote:Command",
-                f"{host.name}-{file.kind}-apply",
-                {"connection": connection},
-                urn,
-                True,
-            )
+        children = [("Command", f"{host.name}-prepare")]
+        children += [("CopyToRemote", f"{host.name}-{f.kind}-copy") for f in args.files]
+        children += [("Command", f"{host.name}-arm")]
+        children += [("Command", f"{host.name}-{f.kind}-apply") for f in args.files]
+        children += [("Command", f"{host.name}-confirm")]
+        _commands(stack, urn, _connection(args.target, args.proxy), children)
 
 
 def _gateways(stack: Stack) -> None:
     plan = stack.plan
-    user = plan.config.ssh.user
     for model in derive_gateways(plan):
-        host = plan.host(model.host)
-        args = gateway_component.EdgeGatewayArgs(
-            model,
-            render_gateway(model),
-            host_component.ssh_target(host, user),
+        args = gateway_component.gateway_args(plan, model, SECRETS["sshPrivateKey"])
+        urn = stack.add(
+            gateway_component.EdgeGateway.TYPE, model.name, gateway_component._props(args)
+        )
+        copies = ["ruleset"] + (["nginx"] if args.files.nginx is not None else [])
+        children = [("Command", f"{model.name}-{c}") for c in ("prepare", "arm")]
+        children += [("CopyToRemote", f"{model.name}-{c}") for c in copies]
+        children += [("Command", f"{model.name}-apply")]
+        _commands(stack, urn, _connection(args.target, args.proxy), children)
+        confirm = args.confirm_target or args.target
+        proxy = args.confirm_proxy if args.confirm_target else args.proxy
+        _commands(stack, urn, _connection(confirm, proxy), [("Command", f"{model.name}-confirm")])
+
+
+def _bgp(stack: Stack) -> None:
+    plan = stack.plan
+    for router in bgp_routers(plan):
+        host = plan.host(router.host)
+        if router.az != plan.az or host is None:
+            continue
+        args = bgp_component.BgpSpeakerArgs(
+            router,
+            host_component.ssh_target(host, plan.config.ssh.user),
             host_component.jump_target(plan, host),
             SECRETS["sshPrivateKey"],
         )
-        urn = stack.add("lanes:gateway:EdgeGateway", model.name, gateway_component._props(args))
-        connection = _connection(args.target, args.proxy)
-        copies = ["ruleset"] + (["nginx"] if args.files.nginx is not None else [])
-        for child in copies:
-            stack.add(
-                "command:remote:CopyToRemote",
-                f"{model.name}-{child}",
-                {"connection": connection},
-                urn,
-                True,
-            )
-        for child in ("prepare", "apply"):
-            stack.add(
-                "command:remote:Command",
-                f"{model.name}-{child}",
-                {"connection": connection},
-                urn,
-                True,
-            )
+        name = f"{host.name}-bgp"
+        urn = stack.add(bgp_component.BgpSpeaker.TYPE, name, bgp_component.speaker_props(router))
+        children = [("Command", f"{name}-prepare"), ("CopyToRemote", f"{name}-config")]
+        children += [("Command", f"{name}-apply")]
+        _commands(stack, urn, _connection(args.target, args.proxy), children)
 
 
 def _k8s_type(body: dict, patch: bool) -> str:
@@ -273,6 +256,7 @@ def stack_resources(plan: Plan, extra_pools: int = 0) -> Stack:
     _networks(stack)
     _hosts(stack)
     _gateways(stack)
+    _bgp(stack)
     _cluster(stack, extra_pools)
     return stack
 

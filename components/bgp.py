@@ -21,7 +21,7 @@ from lanes.render.bird import (
 )
 from lanes.render.scripts import sh_command
 
-__all__ = ["BgpSpeakerArgs", "BgpSpeaker", "declare_bgp"]
+__all__ = ["BgpSpeakerArgs", "BgpSpeaker", "speaker_props", "declare_bgp"]
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,7 @@ class BgpSpeaker(pulumi.ComponentResource):
         router = args.router
         config = render_bird(router)
         digest = hashlib.sha256(config.encode()).hexdigest()
-        props = {
-            "host": router.host,
-            "az": router.az,
-            "address": str(router.address),
-            "block": str(router.block),
-            "pool": str(router.pool),
-            "podCidr": str(router.pod_cidr),
-            "neighbors": [str(n) for n in router.neighbors],
-            "sha256": digest,
-        }
+        props = speaker_props(router)
         super().__init__(self.TYPE, name, props, opts)
         connection = connection_args(args.target, args.proxy, args.private_key)
         prepare = remote.Command(
@@ -84,6 +75,20 @@ class BgpSpeaker(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[copy]),
         )
         self.register_outputs(props)  # the policy pack's stack check reads them
+
+
+def speaker_props(router: BgpRouter) -> dict[str, object]:
+    """What a BgpSpeaker registers (and its outputs): the policy pack's stack check reads them."""
+    return {
+        "host": router.host,
+        "az": router.az,
+        "address": str(router.address),
+        "block": str(router.block),
+        "pool": str(router.pool),
+        "podCidr": str(router.pod_cidr),
+        "neighbors": [str(n) for n in router.neighbors],
+        "sha256": hashlib.sha256(render_bird(router).encode()).hexdigest(),
+    }
 
 
 def declare_bgp(

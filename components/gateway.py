@@ -17,7 +17,7 @@ from lanes.plan import HostPlan, Plan
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
 
-__all__ = ["EdgeGatewayArgs", "EdgeGateway", "declare_gateways"]
+__all__ = ["EdgeGatewayArgs", "EdgeGateway", "gateway_args", "declare_gateways"]
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,25 @@ def _through_jump_mapping(
     return SshTarget(address, own.port, own.user, own.host_key), through
 
 
+def gateway_args(
+    plan: Plan, model: GatewayModel, private_key: pulumi.Input[str]
+) -> EdgeGatewayArgs:
+    """What a gateway's component is built from: its model, files and SSH targets."""
+    host = plan.host(model.host)
+    assert host is not None  # derive_gateways resolved it
+    timeout = plan.config.apply.confirm_timeout
+    confirm = _through_jump_mapping(plan, model, host)
+    return EdgeGatewayArgs(
+        model,
+        render_gateway(model, timeout=timeout),
+        ssh_target(host, plan.config.ssh.user),
+        jump_target(plan, host),
+        private_key,
+        timeout,
+        *(confirm or (None, None)),
+    )
+
+
 def declare_gateways(
     plan: Plan, private_key: pulumi.Input[str], depends_on: dict[str, pulumi.Resource] | None = None
 ) -> dict[str, EdgeGateway]:
@@ -152,23 +171,11 @@ def declare_gateways(
     ``depends_on`` (host name -> resource) orders a gateway after its host's own provisioning,
     so the addresses nginx binds exist first.
     """
-    user = plan.config.ssh.user
     gateways = {}
     for model in derive_gateways(plan):
-        host = plan.host(model.host)
-        assert host is not None  # derive_gateways resolved it
-        timeout = plan.config.apply.confirm_timeout
-        confirm = _through_jump_mapping(plan, model, host)
-        args = EdgeGatewayArgs(
-            model,
-            render_gateway(model, timeout=timeout),
-            ssh_target(host, user),
-            jump_target(plan, host),
-            private_key,
-            timeout,
-            *(confirm or (None, None)),
-        )
-        after = [depends_on[host.name]] if depends_on and host.name in depends_on else []
+        args = gateway_args(plan, model, private_key)
+        host = model.host
+        after = [depends_on[host]] if depends_on and host in depends_on else []
         gateways[model.name] = EdgeGateway(
             model.name, args, pulumi.ResourceOptions(depends_on=after)
         )

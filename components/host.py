@@ -29,6 +29,7 @@ __all__ = [
     "BareMetalHost",
     "ssh_target",
     "jump_target",
+    "host_args",
     "declare_hosts",
 ]
 
@@ -168,21 +169,24 @@ def jump_target(plan: Plan, host: HostPlan) -> SshTarget | None:
     return SshTarget(jump.address, jump.port, jump.user, jump.host_key)
 
 
+def host_args(plan: Plan, host: HostPlan, private_key: pulumi.Input[str]) -> BareMetalHostArgs:
+    """What a host's component is built from: its model, files and SSH targets."""
+    net = build_host_net(host, plan)
+    return BareMetalHostArgs(
+        net,
+        host.number,
+        host.az,
+        host_files(net),
+        ssh_target(host, plan.config.ssh.user),
+        jump_target(plan, host),
+        private_key,
+        plan.config.apply.confirm_timeout,
+    )
+
+
 def declare_hosts(plan: Plan, private_key: pulumi.Input[str]) -> dict[str, BareMetalHost]:
     """One BareMetalHost per inventory host of the stack's AZ, named after the host."""
-    user = plan.config.ssh.user
-    hosts = {}
-    for host in plan.stack_hosts():
-        net = build_host_net(host, plan)
-        args = BareMetalHostArgs(
-            net,
-            host.number,
-            host.az,
-            host_files(net),
-            ssh_target(host, user),
-            jump_target(plan, host),
-            private_key,
-            plan.config.apply.confirm_timeout,
-        )
-        hosts[host.name] = BareMetalHost(host.name, args)
-    return hosts
+    return {
+        host.name: BareMetalHost(host.name, host_args(plan, host, private_key))
+        for host in plan.stack_hosts()
+    }
