@@ -77,9 +77,10 @@ def routes(sections: list[Section]) -> set[tuple[str, ...]]:
     }
 
 
-def rules(sections: list[Section]) -> set[tuple[str, str, str]]:
+def rules(sections: list[Section]) -> set[tuple[str, ...]]:
+    """(from, to or "-", table, priority) of each RoutingPolicyRule."""
     return {
-        (b["From"][0], b["Table"][0], b["Priority"][0])
+        (b["From"][0], b.get("To", ["-"])[0], b["Table"][0], b["Priority"][0])
         for s, b in sections
         if s == "RoutingPolicyRule"
     }
@@ -89,7 +90,7 @@ def test_seed_001_master_answers_storage_through_the_storage_gateway(tmp_path):
     files = generate(tmp_path, models("dev")["master-1"])
     storage = files["10-netplan-eth2.network"]
     assert single(storage, "Network")["Address"] == ["100.64.64.2/21"]
-    assert rules(storage) == {("100.64.64.2", "103", "1103")}
+    assert rules(storage) == {("100.64.64.2", "-", "103", "1103")}
     assert routes(storage) == {
         ("100.64.64.0/21", "-", "100.64.64.2", "103", "link"),
         ("0.0.0.0/0", "100.64.64.1", "100.64.64.2", "103", "global"),
@@ -117,7 +118,7 @@ def test_prod_worker_bond_vlan_and_supernet_routes(tmp_path):
     storage = files["10-netplan-bond1.300.network"]
     assert single(storage, "Network")["Address"] == ["100.66.0.21/20"]
     assert ("100.66.0.0/16", "100.66.0.1", "-", "main", "global") in routes(storage)
-    assert rules(storage) == {("100.66.0.21", "103", "1103")}
+    assert rules(storage) == {("100.66.0.21", "-", "103", "1103")}
 
 
 def expected_files(net: HostNet) -> dict[str, dict]:
@@ -137,7 +138,10 @@ def expected_files(net: HostNet) -> dict[str, dict]:
                 )
                 for r in net.routes_of(link.name)
             },
-            "rules": {(r.source, str(r.table), str(r.priority)) for r in net.rules_of(link.name)},
+            "rules": {
+                (r.source, r.to or "-", str(r.table), str(r.priority))
+                for r in net.rules_of(link.name)
+            },
             "vlans": sorted(v.name for v in net.links if v.parent == link.name),
             "bond": link.bond,
         }

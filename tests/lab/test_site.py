@@ -256,6 +256,12 @@ def test_cli_without_policy_routing_fails_exactly_the_routed_cells_to_multihomed
     assert lanes("status", "--prefix", prefix).stdout == f"lab {prefix}: absent\n"
 
 
+def _prefix(rule: dict, key: str) -> str:
+    """A rule's selector as netplan writes it: a bare address for /32, else address/length."""
+    length = rule.get(f"{key}len", 32)
+    return rule[key] if length == 32 else f"{rule[key]}/{length}"
+
+
 def live_routes(host: NsHost, device: str) -> set[tuple[str, ...]]:
     """The routes on device that a config put there (not the kernel's connected/local ones)."""
     found = json.loads(
@@ -289,7 +295,12 @@ def test_the_lab_hosts_carry_what_the_netplan_compiler_makes_of_their_file(dev, 
         assert proc.returncode == 0, proc.stderr
         networkd = root / "run/systemd/network"
         live_rules = {
-            (r["src"], str(r["table"]), str(r["priority"]))
+            (
+                _prefix(r, "src"),
+                _prefix(r, "dst") if "dst" in r else "-",
+                "254" if r["table"] == "main" else str(r["table"]),
+                str(r["priority"]),
+            )
             for r in json.loads(host.run(["ip", "-j", "rule"]).stdout)
             if r["priority"] not in (0, 32766, 32767)
         }
