@@ -81,7 +81,7 @@ def test_a_fifth_kind_is_planned_rendered_routed_and_shown(backup_kind, tmp_path
     files = generate(tmp_path, net)  # netplan's own compiler
     backup_leg = files["10-netplan-eth3.50.network"]
     assert ("100.64.96.0/21", "-", "100.64.96.3", "105", "link") in routes(backup_leg)
-    assert ("100.64.96.3", "105", "1105") in rules(backup_leg)
+    assert ("100.64.96.3", "-", "105", "1105") in rules(backup_leg)
 
     text = render_text(plan)
     header = next(line for line in text.splitlines() if "management" in line and "#" in line)
