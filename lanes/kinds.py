@@ -244,7 +244,6 @@ register(
         component="AdjacencyNetwork",
         heading="adjacency",
         colour="#7b4fa6",
-        grantable=True,
-        exposures=True,
+        exposures=True,  # granted by exposure name, never as a network
     )
 )

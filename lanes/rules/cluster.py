@@ -222,13 +222,25 @@ def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
         return [
             Violation(f"{path}.network", "cluster-grant", "a grant names a network or an exposure")
         ]
+    if grant.network == kinds.exposure_network():
+        # Pods never reach the adjacency network itself: its addresses are the gateways'
+        # publish addresses, reached through a consume (the matrix refuses them directly).
+        return [
+            Violation(
+                f"{path}.network",
+                "cluster-grant",
+                f"{grant.network} carries no pod packets (exposures are called at a consume "
+                "address, never on the adjacency network itself); grant the exposure by name: "
+                "{exposure: <name>}",
+            )
+        ]
     if grant.network not in kinds.grantable():
         return [
             Violation(
                 f"{path}.network",
                 "cluster-grant",
                 f"{grant.network} is not an exposure network; grant one of "
-                f"{', '.join(sorted(kinds.grantable()))}",
+                f"{', '.join(sorted(kinds.grantable()))}, or an exposure by name",
             )
         ]
     found = []

@@ -308,10 +308,6 @@ def test_grants_resolve_to_the_plans_ranges():
             "to": [{"ipBlock": {"cidr": "100.64.128.0/18"}}],
             "ports": [{"protocol": "TCP", "port": 443}],
         },
-        {
-            "to": [{"ipBlock": {"cidr": "100.127.0.0/16"}}],
-            "ports": [{"protocol": "TCP", "port": 80}],
-        },
         {"to": [{"ipBlock": {"cidr": "100.66.0.0/16"}}]},
     ]
     analytics = cluster.manifest("netpol-analytics-allow-egress-grants").body["spec"]["egress"]

@@ -174,7 +174,13 @@ def test_more_listeners_than_a_gateway_holds_are_refused():
         (
             (("cluster.tenants[0].egress[0]", {"network": "traffic"}),),
             "cluster.tenants[0].egress[0].network: traffic is not an exposure network; grant one of "
-            "adjacency, management, storage [cluster-grant]",
+            "management, storage, or an exposure by name [cluster-grant]",
+        ),
+        (
+            (("cluster.tenants[0].egress[0]", {"network": "adjacency", "ports": [80]}),),
+            "cluster.tenants[0].egress[0].network: adjacency carries no pod packets (exposures are "
+            "called at a consume address, never on the adjacency network itself); grant the "
+            "exposure by name: {exposure: <name>} [cluster-grant]",
         ),
         (
             (("cluster.tenants[0].egress[0]", {"network": "management"}),),
@@ -202,7 +208,7 @@ def test_more_listeners_than_a_gateway_holds_are_refused():
         ),
         (
             (("cluster.storage", "none"),),
-            "cluster.tenants[0].egress[2].network: storage is granted but cluster.storage is none: "
+            "cluster.tenants[0].egress[1].network: storage is granted but cluster.storage is none: "
             "pods have no way to storage [cluster-grant]",
         ),
         (
