@@ -10,7 +10,15 @@ from pathlib import Path
 from rich.console import Console
 
 from lanes.config import ConfigError
-from lanes.exits import EXIT_INPUT, EXIT_OK, guarded, say, say_config_error, say_violations
+from lanes.exits import (
+    EXIT_INPUT,
+    EXIT_OK,
+    CommandError,
+    guarded,
+    say,
+    say_config_error,
+    say_violations,
+)
 from lanes.lab.cli import add_lab_commands, run_lab
 from lanes.outdir import write_files
 from lanes.render.plan import plan_tables, render_files
@@ -76,7 +84,11 @@ def _plan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(files["plan.txt"])  # the same bytes as the committed plan.txt
     if args.out is not None:
-        write_files(args.out, files)
+        try:
+            write_files(args.out, files)
+        except CommandError as exc:
+            say(f"error: {exc}; nothing written")
+            return EXIT_INPUT
         say(f"wrote {', '.join(sorted(files))} to {args.out}")
     say(f"ok: {len(plan.hosts)} hosts, {len(RULES)} rules checked, none broken")
     return EXIT_OK

@@ -30,15 +30,16 @@ def _missing_parents(directory: Path) -> list[Path]:
 def _check(directory: Path, names: list[str]) -> None:
     for path in [directory, *directory.parents]:
         if path.exists() and not path.is_dir():
-            raise CommandError(f"--out: {path} is a file, not a directory; nothing written")
+            raise CommandError(f"{path}: --out is not a directory")
     for name in names:
         target = directory / name
         if target.is_symlink() or (target.exists() and not target.is_file()):
-            raise CommandError(f"--out: {target} is not a plain file; nothing written")
+            raise CommandError(f"{target}: not a plain file, so --out cannot replace it")
 
 
 def write_files(directory: Path, files: dict[str, str]) -> None:
-    """Write ``files`` (name -> text) into ``directory``, all or none; CommandError otherwise."""
+    """Write ``files`` (name -> text) into ``directory``, all or none; CommandError otherwise
+    (its message names the path; the command says that nothing was written)."""
     names = sorted(files)
     _check(directory, names)
     created = _missing_parents(directory)
@@ -55,4 +56,4 @@ def write_files(directory: Path, files: dict[str, str]) -> None:
     except OSError as exc:
         for path in reversed(created):
             shutil.rmtree(path, ignore_errors=True)
-        raise CommandError(f"--out: {directory}: {exc.strerror or exc}; nothing written") from None
+        raise CommandError(f"{directory}: --out: {exc.strerror or exc}") from None

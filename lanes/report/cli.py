@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from lanes.config import ConfigError
-from lanes.exits import EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
+from lanes.exits import EXIT_INPUT, EXIT_OK, CommandError, say, say_config_error, say_violations
+from lanes.outdir import write_files
 from lanes.report.html import render_html
 from lanes.report.matrix import MatrixError, load_matrix
 from lanes.report.model import build_report
@@ -23,7 +22,6 @@ __all__ = [
     "add_report_command",
     "render_files",
     "run_report",
-    "write_report",
 ]
 
 # The file each format writes under --out.
@@ -68,22 +66,6 @@ def render_files(
     return {FILES[fmt]: text}
 
 
-def write_report(directory: Path, files: dict[str, str]) -> None:
-    """Write into a scratch directory inside ``directory``, then move each file in place: a
-    failure leaves no partial file, and an existing report is replaced whole."""
-    if directory.exists() and not directory.is_dir():
-        raise ValueError(f"{directory}: --out is not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=directory, prefix=".report-"))
-    try:
-        for name, content in sorted(files.items()):
-            (scratch / name).write_text(content, encoding="utf-8", newline="")
-        for name in sorted(files):
-            (scratch / name).replace(directory / name)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
 def run_report(args: argparse.Namespace) -> int:
     """Render, then write (or print); every error is one line on stderr, nothing written."""
     try:
@@ -92,12 +74,12 @@ def run_report(args: argparse.Namespace) -> int:
             for content in files.values():
                 sys.stdout.write(content)
             return EXIT_OK
-        write_report(args.out, files)
+        write_files(args.out, files)
     except ConfigError as exc:
         return say_config_error(exc, f"{len(exc.problems)} config error(s); nothing written")
     except PlanViolations as exc:
         return say_violations(exc.lines, f"{exc}; nothing written")
-    except (MatrixError, OSError, ValueError) as exc:
+    except (CommandError, MatrixError, OSError, ValueError) as exc:
         say(f"error: {exc}; nothing written")
         return EXIT_INPUT
     say(f"wrote {', '.join(sorted(files))} to {args.out}")
