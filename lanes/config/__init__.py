@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, create_model
 
 from lanes import kinds
 from lanes.config.apply import Apply
-from lanes.config.base import Address, Cidr, HostKey, Model, Name, show_value
+from lanes.config.base import Address, Cidr, HostKey, Model, Name, model_in, show_value
 from lanes.config.cluster import Calico, Cluster, Grant, Tenant
 from lanes.config.gateway import Consume, Egress, Gateway, IngressRoute, Mapping, Proxy, Publish
 from lanes.config.host import ROLE_ZONES, Bond, Host, HostSsh, Nic, Role
@@ -165,20 +165,10 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return []
-        model = _model_in(field.annotation)
+        model = model_in(field.annotation)
         if model is None:
             return []
     return list(getattr(model, "model_fields", {}))
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, Model):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _suggest(key: str, loc: tuple[Any, ...]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated
+from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -19,6 +19,7 @@ __all__ = [
     "Port",
     "VLAN_RANGE",
     "show_value",
+    "model_in",
     "HostKey",
     "check_host_key",
     "HOST_KEY_TYPES",
@@ -60,6 +61,17 @@ class Model(BaseModel):
     are strict (``true`` is not the number 1, ``"22"`` is not a port)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def model_in(annotation: Any) -> type[Model] | None:
+    """The config model a field holds: itself, in a list or dict, or optional (None: a scalar)."""
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return annotation
+    for arg in get_args(annotation):
+        found = model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _check_cidr(value: str) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import inspect
 import json
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel
 
 from lanes.config import SECRET_DESCRIPTIONS, stack_config_model
+from lanes.config.base import model_in
 
 __all__ = ["config_schema", "render_schema", "config_table", "TABLE_BEGIN", "TABLE_END"]
 
@@ -33,29 +34,18 @@ def render_schema() -> str:
     return json.dumps(config_schema(), indent=2, sort_keys=True) + "\n"
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    """The model a field holds (itself, in a list, or optional)."""
-    if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def _keys(model: type[BaseModel]) -> str:
     return ", ".join(f"`{name}`" for name in model.model_fields)
 
 
 def _what(field: Any) -> str:
-    model = _model_of(field.annotation)
+    model = model_in(field.annotation)
     text = field.description or (inspect.cleandoc(model.__doc__ or "") if model else "")
     text = " ".join(text.replace("``", "`").split())
     if model is None:
         return text
     keys = f"keys: {_keys(model)}"
-    inner = [(name, _model_of(f.annotation)) for name, f in model.model_fields.items()]
+    inner = [(name, model_in(f.annotation)) for name, f in model.model_fields.items()]
     uniform = {m for _, m in inner if m is not None}
     if len(uniform) == 1 and all(m is not None for _, m in inner):
         keys += f"; each: {_keys(uniform.pop())}"
