@@ -45,6 +45,7 @@ from lanes.cluster import bgp_routers, plan_cluster  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.gateway import derive_gateways  # noqa: E402
 from lanes.plan import Plan, plan_region  # noqa: E402
+from lanes.render.bird import render_bird  # noqa: E402
 from lanes.stackfile import read_stack_values  # noqa: E402
 from tests.support.policy_run import (  # noqa: E402
     SECRETS,
@@ -195,7 +196,11 @@ def _bgp(stack: Stack) -> None:
             SECRETS["sshPrivateKey"],
         )
         name = f"{host.name}-bgp"
-        urn = stack.add(bgp_component.BgpSpeaker.TYPE, name, bgp_component.speaker_props(router))
+        urn = stack.add(
+            bgp_component.BgpSpeaker.TYPE,
+            name,
+            bgp_component.speaker_props(router, render_bird(router)),
+        )
         children = [("Command", f"{name}-prepare"), ("CopyToRemote", f"{name}-config")]
         children += [("Command", f"{name}-apply")]
         _commands(stack, urn, _connection(args.target, args.proxy), children)

@@ -46,8 +46,8 @@ class BgpSpeaker(pulumi.ComponentResource):
     def __init__(self, name: str, args: BgpSpeakerArgs, opts: pulumi.ResourceOptions | None = None):
         router = args.router
         config = render_bird(router)
-        digest = hashlib.sha256(config.encode()).hexdigest()
-        props = speaker_props(router)
+        props = speaker_props(router, config)
+        digest = props["sha256"]
         super().__init__(self.TYPE, name, props, opts)
         connection = connection_args(args.target, args.proxy, args.private_key)
         prepare = remote.Command(
@@ -77,8 +77,9 @@ class BgpSpeaker(pulumi.ComponentResource):
         self.register_outputs(props)  # the policy pack's stack check reads them
 
 
-def speaker_props(router: BgpRouter) -> dict[str, object]:
-    """What a BgpSpeaker registers (and its outputs): the policy pack's stack check reads them."""
+def speaker_props(router: BgpRouter, config: str) -> dict[str, object]:
+    """What a BgpSpeaker registers (and its outputs), ``config`` being its rendered bird.conf:
+    the policy pack's stack check reads them."""
     return {
         "host": router.host,
         "az": router.az,
@@ -87,7 +88,7 @@ def speaker_props(router: BgpRouter) -> dict[str, object]:
         "pool": str(router.pool),
         "podCidr": str(router.pod_cidr),
         "neighbors": [str(n) for n in router.neighbors],
-        "sha256": hashlib.sha256(render_bird(router).encode()).hexdigest(),
+        "sha256": hashlib.sha256(config.encode()).hexdigest(),
     }
 
 
