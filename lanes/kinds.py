@@ -28,7 +28,6 @@ __all__ = [
     "grantable",
     "exposure_network",
     "component_type",
-    "network_of_type",
     "PLATFORM_NETWORKS",
     "TABLES",
     "DEFAULT_ORDER",
@@ -129,11 +128,6 @@ def exposure_network() -> str:
 def component_type(name: str) -> str:
     """The type token of a network's component."""
     return _KINDS[name].type_token
-
-
-def network_of_type(type_token: str) -> str | None:
-    """The network a component type token stands for (None: not a network component)."""
-    return next((k.name for k in _KINDS.values() if k.type_token == type_token), None)
 
 
 class _Names(Sequence[str]):
