@@ -173,10 +173,11 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
     return found
 
 
-def _derived_devices(host: Host, path: str, cfg: StackConfig) -> Iterator[tuple[str, str, str]]:
+def _derived_devices(
+    host: Host, path: str, vlans: dict[str, int | None]
+) -> Iterator[tuple[str, str, str]]:
     """(path, device, what makes it) of every device a host's NICs make, in NIC order: the
     NIC or bond, its members, and one VLAN device per tagged network with a VLAN id."""
-    vlans = _network_vlans(cfg)
     for j, nic in enumerate(host.nics):
         npath = f"{path}.nics[{j}]"
         yield npath, nic.name, f"NIC {nic.name}"
@@ -187,12 +188,12 @@ def _derived_devices(host: Host, path: str, cfg: StackConfig) -> Iterator[tuple[
                 yield f"{npath}.networks", f"{nic.name}.{vlans[net]}", f"{net} on {nic.name}"
 
 
-def _check_device_clashes(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
+def _check_device_clashes(host: Host, path: str, vlans: dict[str, int | None]) -> list[Violation]:
     """A VLAN device one NIC makes (eno1 carrying VLAN 100 makes eno1.100) is no other NIC's
     or VLAN's device: two lanes would share it. Plain name clashes are nic-layout's."""
     made: dict[str, tuple[str, bool, str]] = {}
     found = []
-    for npath, device, what in _derived_devices(host, path, cfg):
+    for npath, device, what in _derived_devices(host, path, vlans):
         vlan = " on " in what
         if device in made and made[device][1] and vlan and made[device][2] == npath:
             continue  # two networks on one NIC with one VLAN id: nic-vlan-distinct's
@@ -236,10 +237,11 @@ def check_nics(cfg: StackConfig) -> list[Violation]:
     found = [
         v for i, host in enumerate(cfg.hosts) for v in _check_host_nics(host, f"hosts[{i}]", cfg)
     ]
+    vlans = _network_vlans(cfg)
     found += [
         v
         for i, host in enumerate(cfg.hosts)
-        for v in _check_device_clashes(host, f"hosts[{i}]", cfg)
+        for v in _check_device_clashes(host, f"hosts[{i}]", vlans)
     ]
     return found + _check_macs(cfg)
 
