@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi.runtime.config
@@ -13,8 +14,12 @@ from components.gateway import declare_gateways
 from components.host import declare_hosts
 from components.network import declare_networks
 from lanes.cluster import plan_cluster
-from lanes.config import SECRET_KEYS, ConfigError, StackConfig, parse_stack_config
+from lanes.config import SECRET_KEYS, ConfigError, StackConfig
 from lanes.rules import checked_plan
+from lanes.stackfile import parse_config, with_inventory
+
+# The project folder: a stack's region file (lanes:inventory) is a path inside it.
+PROJECT_DIR = Path(__file__).resolve().parent
 
 
 def _config_keys() -> list[str]:
@@ -35,14 +40,16 @@ def _value(raw: str, key: str) -> object:
 
 
 def read_config() -> StackConfig:
-    """The ``lanes:`` keys through pulumi.Config, into the same schema the CLI uses."""
+    """The ``lanes:`` keys through pulumi.Config and the stack's region file (if it names one),
+    into the same schema, through the same merge, as the CLI."""
     config = pulumi.Config("lanes")
     values = {}
     for key in _config_keys():
         raw = config.get(key)
         if raw is not None:
             values[key] = _value(raw, key)
-    return parse_stack_config(values)
+    merged, region, keys = with_inventory(PROJECT_DIR, values, f"stack {pulumi.get_stack()}")
+    return parse_config(merged, region, keys)
 
 
 def main() -> None:

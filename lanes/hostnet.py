@@ -64,6 +64,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from netaddr import IPNetwork
+
+from lanes.addressing import subnet_count
+from lanes.cluster import carve_pools
 from lanes.config.host import Nic
 from lanes.kinds import DEFAULT_ORDER, PLATFORM_NETWORKS, TABLES
 from lanes.plan import HostAddress, HostPlan, Plan
@@ -264,12 +268,16 @@ def _network_vlan(plan: Plan, network: str) -> int | None:
     platform = plan.network(network)
     if platform is not None:
         return platform.vlan
+    if plan.line is not None and network == plan.line.name:
+        return plan.line.vlan
     outside = plan.outside_network(network)
     return outside.vlan if outside else None
 
 
 def _network_mtu(plan: Plan, network: str) -> int:
     platform = plan.network(network)
+    if platform is None and plan.line is not None and network == plan.line.name:
+        return plan.line.mtu
     return platform.mtu if platform is not None else DEFAULT_MTU
 
 
@@ -370,6 +378,41 @@ def _default_route(host: HostPlan, devices: dict[str, str], own: set[str]) -> Ro
     return None
 
 
+def _az_pools(plan: Plan) -> dict[str, str]:
+    """AZ -> its pod pool, when the pod range holds one for every AZ (else rule cluster-pools)."""
+    cluster = plan.config.cluster
+    pod = IPNetwork(cluster.pod_cidr)
+    if cluster.pool_prefix < pod.prefixlen or subnet_count(pod, cluster.pool_prefix) < len(
+        plan.azs
+    ):
+        return {}
+    return {p.az: str(p.cidr) for p in carve_pools(cluster, plan.azs)}
+
+
+def _line_routes(host: HostPlan, plan: Plan, devices: dict[str, str]) -> list[Route]:
+    """An AZ router's way to the other AZs: each of their blocks and pod pools via their router.
+
+    Only the line's holders carry these (the region's ``line``); every other host reaches another
+    AZ through its own network's gateway, which is its AZ's router.
+    """
+    line = plan.line
+    if line is None or line.name not in devices or line.address(host.az) is None:
+        return []
+    carriers = {h.az for h in plan.hosts if h.address(line.name) is not None}
+    pools = _az_pools(plan)
+    routes = []
+    for az, via in line.addresses:
+        if az == host.az or az not in carriers:
+            continue
+        blocks = sorted(
+            {b.cidr for net in plan.networks for b in net.blocks() if b.az == az},
+            key=lambda c: (c.first, c.prefixlen),
+        )
+        targets = [str(b) for b in blocks] + ([pools[az]] if az in pools else [])
+        routes += [Route(line.name, to, devices[line.name], str(via)) for to in targets]
+    return routes
+
+
 def _routing(
     host: HostPlan, plan: Plan, devices: dict[str, str]
 ) -> tuple[list[Route], list[Rule], list[Table], str | None]:
@@ -394,6 +437,7 @@ def _routing(
         tables.append(Table(network, table))
     if default is not None and default.network not in PLATFORM_NETWORKS:
         routes.insert(0, default)
+    routes += _line_routes(host, plan, devices)
     rules = _pod_rules(host, plan, devices) + rules
     return routes, rules, tables, default.network if default else None
 
@@ -414,7 +458,9 @@ def _pod_rules(host: HostPlan, plan: Plan, devices: dict[str, str]) -> list[Rule
     return rules
 
 
-def _forwarding(role: str) -> list[tuple[str, str]]:
+def _forwarding(role: str, router: bool) -> list[tuple[str, str]]:
+    if router:
+        return [("net.ipv4.ip_forward", "1")]  # it routes the AZ to the others over the line
     if role == "gateway":
         return []  # the EdgeGateway's (issue 4)
     return [("net.ipv4.ip_forward", "1" if role in K8S_ROLES else "0")]
@@ -425,7 +471,7 @@ def _sysctl_key(device: str) -> str:
     return device.replace(".", "/")
 
 
-def _sysctls(role: str, layer3: list[str]) -> tuple[tuple[str, str], ...]:
+def _sysctls(role: str, layer3: list[str], router: bool = False) -> tuple[tuple[str, str], ...]:
     values = [
         ("net.ipv4.conf.all.rp_filter", "1"),
         ("net.ipv4.conf.default.rp_filter", "1"),
@@ -438,7 +484,7 @@ def _sysctls(role: str, layer3: list[str]) -> tuple[tuple[str, str], ...]:
         ("net.ipv4.conf.default.accept_redirects", "0"),
         ("net.ipv4.conf.all.send_redirects", "0"),
         ("net.ipv4.conf.default.send_redirects", "0"),
-        *_forwarding(role),
+        *_forwarding(role, router),
     ]
     return tuple(values)
 
@@ -468,7 +514,9 @@ def build_host_net(host: HostPlan, plan: Plan) -> HostNet:
         routes=tuple(routes),
         rules=tuple(rules),
         tables=tuple(tables),
-        sysctls=_sysctls(host.role, layer3),
+        sysctls=_sysctls(
+            host.role, layer3, plan.line is not None and host.address(plan.line.name) is not None
+        ),
         default_network=default,
         node_ip=_node_ip(host),
         path=host.path,

@@ -13,7 +13,7 @@ from typing import Any
 from netaddr import IPAddress, IPNetwork, iprange_to_cidrs
 
 from lanes.addressing import block_gateway, host_address, nth_subnet, subnet_count
-from lanes.config import PLATFORM_NETWORKS, ROLE_ZONES, Host, PlatformNetwork, StackConfig
+from lanes.config import PLATFORM_NETWORKS, ROLE_ZONES, Host, Line, PlatformNetwork, StackConfig
 
 __all__ = [
     "PLATFORM_SPACE",
@@ -24,8 +24,10 @@ __all__ = [
     "OutsidePlan",
     "HostAddress",
     "HostPlan",
+    "LinePlan",
     "Plan",
     "parse_cidr",
+    "plan_line",
     "plan_region",
 ]
 
@@ -194,6 +196,39 @@ class OutsidePlan:
 
 
 @dataclass(frozen=True)
+class LinePlan:
+    """The dedicated line between the AZ routers: AZ i's router holds the (i+1)-th address."""
+
+    name: str
+    cidr: IPNetwork
+    vlan: int | None
+    mtu: int
+    addresses: tuple[tuple[str, IPAddress], ...]  # (az, the address of its router), AZ order
+    path: str = "line"
+
+    def address(self, az: str) -> IPAddress | None:
+        return dict(self.addresses).get(az)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cidr": str(self.cidr),
+            "vlan": self.vlan,
+            "mtu": self.mtu,
+            "addresses": {az: str(a) for az, a in self.addresses},
+        }
+
+
+def plan_line(cfg: Line, azs: tuple[str, ...]) -> LinePlan:
+    """The line's plan; AZs beyond the subnet's usable addresses get none (rule line-size)."""
+    cidr = parse_cidr(cfg.cidr, "line.cidr")
+    usable = max(cidr.size - 2, 0) if cidr.prefixlen < 31 else cidr.size
+    first = cidr.first + (1 if cidr.prefixlen < 31 else 0)
+    addresses = tuple((az, IPAddress(first + i)) for i, az in enumerate(azs) if i < usable)
+    return LinePlan(cfg.name, cidr, cfg.vlan, cfg.mtu, addresses)
+
+
+@dataclass(frozen=True)
 class HostAddress:
     """One address of a host: network, zone, the address, its block and the block's gateway."""
 
@@ -259,6 +294,7 @@ class Plan:
     outside: tuple[OutsidePlan, ...]
     hosts: tuple[HostPlan, ...]
     config: StackConfig = field(compare=False, repr=False)
+    line: LinePlan | None = None
 
     def network(self, name: str) -> NetworkPlan | None:
         return next((n for n in self.networks if n.name == name), None)
@@ -282,7 +318,7 @@ class Plan:
             "networks": [n.to_dict() for n in self.networks],
             "outside": [n.to_dict() for n in self.outside],
             "hosts": [h.to_dict() for h in self.hosts],
-        }
+        } | ({"line": self.line.to_dict()} if self.line else {})
 
 
 def parse_cidr(value: str, path: str) -> IPNetwork:
@@ -372,7 +408,10 @@ def _host_zones(host: Host, network: NetworkPlan) -> list[str | None]:
 
 
 def _host_addresses(
-    host: Host, networks: dict[str, NetworkPlan], outside: dict[str, OutsidePlan]
+    host: Host,
+    networks: dict[str, NetworkPlan],
+    outside: dict[str, OutsidePlan],
+    line: LinePlan | None = None,
 ) -> tuple[HostAddress, ...]:
     attached = {net for nic in host.nics for net in nic.networks}
     result: list[HostAddress] = []
@@ -390,6 +429,8 @@ def _host_addresses(
         net = outside[name]
         for addr in host.outside.get(name, []):
             result.append(HostAddress(name, None, IPAddress(addr), net.cidr, net.gateway))
+    if line is not None and line.name in attached and line.address(host.az) is not None:
+        result.append(HostAddress(line.name, None, line.address(host.az), line.cidr, None))  # type: ignore[arg-type]
     return tuple(result)
 
 
@@ -407,6 +448,7 @@ def plan_region(cfg: StackConfig) -> Plan:
         )
         for i, net in enumerate(cfg.outside)
     }
+    line = plan_line(cfg.line, azs) if cfg.line is not None else None
     hosts = sorted(
         (
             HostPlan(
@@ -414,7 +456,7 @@ def plan_region(cfg: StackConfig) -> Plan:
                 h.number,
                 h.role,
                 h.az,
-                _host_addresses(h, networks, outside),
+                _host_addresses(h, networks, outside, line),
                 f"hosts[{i}]",
                 h,
             )
@@ -431,4 +473,5 @@ def plan_region(cfg: StackConfig) -> Plan:
         tuple(outside[name] for name in sorted(outside)),
         tuple(hosts),
         cfg,
+        line,
     )

@@ -6,6 +6,13 @@ silently keep the last one), aliases allowed only while the document they expand
 (a few lines of nested aliases can stand for gigabytes), a bounded nesting depth. Every problem
 is a ConfigError naming the file and line; no value is ever echoed (it may be a secret).
 
+A region's AZ stacks share one inventory: a stack file naming ``lanes:inventory:
+regions/<region>.yaml`` gets every key of that region file (plain keys, no namespace), and
+says which AZ it is itself. A key is given in one place only (the region file or the stack
+file), the region file never holds ``az``, ``inventory`` or a secret, and its path stays inside
+the project. ``with_inventory`` is the one merge: the CLI reads through it here, and the Pulumi
+program (``__main__.py``) calls it on the config the engine passed.
+
 Only ``lanes:`` keys are ours: a key without a namespace is the project's (Pulumi reads
 ``region`` as ``lanes:region``), and other namespaces (``kubernetes:context``,
 ``command:...``) are the providers' to validate.
@@ -20,6 +27,7 @@ from typing import Any
 import yaml
 
 from lanes.config import NAMESPACE, SECRET_KEYS, ConfigError, StackConfig, parse_stack_config
+from lanes.config.base import show_value
 
 __all__ = [
     "STACK_PATTERN",
@@ -29,10 +37,21 @@ __all__ = [
     "stack_file",
     "read_yaml",
     "read_stack_values",
+    "read_stack_file_values",
+    "with_inventory",
+    "inventory_path",
     "load_stack",
+    "parse_config",
 ]
 
 STACK_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+# A region file: a relative path of plain names inside the project, ending in .yaml.
+INVENTORY_PATTERN = re.compile(
+    r"^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/){0,4}[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\.ya?ml\Z"
+)
+INVENTORY_KEY = "inventory"
+# Keys only an AZ stack's own file may give.
+STACK_ONLY_KEYS = frozenset({"az", INVENTORY_KEY})
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # Far above a 3,000-host region (about 60,000 nodes), far below what hurts.
 MAX_NODES = 2_000_000
@@ -168,8 +187,8 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
-def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The ``lanes:`` keys of a stack file, without the namespace; secrets are left out."""
+def read_stack_file_values(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The ``lanes:`` keys of the stack file itself, without the namespace; secrets left out."""
     project = read_yaml(project_dir / "Pulumi.yaml")
     if not isinstance(project, dict) or project.get("name") != NAMESPACE:
         raise ConfigError([f"{project_dir / 'Pulumi.yaml'}: name: expected project {NAMESPACE!r}"])
@@ -197,6 +216,91 @@ def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
     return values
 
 
+def inventory_path(project_dir: Path, name: object, where: str) -> Path:
+    """The region file ``name`` names, checked to be a plain relative path inside the project."""
+    key = f"{where}: {NAMESPACE}:{INVENTORY_KEY}"
+    if not isinstance(name, str) or not INVENTORY_PATTERN.match(name):
+        raise ConfigError(
+            [
+                f"{key}: {show_value(name)} is not a region file: a relative path inside the "
+                "project ending in .yaml (e.g. regions/east.yaml)"
+            ]
+        )
+    if any(part in {".", ".."} or part.startswith(".") for part in name.split("/")):
+        raise ConfigError([f"{key}: {show_value(name)}: no '.' or '..' parts or hidden files"])
+    root = project_dir.resolve()
+    path = (root / name).resolve()
+    if root not in path.parents:
+        raise ConfigError([f"{key}: {show_value(name)} leads outside the project (a symlink)"])
+    return project_dir / name
+
+
+def with_inventory(
+    project_dir: Path, values: dict[str, Any], where: str
+) -> tuple[dict[str, Any], Path | None, frozenset[str]]:
+    """``values`` (a stack's ``lanes:`` keys) with its region file's keys merged in, and the
+    ``inventory`` key consumed: the result is the same stack written as one file.
+
+    Returns the merged values, the region file (None without one) and the keys it gave, so an
+    error about one of them can name that file. ``where`` names the stack's side in messages.
+    """
+    if values.get(INVENTORY_KEY) is None:
+        return values, None, frozenset()
+    path = inventory_path(project_dir, values[INVENTORY_KEY], where)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: expected a mapping of {NAMESPACE} keys (region, hosts, ...)"])
+    problems = []
+    for key in data:
+        if not isinstance(key, str):
+            problems.append(f"{path}: a key must be a string")
+        elif key.startswith(f"{NAMESPACE}:") or ":" in key:
+            problems.append(f"{path}: {key}: plain keys here, without a namespace")
+        elif key in SECRET_KEYS:
+            problems.append(
+                f"{path}: {key}: a secret never goes in a file: pulumi config set --secret "
+                f"{NAMESPACE}:{key} (per stack)"
+            )
+        elif key in STACK_ONLY_KEYS:
+            problems.append(f"{path}: {key}: belongs in each AZ stack's own file, not the region's")
+        elif key in values:
+            problems.append(
+                f"{where}: {NAMESPACE}:{key} is also given by {path}: give it in one place"
+            )
+    if problems:
+        raise ConfigError(problems)
+    own = {key: value for key, value in values.items() if key != INVENTORY_KEY}
+    return {**data, **own}, path, frozenset(data)
+
+
+def _name_sources(exc: ConfigError, region: Path | None, keys: frozenset[str]) -> ConfigError:
+    """Prefix the problems about keys the region file gave with that file's name."""
+    if region is None:
+        return exc
+    named = []
+    for problem in exc.problems:
+        top = re.split(r"[.\[:]", problem, maxsplit=1)[0]
+        named.append(f"{region}: {problem}" if top in keys else problem)
+    return ConfigError(named)
+
+
+def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
+    """A stack's ``lanes:`` keys with its region file merged in; secrets are left out."""
+    values = read_stack_file_values(project_dir, stack)
+    merged, _, _ = with_inventory(project_dir, values, str(stack_file(project_dir, stack)))
+    return merged
+
+
 def load_stack(project_dir: Path, stack: str) -> StackConfig:
-    """Parse a stack file into the schema, or raise ConfigError with every problem."""
-    return parse_stack_config(read_stack_values(project_dir, stack))
+    """Parse a stack file (and its region file) into the schema, or raise ConfigError."""
+    values = read_stack_file_values(project_dir, stack)
+    merged, region, keys = with_inventory(project_dir, values, str(stack_file(project_dir, stack)))
+    return parse_config(merged, region, keys)
+
+
+def parse_config(merged: dict[str, Any], region: Path | None, keys: frozenset[str]) -> StackConfig:
+    """``parse_stack_config`` whose errors name the region file for the keys it gave."""
+    try:
+        return parse_stack_config(merged)
+    except ConfigError as exc:
+        raise _name_sources(exc, region, keys) from None

@@ -16,6 +16,7 @@ from lanes.config.gateway import Consume, Egress, Gateway, IngressRoute, Mapping
 from lanes.config.host import ROLE_ZONES, Bond, Host, HostSsh, Nic, Role
 from lanes.config.network import (
     PLATFORM_NETWORKS,
+    Line,
     Networks,
     OutsideNetwork,
     PlatformNetwork,
@@ -41,6 +42,7 @@ __all__ = [
     "PlatformNetwork",
     "Zone",
     "OutsideNetwork",
+    "Line",
     "PLATFORM_NETWORKS",
     "Host",
     "HostSsh",
@@ -91,6 +93,12 @@ class Ssh(Model):
 class StackConfig(Model):
     """Everything under the ``lanes:`` namespace of ``Pulumi.<stack>.yaml``."""
 
+    inventory: str | None = Field(
+        default=None,
+        description="The region file (a path inside the project, e.g. `regions/east.yaml`) "
+        "holding every key of the region (all but `az`); an AZ stack then says `az` and little "
+        "else, and every AZ stack of the region reads the same inventory.",
+    )
     region: Name = Field(description="The region's name (one Kubernetes cluster), a DNS label.")
     environment: Name = Field(description="The environment, e.g. dev or prod, a DNS label.")
     az: Name = Field(description="The AZ this stack manages: one of `azs`.")
@@ -104,6 +112,11 @@ class StackConfig(Model):
         default_factory=list,
         description="Networks lanes does not own (enterprise, tenant VPCs); they may overlap "
         "each other, never the platform.",
+    )
+    line: Line | None = Field(
+        default=None,
+        description="The dedicated line between the AZ routers (a region of more than one AZ "
+        "with hosts needs it): every cross-AZ packet takes it, no AZ's layer 2 leaves the AZ.",
     )
     hosts: list[Host] = Field(
         default_factory=list,

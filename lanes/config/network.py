@@ -17,6 +17,7 @@ __all__ = [
     "Networks",
     "networks_model",
     "OutsideNetwork",
+    "Line",
 ]
 
 
@@ -80,4 +81,19 @@ class OutsideNetwork(Model):
     cidr: Cidr
     vlan: Vlan | None = None
     gateway: Address | None = Field(default=None, description="Next hop toward the rest of it.")
+    description: str = ""
+
+
+class Line(Model):
+    """The region's dedicated line between its AZ routers: one routed subnet, never an AZ's L2.
+
+    AZ i's router (the host of that AZ whose NIC carries the line by its ``name``) holds the
+    subnet's (i+1)-th address and routes every other AZ's blocks and pod pool to that AZ's
+    router over it.
+    """
+
+    name: Name = Field(default="az-line", description="The name a router's NIC carries it by.")
+    cidr: Cidr = Field(description="Inside 100.64.0.0/10, outside every network and range.")
+    vlan: Vlan | None = None
+    mtu: int = Field(default=1500, ge=576, le=9216)
     description: str = ""

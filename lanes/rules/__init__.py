@@ -11,7 +11,8 @@ rebuilt from resource props.
 - ``addresses``: host addresses in their blocks, numbering, uniqueness;
 - ``hosts``: names and numbers, NIC layouts, kubelet's address, SSH access;
 - ``gateways``: references, own addresses, listeners, the derived NAT models;
-- ``cluster``: pod and service ranges, pools, tenants, grants.
+- ``cluster``: pod and service ranges, pools, tenants, grants;
+- ``line``: the dedicated line between the AZ routers.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ from lanes.rules.hosts import (
     check_kubelet_zone,
     check_nics,
 )
+from lanes.rules.line import *  # noqa: F403
+from lanes.rules.line import __all__ as _line
+from lanes.rules.line import check_line
 from lanes.rules.networks import *  # noqa: F403
 from lanes.rules.networks import __all__ as _networks
 from lanes.rules.networks import (
@@ -72,6 +76,7 @@ __all__ = [
     *_hosts,
     *_gateways,
     *_cluster,
+    *_line,
 ]
 
 
@@ -113,6 +118,7 @@ def check_plan(plan: Plan) -> list[Violation]:
     for host in plan.hosts:
         found += check_host_addresses(host)
     found += check_unique_addresses(plan.hosts)
+    found += check_line(plan)
     found += check_pack_rules(plan)
     found += check_cluster_plan(plan)
     return sort_violations(found)

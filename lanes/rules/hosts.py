@@ -97,11 +97,13 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
 def _network_vlans(cfg: StackConfig) -> dict[str, int | None]:
     """network name -> VLAN id, platform and outside networks alike (None: untagged only)."""
     vlans: dict[str, int | None] = {name: net.vlan for name, net in cfg.networks.items()}
-    return vlans | {net.name: net.vlan for net in cfg.outside}
+    line = {cfg.line.name: cfg.line.vlan} if cfg.line is not None else {}
+    return vlans | {net.name: net.vlan for net in cfg.outside} | line
 
 
 def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
     platform, outside = network_names(cfg)
+    line = {cfg.line.name} if cfg.line is not None else set()
     vlans = _network_vlans(cfg)
     found = []
     carried: dict[str, str] = {}
@@ -146,7 +148,7 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
                 )
             )
         for k, net in enumerate(nets):
-            if net not in platform and net not in outside:
+            if net not in platform and net not in outside and net not in line:
                 found.append(
                     Violation(f"{npath}.networks[{k}]", "host-network", f"{net} is not a network")
                 )

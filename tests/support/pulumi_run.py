@@ -12,7 +12,7 @@ import pulumi
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.sync_await import _sync_await
 
-from lanes.stackfile import read_stack_values
+from lanes.stackfile import read_stack_file_values, read_stack_values
 
 __all__ = ["ROOT", "Registered", "Run", "run_program", "stack_values"]
 
@@ -99,8 +99,13 @@ class Run:
 
 
 def stack_values(stack: str) -> dict[str, Any]:
-    """The ``lanes:`` values of a committed stack file, as plain data."""
+    """The ``lanes:`` values of a committed stack, its region file merged in (one-file form)."""
     return read_stack_values(ROOT, stack)
+
+
+def stack_file_values(stack: str) -> dict[str, Any]:
+    """The ``lanes:`` values the stack file itself holds: what the engine passes the program."""
+    return read_stack_file_values(ROOT, stack)
 
 
 def run_program(
@@ -109,8 +114,9 @@ def run_program(
     secrets: dict[str, str] | None = None,
     preview: bool = False,
 ) -> Run:
-    """Run ``__main__.py`` with ``values`` (default: the stack file) and ``secrets`` as config."""
-    values = stack_values(stack) if values is None else values
+    """Run ``__main__.py`` with ``values`` (default: the stack file as the engine passes it, so
+    the program reads the region file itself) and ``secrets`` as config."""
+    values = stack_file_values(stack) if values is None else values
     secrets = {} if secrets is None else secrets
     monitor = _Monitor(_Mocks())
     pulumi.runtime.set_mocks(

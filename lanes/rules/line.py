@@ -1,0 +1,128 @@
+"""Rules of the region's dedicated line between its AZ routers (``line``, brief "A region").
+
+Cross-AZ traffic is routed, never bridged: each AZ's router holds one address of the line and
+routes the other AZs' blocks and pod pools over it. So the line lies in the platform space
+(the gateways' egress SNAT never translates it) apart from every network and range, holds an
+address for every AZ, is carried only by AZ routers, one per AZ, and a region whose hosts sit
+in more than one AZ has it in every such AZ.
+"""
+
+from __future__ import annotations
+
+from netaddr import IPNetwork
+
+from lanes.plan import PLATFORM_SPACE, Plan
+from lanes.rules.core import Violation
+
+__all__ = ["check_line"]
+
+
+def _ranges(plan: Plan) -> list[tuple[str, IPNetwork]]:
+    """(what, prefix) of everything the line must stay apart from."""
+    found = [(f"network {n.name} {n.cidr}", n.cidr) for n in plan.networks]
+    found += [(f"outside network {n.name} {n.cidr}", n.cidr) for n in plan.outside]
+    cluster = plan.config.cluster
+    found += [(f"cluster.pod_cidr {cluster.pod_cidr}", IPNetwork(cluster.pod_cidr))]
+    found += [(f"cluster.service_cidr {cluster.service_cidr}", IPNetwork(cluster.service_cidr))]
+    return found
+
+
+def _space(plan: Plan) -> list[Violation]:
+    line = plan.line
+    assert line is not None
+    if line.cidr not in PLATFORM_SPACE:
+        return [
+            Violation(
+                "line.cidr",
+                "line-space",
+                f"{line.cidr} is outside {PLATFORM_SPACE}: the gateways would translate it",
+            )
+        ]
+    names = {n.name for n in plan.networks} | {n.name for n in plan.outside}
+    found = [
+        Violation("line.cidr", "line-space", f"{line.cidr} overlaps {what}")
+        for what, cidr in _ranges(plan)
+        if cidr.first <= line.cidr.last and line.cidr.first <= cidr.last
+    ]
+    if line.name in names:
+        found.append(
+            Violation("line.name", "line-name", f"{line.name} is already the name of a network")
+        )
+    if len(line.addresses) < len(plan.azs):
+        found.append(
+            Violation(
+                "line.cidr",
+                "line-size",
+                f"{line.cidr} holds {len(line.addresses)} router address(es), the region has "
+                f"{len(plan.azs)} AZs",
+            )
+        )
+    return found
+
+
+def _routers(plan: Plan) -> list[Violation]:
+    line = plan.line
+    assert line is not None
+    found = []
+    first: dict[str, str] = {}
+    for host in plan.hosts:
+        if not any(line.name in nic.networks for nic in host.config.nics):
+            continue
+        path = f"{host.path}.nics"
+        traffic = host.address("traffic")
+        routes_az = traffic is not None and traffic.address == traffic.gateway
+        if host.role != "gateway" or not routes_az:
+            found.append(
+                Violation(
+                    path,
+                    "line-router",
+                    f"{host.name} carries {line.name} but is not its AZ's router (a gateway "
+                    f"holding {host.az}'s traffic gateway address)",
+                )
+            )
+        elif host.az in first:
+            found.append(
+                Violation(
+                    path,
+                    "line-router",
+                    f"{host.name} carries {line.name} in {host.az}, as {first[host.az]} does: "
+                    "one router per AZ",
+                )
+            )
+        first.setdefault(host.az, host.name)
+    return found
+
+
+def _missing(plan: Plan) -> list[Violation]:
+    populated = sorted({h.az for h in plan.hosts if h.az in plan.azs}, key=plan.azs.index)
+    if len(populated) < 2:
+        return []
+    line = plan.line
+    if line is None:
+        return [
+            Violation(
+                "line",
+                "line-missing",
+                f"hosts sit in {', '.join(populated)} but the region has no line between its "
+                "AZ routers: cross-AZ traffic has no way",
+            )
+        ]
+    carried = {h.az for h in plan.hosts if h.address(line.name) is not None}
+    return [
+        Violation(
+            "line",
+            "line-missing",
+            f"{az} has hosts but no router carrying {line.name}: its hosts cannot reach "
+            "the other AZs",
+        )
+        for az in populated
+        if az not in carried
+    ]
+
+
+def check_line(plan: Plan) -> list[Violation]:
+    """The line's space, name and size, the hosts carrying it, and that every AZ is joined."""
+    found = _missing(plan)
+    if plan.line is not None:
+        found += _space(plan) + _routers(plan)
+    return found

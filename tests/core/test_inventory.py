@@ -1,0 +1,161 @@
+"""One inventory per region: AZ stacks name a region file, and everything reads it the same way."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lanes.config import ConfigError
+from lanes.rules import checked_plan
+from lanes.stackfile import load_stack, read_stack_file_values, read_stack_values
+from tests.support.pulumi_run import ROOT, run_program, stack_values
+
+KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAlanes-test-key\n-----END OPENSSH PRIVATE KEY-----\n"
+SECRETS = {"sshPrivateKey": KEY}
+REGION = "regions/east.yaml"
+
+
+def _project(tmp_path: Path, stack: dict, region: dict | str | None = None) -> Path:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    config = {f"lanes:{k}": v for k, v in stack.items()}
+    (tmp_path / "Pulumi.s.yaml").write_text(yaml.safe_dump({"config": config}))
+    if region is not None:
+        (tmp_path / "regions").mkdir(exist_ok=True)
+        text = region if isinstance(region, str) else yaml.safe_dump(region)
+        (tmp_path / "regions" / "r.yaml").write_text(text)
+    return tmp_path
+
+
+def _asset_text(value: object) -> str:
+    """A file asset by its content (its repr differs per object)."""
+    return getattr(value, "text", None) or repr(value)
+
+
+def _region_values() -> dict:
+    return yaml.safe_load((ROOT / REGION).read_text())
+
+
+def _problems(project: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_stack(project, "s")
+    return caught.value.problems
+
+
+def test_an_az_stack_file_says_which_az_it_is_and_names_the_region_file():
+    assert read_stack_file_values(ROOT, "prod") == {"az": "az-1", "inventory": REGION}
+
+
+def test_the_region_file_read_through_the_stack_is_the_stack_written_as_one_file(tmp_path):
+    one_file = {"az": "az-1", **_region_values()}
+    project = _project(tmp_path, one_file)
+    assert load_stack(project, "s") == load_stack(ROOT, "prod")
+    assert read_stack_values(ROOT, "prod") == one_file
+
+
+def test_moving_az_1_to_the_region_file_changes_none_of_its_resources():
+    """The program reading the region file itself (as under the engine, which passes only the
+    stack file's keys) registers exactly what the same stack written as one file registers."""
+    layered = run_program("prod", secrets=SECRETS)
+    one_file = run_program("prod", values=stack_values("prod"), secrets=SECRETS)
+
+    def resources(run):
+        return sorted(
+            (r.type, r.name, json.dumps(r.inputs, sort_keys=True, default=_asset_text))
+            for r in run.resources
+        )
+
+    assert resources(layered) == resources(one_file)
+    assert len(layered.resources) > 100
+    assert layered.outputs["plan"] == one_file.outputs["plan"]
+
+
+def test_a_key_in_both_files_is_refused_naming_both(tmp_path):
+    region = _region_values()
+    stack = {"az": "az-1", "inventory": "regions/r.yaml", "azs": ["az-1"]}
+    project = _project(tmp_path, stack, region)
+    (problem,) = _problems(project)
+    assert problem == (
+        f"{project / 'Pulumi.s.yaml'}: lanes:azs is also given by "
+        f"{project / 'regions/r.yaml'}: give it in one place"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("az", "az-1", "az: belongs in each AZ stack's own file, not the region's"),
+        ("inventory", "regions/x.yaml", "inventory: belongs in each AZ stack's own file"),
+        ("sshPrivateKey", "-----BEGIN KEY-----", "sshPrivateKey: a secret never goes in a file"),
+        ("lanes:region", "east", "lanes:region: plain keys here, without a namespace"),
+    ],
+)
+def test_the_region_file_never_holds_stack_keys_secrets_or_namespaces(tmp_path, key, value, says):
+    region = _region_values() | {key: value}
+    project = _project(tmp_path, {"az": "az-1", "inventory": "regions/r.yaml"}, region)
+    problems = _problems(project)
+    assert any(says in p for p in problems), problems
+    assert all("BEGIN" not in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../Pulumi.yaml",
+        "/etc/passwd.yaml",
+        "regions/../x.yaml",
+        "regions/.hidden.yaml",
+        "x.json",
+        7,
+    ],
+)
+def test_a_region_file_path_must_be_a_plain_yaml_path_inside_the_project(tmp_path, name):
+    project = _project(tmp_path, {"az": "az-1", "inventory": name}, _region_values())
+    (problem,) = _problems(project)
+    assert problem.startswith(f"{project / 'Pulumi.s.yaml'}: lanes:inventory: ")
+
+
+def test_a_region_file_symlinked_out_of_the_project_is_refused(tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(yaml.safe_dump(_region_values()))
+    (tmp_path / "p").mkdir()
+    project = _project(tmp_path / "p", {"az": "az-1", "inventory": "regions/r.yaml"})
+    (project / "regions").mkdir()
+    os.symlink(outside, project / "regions" / "r.yaml")
+    (problem,) = _problems(project)
+    assert "leads outside the project" in problem
+
+
+def test_a_missing_region_file_is_named(tmp_path):
+    project = _project(tmp_path, {"az": "az-1", "inventory": "regions/r.yaml"})
+    assert _problems(project) == [f"{project / 'regions/r.yaml'}: no such file"]
+
+
+def test_a_bad_value_in_the_region_file_names_that_file_and_the_path(tmp_path):
+    region = _region_values()
+    region["networks"]["storage"]["vlan"] = 5000
+    project = _project(tmp_path, {"az": "az-1", "inventory": "regions/r.yaml"}, region)
+    problems = _problems(project)
+    (problem,) = problems
+    assert problem.startswith(f"{project / 'regions/r.yaml'}: networks.storage.vlan: 5000")
+
+
+def test_a_bad_az_in_the_stack_file_is_named_as_the_stacks(tmp_path):
+    project = _project(tmp_path, {"az": "AZ 9", "inventory": "regions/r.yaml"}, _region_values())
+    (problem,) = _problems(project)
+    assert problem.startswith("az: ")
+
+
+def test_every_az_stack_of_the_region_plans_the_same_region():
+    plans = {}
+    for stack in ("prod", "prod-az-2", "prod-az-3"):
+        report = checked_plan(load_stack(ROOT, stack))
+        assert report.ok, report.violations
+        plans[stack] = report.plan.to_dict()  # type: ignore[union-attr]
+    azs = {stack: plan.pop("az") for stack, plan in plans.items()}
+    assert azs == {"prod": "az-1", "prod-az-2": "az-2", "prod-az-3": "az-3"}
+    assert plans["prod"] == plans["prod-az-2"] == plans["prod-az-3"]
