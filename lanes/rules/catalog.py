@@ -29,7 +29,7 @@ RULES: dict[str, str] = {
     "line-space": "the line lies in 100.64.0.0/10, apart from every network and range",
     "line-name": "the line's name is not a network's",
     "line-size": "the line holds a router address for every AZ",
-    "line-router": "only an AZ's router carries the line, one per AZ",
+    "line-router": "only an AZ's router carries the line",
     "line-missing": "a region with hosts in several AZs joins every such AZ to the line",
     # host addresses
     "host-in-block": "a host's address is a usable address of its AZ block",

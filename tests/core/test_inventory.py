@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lanes.cluster import bgp_routers
 from lanes.config import ConfigError
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack, read_stack_file_values, read_stack_values
@@ -159,3 +160,92 @@ def test_every_az_stack_of_the_region_plans_the_same_region():
     azs = {stack: plan.pop("az") for stack, plan in plans.items()}
     assert azs == {"prod": "az-1", "prod-az-2": "az-2", "prod-az-3": "az-3"}
     assert plans["prod"] == plans["prod-az-2"] == plans["prod-az-3"]
+
+
+# --- the region's AZ stacks under the SDK's mocks ------------------------------------------------
+
+STACKS = ("prod", "prod-az-2", "prod-az-3")
+KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n"
+# What every AZ stack declares for its own AZ; everything else of the cluster is region-wide.
+PER_AZ_KINDS = {
+    "kubernetes:core/v1:NodePatch",
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    "pulumi:providers:kubernetes",
+}
+
+
+@pytest.fixture(scope="module")
+def az_runs():
+    return {s: run_program(s, secrets=SECRETS | {"kubeconfig": KUBECONFIG}) for s in STACKS}
+
+
+def test_each_az_stack_declares_only_its_own_azs_hosts_gateways_and_speaker(az_runs):
+    plan = checked_plan(load_stack(ROOT, "prod")).plan
+    assert plan is not None
+    seen: list[str] = []
+    for stack, run in az_runs.items():
+        az = read_stack_file_values(ROOT, stack)["az"]
+        hosts = [r.name for r in run.of_type("lanes:host:BareMetalHost")]
+        assert sorted(hosts) == sorted(h.name for h in plan.hosts if h.az == az)
+        gateways = {r.name for r in run.of_type("lanes:gateway:EdgeGateway")}
+        mine = {g.name for g in plan.config.gateways if plan.host(g.host).az == az}  # type: ignore[union-attr]
+        assert gateways == mine and mine
+        (speaker,) = run.of_type("lanes:gateway:BgpSpeaker")
+        router = next(r.host for r in bgp_routers(plan) if r.az == az)
+        assert speaker.name.startswith(router), (speaker.name, router)  # the AZ's own router
+        seen += hosts
+    assert sorted(seen) == sorted(h.name for h in plan.hosts)  # each host in exactly one stack
+
+
+def test_exactly_one_az_stack_owns_the_region_wide_cluster_objects(az_runs):
+    def region_wide(run):
+        return sorted(
+            r.name
+            for r in run.resources
+            if r.type.startswith("kubernetes:") and r.type not in PER_AZ_KINDS
+        )
+
+    owners = {stack: region_wide(run) for stack, run in az_runs.items() if region_wide(run)}
+    assert list(owners) == ["prod"]  # cluster.region_az defaults to the first AZ
+    assert "east-cluster-ippool-az-3" in owners["prod"]
+    for stack, run in az_runs.items():
+        az = read_stack_file_values(ROOT, stack)["az"]
+        (gateway,) = run.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+        assert gateway.name == f"east-cluster-gateway-{az}"
+
+
+def _region_project(tmp_path: Path, region: dict) -> Path:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    for stack in STACKS:
+        shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+    (tmp_path / "regions").mkdir()
+    (tmp_path / REGION).write_text(yaml.safe_dump(region))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("what", "change", "expected"),
+    [
+        (
+            "edge-3 (az-3) holds edge-1's (az-1) enterprise address",
+            lambda r: r["hosts"][18]["outside"]["enterprise"].__setitem__(0, "10.0.1.1"),
+            "hosts[18]: edge-3 enterprise address 10.0.1.1 is also held by edge-1 [address-unique]",
+        ),
+        (
+            "the pod range (and so the pools of every AZ) over the storage blocks",
+            lambda r: r["cluster"].update(pod_cidr="100.66.0.0/15", pool_prefix=17),
+            "cluster.pod_cidr: 100.66.0.0/15 overlaps the storage network 100.66.0.0/16 "
+            "(networks.storage.cidr) [cluster-overlap]",
+        ),
+    ],
+)
+def test_a_cross_az_mistake_fails_every_az_stack_naming_both_places(
+    tmp_path, what, change, expected
+):
+    region = _region_values()
+    change(region)
+    project = _region_project(tmp_path, region)
+    for stack in STACKS:
+        report = checked_plan(load_stack(project, stack))
+        assert not report.ok
+        assert expected in [str(v) for v in report.violations], (stack, report.violations)

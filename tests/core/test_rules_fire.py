@@ -212,6 +212,71 @@ CASES = [
         [("gateways[0].ingress[0].node", "ingress-9")],
         "gateways[0].ingress[0].node: ingress-9 is not a host [gateway-ref]",
     ),
+    # the line between the AZ routers
+    (
+        "line-space: the line outside the platform space",
+        "prod",
+        [("line.cidr", "10.99.0.0/29")],
+        "line.cidr: 10.99.0.0/29 is outside 100.64.0.0/10: the gateways would translate it "
+        "[line-space]",
+    ),
+    (
+        "line-space: the line on top of a network",
+        "prod",
+        [("line.cidr", "100.66.0.0/29")],
+        "line.cidr: 100.66.0.0/29 overlaps network storage 100.66.0.0/16 [line-space]",
+    ),
+    (
+        "line-space: the line inside the pod range",
+        "prod",
+        [("line.cidr", "100.96.0.0/29")],
+        "line.cidr: 100.96.0.0/29 overlaps cluster.pod_cidr 100.96.0.0/12 [line-space]",
+    ),
+    (
+        "line-name: the line named like a network",
+        "prod",
+        [("line.name", "enterprise")],
+        "line.name: enterprise is already the name of a network [line-name]",
+    ),
+    (
+        "line-size: fewer router addresses than AZs",
+        "prod",
+        [("line.cidr", "100.67.0.0/31")],
+        "line.cidr: 100.67.0.0/31 holds 2 router address(es), the region has 3 AZs [line-size]",
+    ),
+    (
+        "line-router: a worker carrying the line",
+        "prod",
+        [("hosts[16].nics[3]", {"name": "ens9f0", "networks": ["az-line"]})],
+        "hosts[16].nics: worker-5 carries az-line but is not its AZ's router (a gateway holding "
+        "az-2's traffic gateway address) [line-router]",
+    ),
+    (
+        "line-router: a service gateway (not the router) carrying the line",
+        "prod",
+        [("hosts[1].nics[2]", {"name": "ens9f0", "networks": ["az-line"]})],
+        "hosts[1].nics: sso-gw carries az-line but is not its AZ's router (a gateway holding "
+        "az-1's traffic gateway address) [line-router]",
+    ),
+    (
+        "line-missing: hosts in three AZs, no line",
+        "prod",
+        [
+            ("line", DELETE),
+            ("hosts[0].nics[3]", DELETE),
+            ("hosts[15].nics[3]", DELETE),
+            ("hosts[18].nics[3]", DELETE),
+        ],
+        "line: hosts sit in az-1, az-2, az-3 but the region has no line between its AZ routers: "
+        "cross-AZ traffic has no way [line-missing]",
+    ),
+    (
+        "line-missing: an AZ whose router does not carry the line",
+        "prod",
+        [("hosts[18].nics[3]", DELETE)],
+        "line: az-3 has hosts but no router carrying az-line: its hosts cannot reach the other "
+        "AZs [line-missing]",
+    ),
 ]
 
 
