@@ -249,3 +249,43 @@ def test_a_cross_az_mistake_fails_every_az_stack_naming_both_places(
         report = checked_plan(load_stack(project, stack))
         assert not report.ok
         assert expected in [str(v) for v in report.violations], (stack, report.violations)
+
+
+def test_a_new_host_in_az_2_changes_only_the_az_2_stacks_resources():
+    def resources(stack, values=None):
+        run = run_program(stack, values=values, secrets=SECRETS | {"kubeconfig": KUBECONFIG})
+        return {
+            (r.type, r.name): json.dumps(r.inputs, sort_keys=True, default=_asset_text)
+            for r in run.resources
+        }
+
+    worker = {
+        "name": "worker-7",
+        "number": 22,
+        "role": "worker",
+        "az": "az-2",
+        "nics": [
+            {"name": "eno1", "networks": ["management"]},
+            {"name": "ens1f0", "networks": ["traffic"]},
+            {"name": "ens2f0", "networks": ["storage"]},
+        ],
+        "ssh": {"host_key": _region_values()["hosts"][16]["ssh"]["host_key"]},
+    }
+    changed = {}
+    for stack in STACKS:
+        values = stack_values(stack)
+        values["hosts"].append(worker)
+        before, after = resources(stack), resources(stack, values)
+        changed[stack] = sorted(
+            name
+            for key in before.keys() | after.keys()
+            if before.get(key) != after.get(key)
+            for name in [key[1]]
+        )
+    assert changed["prod"] == [] and changed["prod-az-3"] == []
+    assert changed["prod-az-2"], changed
+    # The host's own resources, its node's labels, and its AZ router's BGP speaker (one more
+    # neighbour) with the cluster component that lists the stack's nodes: nothing else.
+    expected = ("worker-7", "east-cluster-node-worker-7", "edge-2-bgp")
+    others = [n for n in changed["prod-az-2"] if not n.startswith(expected)]
+    assert others == ["east-cluster"], changed
