@@ -371,9 +371,8 @@ class BgpRouter:
 def _az_router(plan: Plan, az: str) -> tuple[HostPlan, HostAddress] | None:
     """The host of ``az`` holding the AZ's traffic gateway address (it routes the AZ)."""
     for host in plan.hosts:
-        entry = host.address("traffic")
-        if host.az == az and entry is not None and entry.address == entry.gateway:
-            return host, entry
+        if host.az == az and host.is_router:
+            return host, host.address("traffic")  # type: ignore[return-value]
     return None
 
 

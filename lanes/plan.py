@@ -272,6 +272,12 @@ class HostPlan:
                 return entry
         return None
 
+    @property
+    def is_router(self) -> bool:
+        """It holds its AZ's traffic gateway address: the AZ's router (BGP, the line)."""
+        entry = self.address("traffic")
+        return entry is not None and entry.address == entry.gateway
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

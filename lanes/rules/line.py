@@ -69,8 +69,7 @@ def _routers(plan: Plan) -> list[Violation]:
     for host in plan.hosts:
         if not any(line.name in nic.networks for nic in host.config.nics):
             continue
-        traffic = host.address("traffic")
-        if host.role != "gateway" or traffic is None or traffic.address != traffic.gateway:
+        if host.role != "gateway" or not host.is_router:
             found.append(
                 Violation(
                     f"{host.path}.nics",
