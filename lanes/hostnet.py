@@ -35,6 +35,11 @@ Routing design (seed 001's unsolved case, brief "Hosts"):
   storage NIC and the node's NAT).
 - A host that holds a block's gateway address itself (a gateway host numbered 1) gets no route
   via that gateway: it is the router, and its routes are issue 4's (EdgeGateway).
+- The AZ router on the region's ``line`` (the dedicated line between the AZ routers) holds its
+  AZ's line address and routes every other AZ's blocks and pod pool via that AZ's router's line
+  address (main table; forwarded packets keep their sources). So a cross-AZ packet leaves its
+  sender on its own network, crosses its AZ router, the line and the other AZ's router, and no
+  AZ's layer 2 reaches another AZ. Line holders forward (``ip_forward = 1``).
 - Outside networks (enterprise, VPCs) get no table: only gateway hosts carry them, and their
   connected routes in the main table are what NAT and proxies need.
 
