@@ -2,7 +2,7 @@
 
 The emulated reboot (``lanes.lab.reboot``): every gateway's tables flushed, the SSO gateway's
 lanes nginx killed, forwarding off; the matrix fails; then each gateway's enabled units' start
-commands run, and all 257 cells pass again (ingress, egress, the jump host mapping, the SSO
+commands run, and all 203 cells pass again (ingress, egress, the jump host mapping, the SSO
 proxy, the vpc-1 -> vpc-2 exposure), with no drift in ``lanes verify``.
 """
 
@@ -51,7 +51,7 @@ def test_after_every_gateway_reboots_the_whole_prod_matrix_passes(prod):
     assert nginx == {"sso-gw"}
     probes = run_check(result.prefix, site.flows)
     assert {p.flow.cell(): p.answer for p in probes if not p.ok} == {}
-    assert len(probes) == 257
+    assert len(probes) == 203
     targets = expected_targets(site.plan, hosts.root)
     outcomes = verify_targets(targets, hosts.session)
     assert [d for o in outcomes for d in o.drifts] == []

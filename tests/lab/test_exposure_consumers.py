@@ -24,8 +24,6 @@ HOSTS = [
     "ingress-3",
     "jump-1",
     "master-1",
-    "master-2",
-    "master-3",
     "worker-1",
     "worker-2",
     "worker-3",

@@ -50,7 +50,7 @@ def test_every_cell_of_the_prod_matrix_passes(prod):
     assert all(status["links"][result.prefix + name] == ["eth0"] for name in PARTIES)
     probes = run_check(result.prefix, site.flows)
     assert failed(probes) == {}
-    assert len(probes) == 257
+    assert len(probes) == 203
     got = answers(probes)
     # The front LB reaches the ingress node through the edge, which sees the LB as client.
     assert got["ingress", "edge-lb", "10.0.1.2", 80] == "ingress-1 10.0.1.100"
@@ -78,7 +78,7 @@ def drift(site, prefix: str, only: str | None = None) -> list[str]:
 
 
 def test_verify_finds_no_drift_on_the_fresh_prod_lab(prod):
-    """17 hosts: bonds and shared NICs as veths, four gateways' tables, the SSO nginx."""
+    """13 hosts: bonds and shared NICs as veths, four gateways' tables, the SSO nginx."""
     site, result = prod
     assert drift(site, result.prefix) == []
 
