@@ -1,4 +1,5 @@
-"""``python -m lanes lab up|down|status|check --stack STACK``: the stack's site in namespaces."""
+"""``python -m lanes lab up|down|status|check --stack STACK [--region]``: the stack's site (or its
+whole region, every AZ and the line between them) in namespaces."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from lanes.lab.site import (
     bring_up,
     lab_prefix,
     lab_status,
+    region_site_model,
     run_check,
     site_model,
     take_down,
@@ -27,7 +29,7 @@ from lanes.stackfile import load_stack
 
 __all__ = ["add_lab_commands", "run_lab", "format_matrix", "matrix_json"]
 
-LEAVE_OUT = {"policy-routing": "policy_routing"}
+LEAVE_OUT = {"policy-routing": "policy_routing", "line-routes": "line_routes"}
 
 
 def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -47,6 +49,11 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
             "--project-dir", type=Path, default=Path.cwd(), help="where Pulumi.yaml is"
         )
         sub.add_argument("--prefix", help="the lab's name prefix (default: derived from the stack)")
+        sub.add_argument(
+            "--region",
+            action="store_true",
+            help="every AZ of the stack's region and the line between them, not the stack's AZ alone",
+        )
         if name == "check":
             sub.add_argument(
                 "--format",
@@ -64,13 +71,29 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
             )
 
 
-def _site(args: argparse.Namespace, options: SiteOptions):
+def _plan(args: argparse.Namespace):
     cfg = load_stack(args.project_dir, args.stack)
     report = checked_plan(cfg)
     if not report.ok or report.plan is None:
         say_violations(report.violations)
         raise LabError(f"{len(report.violations)} violation(s): no lab")
-    return site_model(report.plan, args.stack, options)
+    return report.plan
+
+
+def _site(args: argparse.Namespace, options: SiteOptions):
+    plan = _plan(args)
+    if args.region:
+        return region_site_model(plan, args.stack, options)
+    return site_model(plan, args.stack, options)
+
+
+def _prefix(args: argparse.Namespace) -> str:
+    """The lab's prefix: ``--prefix``, else the stack's, else (``--region``) its region's."""
+    if args.prefix:
+        return args.prefix
+    if args.region:
+        return lab_prefix(args.project_dir, args.stack, _plan(args).region)
+    return lab_prefix(args.project_dir, args.stack)
 
 
 def _cell(probe: Probe) -> list[str]:
@@ -81,7 +104,7 @@ def _cell(probe: Probe) -> list[str]:
         f.source,
         f.target,
         f.network,
-        f"{f.address}:{f.port}",
+        f.where,
         want,
         probe.answer or "-",
         "pass" if probe.ok else "FAIL",
@@ -132,7 +155,11 @@ def _up(args: argparse.Namespace, prefix: str) -> int:
 def _check(args: argparse.Namespace, prefix: str) -> int:
     status = lab_status(prefix)
     if not status["complete"]:
-        raise LabError(f"lab {prefix} is not up: run lab up --stack {args.stack}")
+        region = " --region" if args.region else ""
+        raise LabError(f"lab {prefix} is not up: run lab up --stack {args.stack}{region}")
+    if bool(status["region"]) != args.region:
+        what = "a region lab: add --region" if status["region"] else "no region lab: drop --region"
+        raise LabError(f"lab {prefix} is {what}")
     site = _site(args, SiteOptions(**status["options"]))
     probes = run_check(prefix, site.flows)
     if args.format == "json":
@@ -145,7 +172,8 @@ def _check(args: argparse.Namespace, prefix: str) -> int:
 def _status(prefix: str) -> int:
     status = lab_status(prefix)
     state = "complete" if status["complete"] else "incomplete" if status["namespaces"] else "absent"
-    print(f"lab {prefix}: {state}" + (f" (stack {status['stack']})" if status["stack"] else ""))
+    of = f"region {status['region']}, " if status["region"] else ""
+    print(f"lab {prefix}: {state}" + (f" ({of}stack {status['stack']})" if status["stack"] else ""))
     for ns in status["namespaces"]:
         print(f"  namespace {ns}: {' '.join(status['links'][ns]) or '-'}")
     for pid in status["pids"]:
@@ -157,8 +185,8 @@ def _status(prefix: str) -> int:
 
 def run_lab(args: argparse.Namespace) -> int:
     """Dispatch ``lab <command>``; errors are one line on stderr and exit 2."""
-    prefix = args.prefix or lab_prefix(args.project_dir, args.stack)
     try:
+        prefix = _prefix(args)
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces)")
         if args.lab_command == "up":

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROBE_PORT",
     "DEPLOY",
+    "L2_KINDS",
     "Flow",
     "Deploy",
     "Party",
@@ -25,6 +26,8 @@ __all__ = [
 
 PROBE_PORT = 7907
 DEPLOY = "deploy"
+# Cells that are no TCP connection: an ARP request, a broadcast datagram (lanes.lab.crossaz).
+L2_KINDS = ("arp", "broadcast")
 
 # lan, routed, inbound, and the name of each intent kind that makes flows (egress, mapping, ...)
 FlowKind = str
@@ -38,6 +41,8 @@ class Flow:
     ``seen`` is the client address the receiver must report (None: a connection is enough, the
     service is not the lab's probe server). ``served`` is the port the receiver listens on when a
     gateway translates ``port`` (0: ``port`` itself); ``mode`` "http" for an L7 proxy's upstream.
+    ``l2`` (the ``L2_KINDS``): the sender's device and address the request or broadcast leaves
+    from; the answer is the target's ARP reply, or the broadcast as the target heard it.
     """
 
     kind: FlowKind
@@ -50,16 +55,23 @@ class Flow:
     seen: str | None
     mode: Literal["tcp", "http"] = field(default="tcp", compare=False)
     served: int = field(default=0, compare=False)
+    l2: tuple[str, str] | None = field(default=None, compare=False)
 
     @property
     def target_port(self) -> int:
         return self.served or self.port
 
     def cell(self) -> str:
-        return f"{self.source} -> {self.target} {self.network} {self.address}:{self.port}"
+        return f"{self.source} -> {self.target} {self.network} {self.where}"
+
+    @property
+    def where(self) -> str:
+        """``address:port``; an ARP cell's address alone."""
+        return f"{self.address}:{self.port}" if self.port else self.address
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        l2 = {"device": self.l2[0], "from": self.l2[1]} if self.l2 else {}
+        return l2 | {
             "kind": self.kind,
             "source": self.source,
             "target": self.target,

@@ -36,7 +36,16 @@ from lanes.config import PLATFORM_NETWORKS
 from lanes.gateway import GatewayModel, host_addresses
 from lanes.hostnet import HostNet
 from lanes.intents import by_rank, kinds
-from lanes.lab.flows import DEPLOY, PROBE_PORT, Deploy, Flow, Party, PartyRole, source_address
+from lanes.lab.flows import (
+    DEPLOY,
+    L2_KINDS,
+    PROBE_PORT,
+    Deploy,
+    Flow,
+    Party,
+    PartyRole,
+    source_address,
+)
 from lanes.plan import PLATFORM_SPACE, Plan
 
 __all__ = [
@@ -297,7 +306,7 @@ def listeners(flows: list[Flow] | tuple[Flow, ...]) -> dict[str, list[tuple[int,
     reach it and see a source (every host and the deploy box answer on PROBE_PORT besides)."""
     found: dict[str, set[tuple[int, str]]] = defaultdict(set)
     for f in flows:
-        if f.expect == "reach" and f.seen is not None:
+        if f.expect == "reach" and f.seen is not None and f.kind not in L2_KINDS:
             found[f.target].add((f.target_port, f.mode))
     return {name: sorted(ports) for name, ports in sorted(found.items())}
 

@@ -22,6 +22,13 @@ Differences, each forced by the namespace, and nothing else:
   hosts, through the jump host as the stack's ssh settings say.
 - sshd logs in as root with the lab's own throwaway keys, pinned per host.
 
+The region lab (``region_site_model``, ``lab up --region``) builds every AZ of the region at
+once: one segment per platform network per AZ (``management-az-1``; layer 2 never leaves an AZ),
+one for the line between the AZ routers, and the outside networks as above (every AZ's edge on
+the one enterprise segment). It is provisioned the same way: the gateways from the deploy box,
+then every host through the jump host, which reaches the other AZs' hosts through its AZ's
+router and the line. Its matrix adds the cells between AZs (``lanes.lab.crossaz``).
+
 State lives in ``/run/lanes-lab/<prefix>/`` (``site.json`` once the lab is complete). The prefix
 is derived from the project directory and the stack (``lab_prefix``), so two stacks or two
 checkouts never share a lab, and ``take_down`` finds everything by it, also after a failed up.
@@ -44,8 +51,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lanes.config import PLATFORM_NETWORKS
 from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
 from lanes.hostnet import HostNet, build_host_net, ip_commands
+from lanes.lab.crossaz import CrossCell, derive_cross_cells, derive_l2_flows, region_azs
+from lanes.lab.flows import L2_KINDS
+from lanes.lab.l2probe import probe_l2
 from lanes.lab.matrix import (
     DEPLOY,
     PROBE_PORT,
@@ -87,6 +98,8 @@ __all__ = [
     "UpResult",
     "lab_prefix",
     "site_model",
+    "region_site_model",
+    "az_plans",
     "bring_up",
     "check_prefix",
     "take_down",
@@ -109,6 +122,7 @@ class SiteOptions:
     """What a lab may leave out, to show that a probe fails without it."""
 
     policy_routing: bool = True
+    line_routes: bool = True  # the AZ routers' routes over the line (a region lab's)
 
 
 @dataclass(frozen=True)
@@ -124,10 +138,18 @@ class SiteModel:
     flows: tuple[Flow, ...]
     options: SiteOptions
     parties: tuple[Party, ...] = ()
+    region: bool = False  # every AZ of the region, not the stack's alone
+    cross: tuple[CrossCell, ...] = ()  # the region lab's cross-AZ cells and the routes they use
+
+    def segment_of(self, host: str | None, network: str) -> str:
+        """The segment ``host`` (None: the deploy box, a party) has ``network`` on."""
+        az = self.plan.host(host).az if self.region and host in self.nets else None  # type: ignore[union-attr]
+        return self.segments[segment_key(network, az)]
 
     def fingerprint(self) -> str:
         data = {
-            "stack": self.stack,
+            # A region lab is the region's, whichever of its AZ stacks brought it up.
+            "stack": f"region {self.plan.region}" if self.region else self.stack,
             "nets": {name: net.to_dict() for name, net in sorted(self.nets.items())},
             "gateways": [m.to_dict() for m in self.models],
             "deploy": dataclasses.asdict(self.deploy),
@@ -153,30 +175,45 @@ class UpResult:
     lab: NetLab | None  # the live handle when this process created the lab
 
 
-def lab_prefix(project_dir: Path, stack: str) -> str:
+def lab_prefix(project_dir: Path, stack: str, region: str | None = None) -> str:
     """``l<stack letters><6 hex of project dir and stack>-``: the "-" ends it, so no lab's
-    prefix starts another's. (A lab found with another config is refused, never re-used.)"""
-    letters = re.sub(r"[^a-z0-9]", "", stack.lower())[:5]
-    digest = hashlib.sha256(f"{Path(project_dir).resolve()}\0{stack}".encode()).hexdigest()[:6]
-    return f"l{letters}{digest}-"
+    prefix starts another's. (A lab found with another config is refused, never re-used.)
+    A region lab's (``region``: the region's name) is the region's, the same from any of its
+    AZ stacks: ``r<region letters><6 hex>-``."""
+    name = stack if region is None else f"region\0{region}"
+    letters = re.sub(r"[^a-z0-9]", "", (stack if region is None else region).lower())[:5]
+    digest = hashlib.sha256(f"{Path(project_dir).resolve()}\0{name}".encode()).hexdigest()[:6]
+    return f"{'l' if region is None else 'r'}{letters}{digest}-"
+
+
+def segment_key(network: str, az: str | None) -> str:
+    """The segment a network is on: in a region lab (``az`` given) each AZ has its own of
+    every platform network; the outside networks and the line are one for the region."""
+    return f"{network}-{az}" if az is not None and network in PLATFORM_NETWORKS else network
 
 
 def _segments(
-    nets: dict[str, HostNet], deploy: Deploy, parties: tuple[Party, ...]
+    nets: dict[str, HostNet],
+    deploy: Deploy,
+    parties: tuple[Party, ...],
+    azs: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """network -> segment: networks one device carries untagged share one L2 segment."""
+    """segment key -> segment: networks one device carries untagged share one L2 segment."""
     segment: dict[str, str] = {}
     for net in nets.values():
+        az = azs[net.host] if azs is not None else None
         for device in net.layer3():
-            networks = net.link(device).networks  # type: ignore[union-attr]
-            name = next((segment[n] for n in networks if n in segment), networks[0])
-            for network in networks:
-                if segment.get(network, name) != name:
+            keys = [segment_key(n, az) for n in net.link(device).networks]  # type: ignore[union-attr]
+            name = next((segment[k] for k in keys if k in segment), keys[0])
+            if not _NAME_RE.match(name):
+                raise LabError(f"{net.path}.az: {az!r} makes the segment name {name!r} too long")
+            for key in keys:
+                if segment.get(key, name) != name:
                     raise LabError(
-                        f"{net.path}.nics: {device} joins {network} to {name}, "
+                        f"{net.path}.nics: {device} joins {key} to {name}, "
                         "which other hosts keep apart: the lab cannot wire that"
                     )
-                segment[network] = name
+                segment[key] = name
     for network in [deploy.network, *(p.network for p in parties)]:
         segment.setdefault(network, network)
     return dict(sorted(segment.items()))
@@ -196,10 +233,79 @@ def site_model(plan: Plan, stack: str, options: SiteOptions | None = None) -> Si
     parties = tuple(derive_parties(plan, list(models), deploy))
     _check_parties(nets, deploy, parties)
     flows = tuple(derive_flows(plan, nets, list(models), deploy))
-    if not options.policy_routing:
-        nets = {name: dataclasses.replace(net, rules=()) for name, net in nets.items()}
+    nets = _leave_out(plan, nets, options)
     segments = _segments(nets, deploy, parties)
     return SiteModel(stack, plan, nets, models, deploy, segments, flows, options, parties)
+
+
+def _leave_out(plan: Plan, nets: dict[str, HostNet], options: SiteOptions) -> dict[str, HostNet]:
+    """The host models as the lab applies them: with the pieces ``options`` leaves out."""
+    if not options.policy_routing:
+        nets = {name: dataclasses.replace(net, rules=()) for name, net in nets.items()}
+    if not options.line_routes and plan.line is not None:
+        line = plan.line.name
+        nets = {
+            name: dataclasses.replace(net, routes=tuple(r for r in net.routes if r.network != line))
+            for name, net in nets.items()
+        }
+    return nets
+
+
+def az_plans(plan: Plan) -> dict[str, Plan]:
+    """The region's plan as each AZ's stack sees it (``plan.az`` that AZ), for the AZs with
+    hosts. Raises LabError when the region has no line or hosts in one AZ only."""
+    azs = region_azs(plan)
+    if plan.line is None:
+        raise LabError(
+            "line: the region lab needs the line between the AZ routers; this region has none"
+        )
+    if len(azs) < 2:
+        raise LabError(
+            f"hosts: the region lab needs hosts in two AZs or more; all are in {', '.join(azs)}"
+        )
+    return {az: dataclasses.replace(plan, az=az) for az in azs}
+
+
+def region_site_model(plan: Plan, stack: str, options: SiteOptions | None = None) -> SiteModel:
+    """The region's lab: every AZ's hosts, gateways, parties and cells, and the cells between
+    AZs. The deploy box is the first AZ's (in ``azs`` order) that has one, whichever AZ's stack
+    asks. Raises LabError when the region cannot be a lab."""
+    options = options or SiteOptions()
+    plans = az_plans(plan)
+    models = {az: derive_gateways(p) for az, p in plans.items()}
+    nets = {h.name: build_host_net(h, plan) for h in plan.hosts if h.az in plans}
+    if DEPLOY in nets:
+        raise LabError(f"{nets[DEPLOY].path}.name: {DEPLOY!r} is the lab's deploy box")
+    deploy = next((d for az, p in plans.items() if (d := deploy_of(p, models[az]))), None)
+    if deploy is None:
+        raise LabError("gateways: the lab needs a gateway host on an outside network")
+    parties = tuple(
+        sorted({p for az, azp in plans.items() for p in derive_parties(azp, models[az], deploy)})
+    )
+    _check_parties(nets, deploy, parties)
+    flows = {f for az, p in plans.items() for f in derive_flows(p, nets, models[az], deploy)}
+    gateway_hosts = {m.host for ms in models.values() for m in ms}
+    ends = [nets[h.name] for h in plan.hosts if h.name in nets and h.name not in gateway_hosts]
+    paths = [nets[h.name] for h in plan.hosts if h.name in nets and h.name in gateway_hosts]
+    cross = tuple(derive_cross_cells(plan, nets, ends))
+    flows |= {c.flow for c in cross} | set(derive_l2_flows(plan, ends, paths))
+    nets = _leave_out(plan, nets, options)
+    azs = {name: plan.host(name).az for name in nets}  # type: ignore[union-attr]
+    every = tuple(sorted((m for ms in models.values() for m in ms), key=lambda m: m.name))
+    segments = _segments(nets, deploy, parties, azs)
+    return SiteModel(
+        stack,
+        plan,
+        nets,
+        every,
+        deploy,
+        segments,
+        tuple(sorted(flows)),
+        options,
+        parties,
+        True,
+        cross,
+    )
 
 
 def _check_parties(nets: dict[str, HostNet], deploy: Deploy, parties: tuple[Party, ...]) -> None:
@@ -243,12 +349,12 @@ class AttachedLab:
             return next(self._ids)
 
 
-def _jump_host(plan: Plan) -> HostPlan | None:
-    jump = plan.config.ssh.jump
+def _jump_host(site: SiteModel) -> HostPlan | None:
+    jump = site.plan.config.ssh.jump
     if jump is None:
         return None
-    for host in plan.stack_hosts():
-        if host.config.ssh.address == jump.address:
+    for host in site.plan.hosts:
+        if host.name in site.nets and host.config.ssh.address == jump.address:
             return host
     return None
 
@@ -284,7 +390,7 @@ class Provisioner:
 
     def client(self, host: HostPlan) -> SshClient:
         plan = self.site.plan
-        jump = _jump_host(plan)
+        jump = _jump_host(self.site)
         proxy = None
         if jump is not None and host.config.ssh.via_jump and jump.name != host.name:
             proxy = self.endpoint(jump.name, plan.config.ssh.jump.address)  # type: ignore[union-attr]
@@ -374,20 +480,27 @@ def _wire(lab: NetLab, site: SiteModel, progress: Progress) -> dict[str, NsHost]
         ns = hosts[name] = lab.host(name)
         for device in net.layer3():
             network = net.link(device).networks[0]  # type: ignore[union-attr]
-            lab.link(ns, segments[site.segments[network]], device)
+            lab.link(ns, segments[site.segment_of(name, network)], device)
         commands = ip_commands(net)
         for argv in commands:
             ns.run(argv)
         progress(f"host {name}: {len(net.layer3())} link(s), {len(commands)} ip command(s)")
     deploy = hosts[DEPLOY] = lab.host(DEPLOY)
     d = site.deploy
-    lab.link(deploy, segments[site.segments[d.network]], "eth0", [f"{d.address}/{d.prefixlen}"])
+    lab.link(
+        deploy, segments[site.segment_of(None, d.network)], "eth0", [f"{d.address}/{d.prefixlen}"]
+    )
     # The deploy box tries the inside directly too: the gateway must be what stops it.
     deploy.add_route(str(PLATFORM_SPACE), via=d.gateway)
     progress(f"deploy: {d.address}/{d.prefixlen} on {d.network}, {PLATFORM_SPACE} via {d.gateway}")
     for p in site.parties:
         party = hosts[p.name] = lab.host(p.name)
-        lab.link(party, segments[site.segments[p.network]], "eth0", [f"{p.address}/{p.prefixlen}"])
+        lab.link(
+            party,
+            segments[site.segment_of(None, p.network)],
+            "eth0",
+            [f"{p.address}/{p.prefixlen}"],
+        )
         party.add_route(str(PLATFORM_SPACE), via=p.gateway)
         progress(f"{p.role} {p.name}: {p.address}/{p.prefixlen} on {p.network} for {p.path}")
     return hosts
@@ -425,7 +538,7 @@ def _provision(prov: Provisioner, progress: Progress) -> None:
     direct = [m for m in prov.site.models if prov.outside_address(m) is not None]
     for model in direct:
         progress(f"gateway {model.name} on {model.host}: {prov.gateway(model)}")
-    hosts = prov.site.plan.stack_hosts()
+    hosts = [h for h in prov.site.plan.hosts if h.name in prov.site.nets]
     # Hosts are independent of each other: provision them side by side, as Pulumi would.
     with ThreadPoolExecutor(max_workers=PROVISION_WORKERS) as pool:
         for host, said in zip(hosts, pool.map(prov.host, hosts), strict=True):
@@ -476,6 +589,7 @@ def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> 
     state = {
         "prefix": prefix,
         "stack": site.stack,
+        "region": site.plan.region if site.region else None,
         "fingerprint": site.fingerprint(),
         "options": dataclasses.asdict(site.options),
         "namespaces": sorted([lab.switch_ns, *(h.ns for h in hosts.values())]),
@@ -512,6 +626,7 @@ def lab_status(prefix: str) -> dict[str, Any]:
         "prefix": prefix,
         "complete": state is not None,
         "stack": state["stack"] if state else None,
+        "region": state.get("region") if state else None,
         "options": state["options"] if state else None,
         "namespaces": found.namespaces,
         "links": {ns: _links(ns) for ns in found.namespaces},
@@ -529,6 +644,8 @@ def _ask(flow: Flow) -> Ask:
 def _judge(flow: Flow, answer: str | None) -> Probe:
     if flow.expect == "blocked":
         return Probe(flow, answer, answer is None)
+    if flow.kind == "arp":
+        return Probe(flow, answer, answer is not None)
     if flow.seen is None:
         return Probe(flow, answer, answer == "connected")
     want = f"{flow.target} {flow.seen}"
@@ -545,7 +662,8 @@ def run_check(prefix: str, flows: tuple[Flow, ...], workers: int = 8) -> list[Pr
     lab = AttachedLab(prefix)
     by_source: dict[str, list[Flow]] = {}
     for flow in flows:
-        by_source.setdefault(flow.source, []).append(flow)
+        if flow.kind not in L2_KINDS:
+            by_source.setdefault(flow.source, []).append(flow)
 
     def probe(source: str) -> list[Probe]:
         batch = by_source[source]
@@ -554,4 +672,7 @@ def run_check(prefix: str, flows: tuple[Flow, ...], workers: int = 8) -> list[Pr
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         judged = {p.flow: p for batch in pool.map(probe, sorted(by_source)) for p in batch}
+    l2 = [f for f in flows if f.kind in L2_KINDS]
+    for flow, answer in zip(l2, probe_l2(lab, l2), strict=True):
+        judged[flow] = _judge(flow, answer)
     return [judged[f] for f in flows]
