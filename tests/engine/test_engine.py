@@ -1,0 +1,196 @@
+"""The program under the real Pulumi engine (``make engine``): preview, up, policy pack, errors.
+
+The stack is the dev stack's config grown to two AZs and applied as az-2, where no host is: the
+program declares the four network components and its exports, nothing that needs the command
+provider (not served on these machines). Everything runs on a file backend in a tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from tests.engine.harness import (
+    ENGINE_BIN,
+    POLICY_PACK,
+    REPO,
+    Engine,
+    az_without_hosts,
+    missing_binaries,
+    open_engine,
+)
+
+STACK = "engine"
+NETWORK_TYPES = [
+    "lanes:network:ManagementNetwork",
+    "lanes:network:TrafficNetwork",
+    "lanes:network:StorageNetwork",
+    "lanes:network:AdjacencyNetwork",
+]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    # Never a skip: an engine tier that silently does not run checks nothing.
+    missing = missing_binaries()
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not in {ENGINE_BIN}: run `make engine`")
+    marker = f"lanes-engine-test-{secrets.token_hex(16)}"
+    key = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{marker}\n-----END OPENSSH PRIVATE KEY-----\n"
+    with open_engine(key, marker) as eng:
+        yield eng
+
+
+@pytest.fixture(scope="module")
+def project(engine: Engine):
+    folder = engine.project("lanes")
+    engine.stack(folder, STACK, az_without_hosts())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first_preview(engine: Engine, project):
+    return engine.run(project, "preview", "--stack", STACK, "--non-interactive", "--color=never")
+
+
+@pytest.fixture(scope="module")
+def deployed(engine: Engine, project, first_preview):
+    return engine.run(
+        project, "up", "--yes", "--stack", STACK, "--non-interactive", "--color=never"
+    )
+
+
+def test_preview_lists_the_network_components(first_preview):
+    assert first_preview.ok, first_preview.log
+    for type_ in NETWORK_TYPES:
+        assert f"+  {type_} lab-" in first_preview.output, first_preview.log
+    assert "command:remote" not in first_preview.output
+    assert "+ 5 to create" in first_preview.output, first_preview.log  # the stack + 4 networks
+
+
+def test_up_exports_what_lanes_plan_computes(engine: Engine, project, deployed):
+    assert deployed.ok, deployed.log
+    assert "5 created" in deployed.output, deployed.log
+    outputs = json.loads(
+        engine.check(project, "stack", "output", "--json", "--stack", STACK).output
+    )
+    planned = subprocess.run(
+        [sys.executable, "-m", "lanes", "plan", "--stack", STACK, "--project-dir", str(project)]
+        + ["--format", "json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    plan = json.loads(planned.stdout)
+    assert (outputs["region"], outputs["az"]) == ("lab", "az-2")
+    assert outputs["plan"] == plan
+    assert outputs["networks"]["management"]["az-2"]["-"] == "100.64.4.0/22"
+
+
+def test_second_preview_has_no_changes(engine: Engine, project, deployed):
+    assert deployed.ok, deployed.log
+    again = engine.run(
+        project, "preview", "--expect-no-changes", "--stack", STACK, "--non-interactive"
+    )
+    assert again.ok, again.log
+    assert "5 unchanged" in again.output, again.log
+
+
+def test_policy_pack_passes(engine: Engine, project, deployed):
+    checked = engine.run(
+        project, "preview", "--policy-pack", str(POLICY_PACK), "--stack", STACK, "--non-interactive"
+    )
+    assert checked.ok, checked.log
+    assert "lanes-network-rules" in checked.output, checked.log
+    assert "mandatory" not in checked.output, checked.log
+
+
+def _broken_vlan(config):
+    config["lanes:networks"]["management"]["vlan"] = 5000
+    return "networks.management.vlan: 5000: Input should be less than or equal to 4094"
+
+
+def _overlapping_network(config):
+    config["lanes:networks"]["storage"]["cidr"] = "100.64.32.0/21"  # traffic's
+    config["lanes:networks"]["storage"]["blocks"] = {
+        "az-1": "100.64.32.0/22",
+        "az-2": "100.64.36.0/22",
+    }
+    return "networks.storage.cidr: 100.64.32.0/21 overlaps networks.traffic"
+
+
+@pytest.mark.parametrize("kind", ["vlan", "overlap"])
+def test_broken_config_fails_with_lanes_message(engine: Engine, project, kind):
+    config = az_without_hosts()
+    expected = {"vlan": _broken_vlan, "overlap": _overlapping_network}[kind](config)
+    stack = f"broken-{kind}"
+    engine.stack(project, stack, config)
+    failed = engine.run(project, "preview", "--stack", stack, "--non-interactive")
+    assert not failed.ok, failed.log
+    assert expected in failed.output, failed.log
+    assert "Traceback" not in failed.output, failed.log
+    assert "lanes:network:" not in failed.output, failed.log  # nothing declared
+
+
+TAMPERED = '''\
+"""The network components of the engine stack's plan, traffic given management's VLAN, and
+lanes' own checks skipped: what only the pack can stop."""
+import dataclasses
+import sys
+from pathlib import Path
+
+sys.path.insert(0, {repo!r})
+
+import pulumi  # noqa: E402
+
+from components.network import declare_networks  # noqa: E402
+from lanes.rules import checked_plan  # noqa: E402
+from lanes.stackfile import load_stack  # noqa: E402
+
+plan = checked_plan(load_stack(Path({project!r}), {stack!r})).plan
+vlan = plan.network("management").vlan
+networks = tuple(
+    dataclasses.replace(n, vlan=vlan) if n.name == "traffic" else n for n in plan.networks
+)
+declare_networks(dataclasses.replace(plan, networks=networks))
+pulumi.export("az", plan.az)
+'''
+
+
+def test_pack_rejects_what_the_program_would_not_declare(engine: Engine, project):
+    # The real program checks every rule the pack enforces before it declares anything, so no
+    # stack config lets a violation reach the pack: a program that skips those checks does.
+    folder = engine.project("tampered", main=None)
+    source = TAMPERED.format(repo=str(REPO), project=str(folder), stack="tampered")
+    (folder / "__main__.py").write_text(source)
+    engine.stack(folder, "tampered", az_without_hosts())
+    plain = engine.run(folder, "preview", "--stack", "tampered", "--non-interactive")
+    assert plain.ok, plain.log
+    checked = engine.run(
+        folder, "preview", "--policy-pack", str(POLICY_PACK), "--stack", "tampered",
+        "--non-interactive",
+    )  # fmt: skip
+    assert not checked.ok, checked.log
+    assert "vlan-ids" in checked.output, checked.log
+    assert "networks.traffic.vlan: 10 is already the VLAN of management" in checked.output, (
+        checked.log
+    )
+
+
+def test_secret_never_in_clear(engine: Engine, project, deployed):
+    # Last in the file: every run so far (and the state, PULUMI_HOME, stack files) is scanned.
+    assert deployed.ok, deployed.log
+    shown = engine.check(project, "config", "--stack", STACK).output
+    assert "[secret]" in shown, shown
+    leaking_runs = [" ".join(r.args) for r in engine.results if r.leaks]
+    assert leaking_runs == []
+    assert engine.files_holding_secret() == []
+    state = sorted((engine.root / "state").rglob(f"{STACK}.json"))
+    assert state, "no state file for the stack"
+    stack_file = (project / f"Pulumi.{STACK}.yaml").read_text()
+    assert "secure: v1:" in stack_file
