@@ -6,7 +6,7 @@ import base64
 import hashlib
 from typing import Any
 
-__all__ = ["LAYOUTS", "ROLES", "host_key", "generated_hosts"]
+__all__ = ["LAYOUTS", "ROLES", "host_key", "generated_hosts", "az_routers"]
 
 # Three NICs, or one management NIC and a bond carrying traffic and storage (the budget layout).
 LAYOUTS: list[list[dict[str, Any]]] = [
@@ -45,4 +45,25 @@ def generated_hosts(count: int, azs: list[str], first_number: int) -> list[dict[
             "ssh": {"host_key": host_key(f"node-{i:05d}")},
         }
         for i in range(count)
+    ]
+
+
+def az_routers(azs: list[str], line: str) -> list[dict[str, Any]]:
+    """One router per AZ (number 1: it holds the AZ's block gateways), carrying the region's
+    ``line``, so that hosts in several AZs reach each other (rule line-missing)."""
+    return [
+        {
+            "name": f"router-{az}",
+            "number": 1,
+            "role": "gateway",
+            "az": az,
+            "zones": ["k8s-nodes"],
+            "nics": [
+                {"name": "eno1", "networks": ["management"]},
+                {"name": "ens1f0", "networks": ["traffic", "storage"]},
+                {"name": "ens3f0", "networks": [line]},
+            ],
+            "ssh": {"host_key": host_key(f"router-{az}")},
+        }
+        for az in azs
     ]

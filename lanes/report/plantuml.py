@@ -28,6 +28,10 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
 
 
+def _vlan(vlan: int | None) -> str:
+    return f"vlan {vlan}" if vlan is not None else "untagged"
+
+
 def _legs(node: Node) -> dict[str, str]:
     """network -> its legs in a few words: ``eno1.100: 100.64.0.1/20, 100.64.64.1/20``."""
     per: dict[str, dict[str, list[str]]] = {}
@@ -98,7 +102,7 @@ def _diagram(report: Report, view: AzView) -> str:
     outside = {lane.network for lane in view.lanes if lane.outside}
     lines.append(f'Boundary({_id(view.az)}, {_quote(view.az)}, "AZ") {{')
     lines += [
-        f"  System({_id(view.az, lane.network)}, {_quote(lane.network)}, {_quote(f'{lane.cidr} vlan {lane.vlan}')})"
+        f"  System({_id(view.az, lane.network)}, {_quote(lane.network)}, {_quote(f'{lane.cidr} {_vlan(lane.vlan)}')})"
         for lane in platform
     ]
     lines += [f"  {_node(node, view)}" for node in view.nodes]

@@ -268,13 +268,14 @@ def _geometry(view: AzView) -> _Geometry:
 def _platform_lane(lane: Lane, g: _Geometry) -> Element:
     x = g.lane_x[lane.network]
     c = colour(lane.network)
+    vlan = f"vlan {lane.vlan}" if lane.vlan is not None else "untagged"  # the line may be
     return el(
         "g",
         {"class_": "lane", "data-network": lane.network},
-        el("title", None, f"{lane.network} {lane.cidr} vlan {lane.vlan}"),
+        el("title", None, f"{lane.network} {lane.cidr} {vlan}"),
         _text(x, 18, lane.network, text_anchor="middle", font_weight="bold", fill=c, font_size=12),
         _text(x, 33, lane.cidr, text_anchor="middle", fill=c),
-        _text(x, 47, f"vlan {lane.vlan}", text_anchor="middle", fill="#555"),
+        _text(x, 47, vlan, text_anchor="middle", fill="#555"),
         el(
             "line",
             {"x1": x, "y1": HEAD_H, "x2": x, "y2": g.height - 10, "stroke": c, "stroke-width": 4},

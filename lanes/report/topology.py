@@ -260,6 +260,21 @@ def _lanes(plan: Plan, nodes: list[Node]) -> tuple[Lane, ...]:
     for i, node in enumerate(nodes):
         for network in node.networks():
             reach.setdefault(network, []).append(i)
+    if plan.line is not None and plan.line.name in reach:
+        # The line between the AZ routers: a routed subnet of the platform space, drawn beside
+        # the platform's lanes (only the AZ's router has a leg to it).
+        lanes.append(
+            Lane(
+                plan.line.name,
+                str(plan.line.cidr),
+                plan.line.vlan,
+                False,
+                len(lanes),
+                reach[plan.line.name][0],
+                reach[plan.line.name][-1],
+                (),
+            )
+        )
     outside = [n for n in plan.outside if n.name in reach]
     columns = _pack_columns([(n.name, reach[n.name][0], reach[n.name][-1]) for n in outside])
     overlaps = _overlapping(plan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from benchmarks.region import generated_hosts
+from benchmarks.region import az_routers, generated_hosts
 from lanes.config import parse_stack_config
 from lanes.plan import Plan
 from lanes.report import Report, build_report
@@ -28,10 +28,12 @@ def stack_report(stack: str) -> Report:
 
 
 def region_values(hosts: int) -> dict[str, Any]:
-    """The prod stack's networks with ``hosts`` generated hosts over its three AZs, no gateway."""
+    """The prod stack's networks with ``hosts`` generated hosts over its three AZs, no gateway;
+    each AZ's router (``router-<az>``) carries the line between them."""
     values = read_stack_values(ROOT, "prod")
     values = {k: v for k, v in values.items() if k not in {"hosts", "gateways"}}
-    values["hosts"] = generated_hosts(hosts, values["azs"], 10)
+    routers = az_routers(values["azs"], values["line"]["name"])
+    values["hosts"] = routers + generated_hosts(hosts, values["azs"], 10)
     return values
 
 

@@ -66,7 +66,7 @@ def test_report_opens_clean_with_everything_of_the_stack(stack: str, tmp_path: P
         assert set(names["host"]) >= {h.name for h in plan.hosts}
         assert set(names["network"]) >= {n.name for n in plan.networks} | {
             n.name for n in plan.outside
-        }
+        } | ({plan.line.name} if plan.line else set())
         assert set(names["gateway"]) >= {g.name for g in plan.config.gateways}
         # Desktop width: the page itself never scrolls sideways, and every picture is drawn.
         assert browser.evaluate("document.documentElement.scrollWidth") <= 1440
@@ -101,7 +101,8 @@ def test_a_3000_host_region_stays_legible(tmp_path: Path):
         assert browser.requests() == [page.resolve().as_uri()]
         assert browser.evaluate("document.documentElement.scrollWidth") <= 1440
         # One box per role and NIC layout in each AZ, every host still listed in the host table.
-        assert browser.evaluate("document.querySelectorAll('g.node').length") <= 3 * 6
+        # (and each AZ's router)
+        assert browser.evaluate("document.querySelectorAll('g.node').length") <= 3 * (6 + 1)
         names = json.loads(browser.evaluate(NAMES))
         assert set(names["host"]) == {h.name for h in plan.hosts}
         browser.call("Runtime.evaluate", expression="location.hash = '#topology-az-1'")

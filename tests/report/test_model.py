@@ -28,8 +28,12 @@ def test_management_bar_has_zones_then_blocks_with_host_counts():
         ("reserved", "100.64.192.0/18", "reserved"),
     ]
     k8s_az1 = next(b for b in blocks if b.cidr == "100.64.64.0/20")
-    # The block's gateway (edge-1 holds it) and the ten k8s nodes: 3 masters, 4 workers, 3 ingress.
-    assert (k8s_az1.label, k8s_az1.used, k8s_az1.free) == ("az-1", 11, 4094 - 11)
+    # The block's gateway (edge-1 holds it) and az-1's eight k8s nodes: 1 master, 4 workers,
+    # 3 ingress (master-2 and master-3 sit in az-2 and az-3).
+    assert (k8s_az1.label, k8s_az1.used, k8s_az1.free) == ("az-1", 9, 4094 - 9)
+    k8s_az2 = next(b for b in blocks if b.cidr == "100.64.80.0/20")
+    # edge-2 and its AZ's master, worker and ingress node.
+    assert (k8s_az2.label, k8s_az2.used, k8s_az2.free) == ("az-2", 4, 4094 - 4)
     assert [b.cidr for b in blocks if b.kind == "reserved"] == [
         "100.64.48.0/20",
         "100.64.112.0/20",
@@ -57,6 +61,7 @@ def test_overlapping_vpcs_share_a_lane_column_beside_each_other():
         "traffic",
         "storage",
         "adjacency",
+        "az-line",  # the line between the AZ routers, beside the platform's networks
     ]
 
 
@@ -118,11 +123,13 @@ def test_a_large_region_groups_hosts_per_role_and_layout():
     plan = region_plan(300)
     report = build_report(plan, "big")
     for view in report.views:
-        assert view.grouped and view.host_count == 100 > GROUP_THRESHOLD
+        # 100 generated hosts and the AZ's router (no gateway intent: grouped like the rest).
+        assert view.grouped and view.host_count == 101 and 100 > GROUP_THRESHOLD
         assert all(n.kind == "group" for n in view.nodes)
-        assert sum(len(n.members) for n in view.nodes) == 100
-        assert len(view.nodes) <= 6
-    assert len(report.hosts) == 300
+        assert view.nodes[0].members == (f"router-{view.az}",)
+        assert sum(len(n.members) for n in view.nodes[1:]) == 100
+        assert len(view.nodes[1:]) <= 6
+    assert len(report.hosts) == 303
 
 
 def test_the_same_plan_gives_the_same_report():
