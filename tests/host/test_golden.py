@@ -22,7 +22,9 @@ def models(stack: str) -> dict[str, HostNet]:
     return {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
 
 
-HOSTS = [(stack, host) for stack in ("dev", "prod") for host in models(stack)]
+# Every committed stack: prod's AZ stacks each apply their AZ's hosts of regions/east.yaml.
+STACKS = ("dev", "prod", "prod-az-2", "prod-az-3")
+HOSTS = [(stack, host) for stack in STACKS for host in models(stack)]
 
 
 @pytest.mark.parametrize(("stack", "host"), HOSTS)
@@ -38,13 +40,13 @@ def test_rendered_files_match_their_golden_files(stack, host):
         assert not (GOLDEN / f"host/{stack}/{host}/kubelet.conf").exists()
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_no_golden_file_is_left_for_a_host_that_is_gone(stack):
     on_disk = {p.name for p in (GOLDEN / "host" / stack).iterdir()}
     assert on_disk == set(models(stack))
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_rendering_twice_is_byte_identical(stack):
     fresh = checked_plan(load_stack(ROOT, stack)).plan
     for host in fresh.stack_hosts():

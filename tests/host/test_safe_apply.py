@@ -25,6 +25,7 @@ from lanes.render.scripts import (
 )
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
+from tests.host.test_golden import STACKS
 from tests.host.test_program import SECRETS
 from tests.support.golden import assert_golden
 from tests.support.mutate import changed
@@ -37,7 +38,7 @@ def models(stack: str) -> dict[str, HostNet]:
     return {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
 
 
-HOSTS = [(stack, host) for stack in ("dev", "prod") for host in models(stack)]
+HOSTS = [(stack, host) for stack in STACKS for host in models(stack)]
 
 
 @pytest.mark.parametrize(("stack", "host"), HOSTS)

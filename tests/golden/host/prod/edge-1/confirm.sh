@@ -21,10 +21,10 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != a0c43b00d032b57f409afedde242c4469118431df6bbf82435d1b36c23d307b5 ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != b4e12903d9c9a277465a8e5ae93ab58476daf646851504d53664aadf275bca45 ]; then
   bad="$bad netplan"
 fi
-if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != f0b2abb11ebbad5f2dc0a3bd31bc33e9ee7046bbbadac27cc348cce6d05cbad6 ]; then
+if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 736da71f413a64bad9243d20e8db65aeba5f9947aaa451ac6a9284563884579d ]; then
   bad="$bad sysctl"
 fi
 if [ -n "$bad" ]; then

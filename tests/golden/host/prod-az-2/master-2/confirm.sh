@@ -21,13 +21,13 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != c677f7d55fdd37d9864585bf0df1b3f6084453fcdd0242732b538786eb3458e1 ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 7c4183abb481499eb358f7a1ccf35032712feca13cb77fd711d0af90cf8d0445 ]; then
   bad="$bad netplan"
 fi
 if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 6f96fe88b490b7baaac6b52c337aa11f36c67a056b63525516660ce818c5b74a ]; then
   bad="$bad sysctl"
 fi
-if [ ! -f /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf ] || [ "$(sha256sum < /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf | cut -d ' ' -f 1)" != 55a6c803b95d190b82b910e17ba00ef657bea34149778ba25bf3ea643f36005a ]; then
+if [ ! -f /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf ] || [ "$(sha256sum < /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf | cut -d ' ' -f 1)" != c1c7df6ac6893b824da813a0108bec742271b22b6de5ee3f54f3e9f5468dcb68 ]; then
   bad="$bad kubelet"
 fi
 if [ -n "$bad" ]; then

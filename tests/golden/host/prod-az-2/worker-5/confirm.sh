@@ -1,6 +1,6 @@
 set -eu
 umask 077
-name=master-3
+name=worker-5
 txns=/var/lib/lanes/txn
 id="$(cat "$txns/current" 2>/dev/null || true)"
 txn="$txns/$id"
@@ -21,13 +21,13 @@ if [ -n "$id" ] && [ -d "$txn" ]; then
   fi
 fi
 bad=
-if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 2da22bd05c729ae3763d8a729f318d8b0345744aaaa34e3725cb7d09a655fb44 ]; then
+if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 96c21fd6c098ad90ffde5f2c02ce95f38eaad8a58a723d3c7ca8068ecdfb276a ]; then
   bad="$bad netplan"
 fi
-if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 30f7d6ed3afd1ef3a47ec996d7d066b4651b9742a6ed1367172f999901975c41 ]; then
+if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 57e3c0d3511e7796266dfe57eaf5998d5eec221b710e10a63c1cfb592dd127f2 ]; then
   bad="$bad sysctl"
 fi
-if [ ! -f /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf ] || [ "$(sha256sum < /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf | cut -d ' ' -f 1)" != f8714bae3e012ee7bc3b8903285c769166fbb6947868d05f6060adde1461e0ad ]; then
+if [ ! -f /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf ] || [ "$(sha256sum < /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf | cut -d ' ' -f 1)" != f255aa8c2f9eedbe60c49858720deb8472d0364e5473e5b258847c86a4e53e80 ]; then
   bad="$bad kubelet"
 fi
 if [ -n "$bad" ]; then
