@@ -19,8 +19,9 @@ from tests.support.pulumi_run import ROOT
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project's Pulumi files to break."""
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+    """A copy of the project's Pulumi files (and prod's region file) to break."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "regions/east.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
 
@@ -82,10 +83,11 @@ def test_out_writes_the_golden_files(capsys, tmp_path):
 
 
 def test_violations_exit_1_list_every_one_and_write_nothing(capsys, project, tmp_path):
-    text = (project / "Pulumi.prod.yaml").read_text()
+    region = project / "regions" / "east.yaml"  # prod's inventory
+    text = region.read_text()
     text = text.replace("reserved_blocks: [100.64.112.0/20]", "reserved_blocks: [100.64.111.0/20]")
     text = text.replace("vlan: 300", "vlan: 100")
-    (project / "Pulumi.prod.yaml").write_text(text)
+    region.write_text(text)
     out = tmp_path / "out"
     code, stdout, err = run(
         capsys, "plan", "--stack", "prod", "--out", str(out), "--project-dir", str(project)

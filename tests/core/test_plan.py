@@ -73,11 +73,11 @@ def test_prod_gateways_are_the_first_address_of_each_block():
 
 
 def test_prod_hosts_keep_their_number_in_every_network():
-    host = plan_of("prod").host("master-2")
+    host = plan_of("prod").host("master-2")  # in az-2: the az-2 block of each network
     assert [(a.network, a.zone, a.interface) for a in host.addresses] == [
-        ("management", "k8s-nodes", "100.64.64.12/20"),
-        ("traffic", None, "100.65.0.12/20"),
-        ("storage", None, "100.66.0.12/20"),
+        ("management", "k8s-nodes", "100.64.80.12/20"),
+        ("traffic", None, "100.65.16.12/20"),
+        ("storage", None, "100.66.16.12/20"),
     ]
 
 
