@@ -18,7 +18,7 @@ from lanes.render.kubernetes import render_manifests, render_releases
 from lanes.rules import checked_plan, find_overlaps
 from tests.cluster.conftest import region_plan
 from tests.support.mutate import changed
-from tests.support.pulumi_run import ROOT, stack_values
+from tests.support.pulumi_run import stack_values
 
 IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?\b")
 
@@ -113,6 +113,7 @@ def test_the_gateway_addresses_are_the_routers_dnat_targets():
     targets = {
         str(plan.host(route.node).address("traffic").address)
         for gw in plan.config.gateways
+        if plan.host(gw.host).az == "az-1"  # the stack's AZ; az-2 and az-3 have their own
         for route in gw.ingress
     }
     gateway = cluster.manifest("gateway-az-1").body
@@ -180,30 +181,40 @@ def test_the_tls_secret_is_granted_to_the_gateways_and_nothing_else():
 def test_the_data_plane_runs_on_the_azs_ingress_nodes_only():
     cluster = plan_cluster(region_plan("prod"))
     spec = cluster.manifest("gateway-api").body["spec"]
-    (klass,) = spec["gatewayClasses"]
-    assert (klass["name"], klass["gatewayKind"]) == ("lanes-az-1", "DaemonSet")
+    classes = spec["gatewayClasses"]
+    assert [(c["name"], c["gatewayKind"]) for c in classes] == [
+        (f"lanes-{az}", "DaemonSet") for az in ("az-1", "az-2", "az-3")
+    ]
     assert cluster.manifest("gateway-az-1").body["spec"]["gatewayClassName"] == "lanes-az-1"
-    selector = klass["gatewayDaemonSet"]["spec"]["template"]["spec"]["nodeSelector"]
-    labelled = {
-        m.body["metadata"]["name"]
-        for m in cluster.manifests
-        if m.patch
-        and all(
-            m.body["metadata"]["labels"].get(k) == v
-            for k, v in selector.items()
-            if k != "kubernetes.io/os"
-        )
-    }
-    assert labelled == {"ingress-1", "ingress-2", "ingress-3"}
-    # no node port: the proxies are reached on the Gateway's addresses only
-    assert klass["gatewayService"] == {"spec": {"allocateLoadBalancerNodePorts": False}}
+    # Each AZ's class selects the ingress nodes its stack labels, and no other node.
+    for stack, klass, ingress in [
+        ("prod", classes[0], {"ingress-1", "ingress-2", "ingress-3"}),
+        ("prod-az-2", classes[1], {"ingress-4"}),
+        ("prod-az-3", classes[2], {"ingress-5"}),
+    ]:
+        selector = klass["gatewayDaemonSet"]["spec"]["template"]["spec"]["nodeSelector"]
+        labelled = {
+            m.body["metadata"]["name"]
+            for m in plan_cluster(region_plan(stack)).manifests
+            if m.patch
+            and all(
+                m.body["metadata"]["labels"].get(k) == v
+                for k, v in selector.items()
+                if k != "kubernetes.io/os"
+            )
+        }
+        assert labelled == ingress, stack
+        # no node port: the proxies are reached on the Gateway's addresses only
+        assert klass["gatewayService"] == {"spec": {"allocateLoadBalancerNodePorts": False}}
     assert [r.role for r in cluster.releases] == ["calico-operator"]
 
 
 def test_every_az_with_ingress_nodes_gets_its_class_from_the_region_owner():
-    values = stack_values("prod")
-    ingress = next(h for h in values["hosts"] if h["name"] == "ingress-1")
-    values["hosts"].append(dict(copy.deepcopy(ingress), name="ingress-21", az="az-2"))
+    # prod's az-3 without its ingress node (and edge-az-3's route to it): no class for az-3.
+    values = copy.deepcopy(stack_values("prod"))
+    values["hosts"] = [h for h in values["hosts"] if h["name"] != "ingress-5"]
+    edge_az_3 = next(g for g in values["gateways"] if g["name"] == "edge-az-3")
+    del edge_az_3["ingress"]
     cluster = cluster_of(values)
     classes = cluster.manifest("gateway-api").body["spec"]["gatewayClasses"]
     assert [c["name"] for c in classes] == ["lanes-az-1", "lanes-az-2"]
@@ -235,7 +246,9 @@ def test_node_labels():
         },
     }
     nodes = sorted(m.body["metadata"]["name"] for m in cluster.manifests if m.patch)
-    assert "edge-1" not in nodes and "jump-1" not in nodes and len(nodes) == 10
+    # az-1's eight nodes (master-2 and master-3 are labelled by the az-2 and az-3 stacks)
+    assert "edge-1" not in nodes and "jump-1" not in nodes and len(nodes) == 8
+    assert "master-2" not in nodes and "master-3" not in nodes
 
 
 def test_encapsulation_maps_to_pool_modes_and_bgp():
@@ -265,8 +278,18 @@ def test_the_nodes_of_each_az_peer_with_its_router_and_announce_only_pod_blocks(
         "nodeSelector": "topology.kubernetes.io/zone == 'az-1'",
         "sourceAddress": "UseNodeIP",
     }
-    # prod's inventory has no router in az-2 or az-3: no peer points at nothing there
-    assert [m.role for m in cluster.manifests if m.kind == "BGPPeer"] == ["bgp-peer-az-1"]
+    # every AZ of prod has its router, and each AZ's nodes peer with their own
+    peers = [m for m in cluster.manifests if m.kind == "BGPPeer"]
+    assert [(m.role, m.body["spec"]["peerIP"], m.body["spec"]["nodeSelector"]) for m in peers] == [
+        (f"bgp-peer-{az}", ip, f"topology.kubernetes.io/zone == '{az}'")
+        for az, ip in [("az-1", "100.65.0.1"), ("az-2", "100.65.16.1"), ("az-3", "100.65.32.1")]
+    ]
+    # an AZ without a router (prod without az-3's hosts): no peer points at nothing there
+    values = copy.deepcopy(stack_values("prod"))
+    values["hosts"] = [h for h in values["hosts"] if h["az"] != "az-3"]
+    values["gateways"] = [g for g in values["gateways"] if g["name"] != "edge-az-3"]
+    roles = [m.role for m in cluster_of(values).manifests if m.kind == "BGPPeer"]
+    assert roles == ["bgp-peer-az-1", "bgp-peer-az-2"]
     # nothing but the pod pools is exported: the disabled no-NAT pools say so themselves
     assert all(m.body["spec"]["disableBGPExport"] for m in cluster.manifests if "no-nat" in m.role)
     assert not {"serviceClusterIPs", "serviceExternalIPs", "serviceLoadBalancerIPs"} & set(
@@ -341,7 +364,7 @@ def test_no_address_in_the_cluster_objects_is_not_derived_from_the_plan(stack, c
 
 
 def test_the_cluster_section_of_the_stack_files_types_no_plan_address(stack):
-    section = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["lanes:cluster"]
+    section = stack_values(stack)["cluster"]  # as typed in the stack or its region file
     found = IPV4.findall(yaml.safe_dump(section))
     own = {section.get("pod_cidr"), section.get("service_cidr")} - {None}
     assert set(found) == own

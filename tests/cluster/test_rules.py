@@ -198,8 +198,9 @@ def test_more_listeners_than_a_gateway_holds_are_refused():
         (
             (("cluster.tenants[0].egress[0]", {"network": "management", "zone": "k8s-nodes"}),),
             "cluster.tenants[0].egress[0].zone: k8s-nodes holds the cluster nodes ingress-1, "
-            "ingress-2, ingress-3, master-1, master-2, master-3, worker-1, worker-2, worker-3, "
-            "worker-4; a tenant is never granted the nodes' management addresses [cluster-grant]",
+            "ingress-2, ingress-3, ingress-4, ingress-5, master-1, master-2, master-3, worker-1, "
+            "worker-2, worker-3, worker-4, worker-5, worker-6; a tenant is never granted the "
+            "nodes' management addresses [cluster-grant]",
         ),
         (
             (("cluster.tenants[1].egress[0].az", "az-7"),),
