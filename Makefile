@@ -102,13 +102,14 @@ golden-report: venv
 	done; done
 
 # Figures, not timed tests: each script prints what it measured against its target.
-bench: venv deps
+bench: venv deps engine
 	taskset -c 0 $(PY) benchmarks/plan_region.py
 	$(PY) benchmarks/policy_pack.py
 	taskset -c 0 $(PY) benchmarks/report_region.py
 	$(SUDO) $(PY) benchmarks/gateway_exposures.py
 	$(SUDO) $(PY) benchmarks/gateway_iptables.py
 	$(SUDO) $(PY) benchmarks/lab_up.py
+	$(PY) benchmarks/engine.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
