@@ -109,6 +109,7 @@ bench: venv deps engine
 	$(SUDO) $(PY) benchmarks/gateway_exposures.py
 	$(SUDO) $(PY) benchmarks/gateway_iptables.py
 	$(SUDO) $(PY) benchmarks/lab_up.py
+	$(SUDO) $(PY) benchmarks/region_lab.py
 	$(PY) benchmarks/engine.py
 
 clean:
