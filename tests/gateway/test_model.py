@@ -44,6 +44,7 @@ def test_dev_router_snats_the_three_lab_ranges_and_maps_jump_and_lb():
 def test_prod_edge_routes_front_addresses_to_ingress_nodes_before_egress():
     model = models_of(plan_of("prod"))["edge"]
     assert dict(model.interfaces) == {
+        "az-line": "ens3f0",  # edge-1 is az-1's router on the line between the AZs
         "enterprise": "ens2f0.500",
         "management": "eno1.100",
         "storage": "ens1f0.300",

@@ -14,7 +14,9 @@ def edge(netlab):
     """client -> front LB -> front address N -> edge-1 -> ingress node N; internet beside."""
     plan = plan_of("prod")
     model = models_of(plan)["edge"]
-    segs = {n: netlab.segment(n) for n in ("enterprise", "management", "traffic", "storage")}
+    # and the line toward the other AZs' routers (edge-1 is az-1's router), with no one on it
+    nets = ("enterprise", "management", "traffic", "storage", "az-line")
+    segs = {n: netlab.segment(n) for n in nets}
     gw = wire_gateway(netlab, plan, model, segs)
     lb = node(netlab, "lb", segs["enterprise"], f"{LB}/16")
     client = node(netlab, "client", segs["enterprise"], "10.0.9.9/16")

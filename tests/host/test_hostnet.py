@@ -123,11 +123,16 @@ def test_a_gateway_holding_the_block_gateways_routes_nothing_via_itself():
     ]
     own = {a.address for a in edge.addresses}
     assert not [r for r in edge.routes if r.via in own]
-    # Its way out is the enterprise gateway; forwarding is the EdgeGateway's, not set here.
+    # Its way out is the enterprise gateway. It forwards as az-1's router on the line; a
+    # gateway on no line (dev's router, holding every block gateway) leaves forwarding to the
+    # EdgeGateway.
     assert [r for r in edge.routes if r.to == "default"] == [
         Route("enterprise", "default", "ens2f0.500", "10.0.0.254")
     ]
-    assert not [k for k, _ in edge.sysctls if "forward" in k]
+    assert [(k, v) for k, v in edge.sysctls if "forward" in k] == [("net.ipv4.ip_forward", "1")]
+    router = net("dev", "router")
+    assert not [r for r in router.routes if r.via in {a.address for a in router.addresses}]
+    assert not [k for k, _ in router.sysctls if "forward" in k]
     assert edge.node_ip is None
 
 

@@ -54,18 +54,14 @@ def test_a_bond_with_one_member_is_refused():
 def test_a_vlan_id_reused_for_two_networks_is_refused_on_each_nic_that_carries_both():
     values = changed(stack_values("prod"), "networks.storage.vlan", 200)
     found = violations(values)
-    edge, w4 = host_index(values, "edge-1"), host_index(values, "worker-4")
     assert ("networks.storage.vlan", "vlan-distinct", "200 is already the VLAN of traffic") in found
     per_nic = [(p, m) for p, r, m in found if r == "nic-vlan-distinct"]
     assert per_nic == [
         (
-            f"hosts[{edge}].nics[1].networks",
-            "edge-1 ens1f0: traffic and storage both use VLAN 200; one VLAN per network",
-        ),
-        (
-            f"hosts[{w4}].nics[1].networks",
-            "worker-4 ens1f0: traffic and storage both use VLAN 200; one VLAN per network",
-        ),
+            f"hosts[{host_index(values, name)}].nics[1].networks",
+            f"{name} ens1f0: traffic and storage both use VLAN 200; one VLAN per network",
+        )
+        for name in ("edge-1", "worker-4", "edge-2", "edge-3")
     ]
 
 

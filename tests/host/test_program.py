@@ -50,10 +50,22 @@ def test_dev_tree_has_one_host_per_inventory_host_with_a_copy_and_apply_per_file
 
 def test_prod_tree_covers_the_az_1_inventory():
     run = run_program("prod", secrets=SECRETS)
-    k8s = {f"master-{i}" for i in (1, 2, 3)} | {f"worker-{i}" for i in (1, 2, 3, 4)}
+    k8s = {"master-1"} | {f"worker-{i}" for i in (1, 2, 3, 4)}
     k8s |= {f"ingress-{i}" for i in (1, 2, 3)}
     others = {"edge-1", "sso-gw", "jump-1", "vpc1-nat", "vpc2-nat"}
     assert host_tree(run) == expected_tree({n: n in k8s for n in k8s | others})
+
+
+@pytest.mark.parametrize(
+    ("stack", "edge", "k8s"),
+    [
+        ("prod-az-2", "edge-2", {"master-2", "worker-5", "ingress-4"}),
+        ("prod-az-3", "edge-3", {"master-3", "worker-6", "ingress-5"}),
+    ],
+)
+def test_each_prod_az_stack_covers_its_az_of_the_region(stack, edge, k8s):
+    run = run_program(stack, secrets=SECRETS)
+    assert host_tree(run) == expected_tree({n: n in k8s for n in k8s | {edge}})
 
 
 def _plain(value) -> str:
