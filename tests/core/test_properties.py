@@ -17,6 +17,9 @@ from lanes.rules import checked_plan, find_overlaps
 
 ROLES = ("master", "worker", "ingress", "service")
 GENERATED_SPACE = IPNetwork("100.64.0.0/12")
+# The line between the AZ routers: platform space that no generated network, nor the cluster's
+# default pod and service ranges, can take.
+LINE = {"name": "az-line", "cidr": "100.127.255.248/29"}
 
 
 def subnet(parent: IPNetwork, prefixlen: int, index: int) -> str:
@@ -37,6 +40,19 @@ def host(name: str, number: int, role: str, az: str) -> dict:
         "az": az,
         "nics": [{"name": f"eth{i}", "networks": [n]} for i, n in enumerate(nets)],
         "ssh": {"host_key": host_key(name)},
+    }
+
+
+def router(az: str) -> dict:
+    """An AZ's router: number 1 holds the AZ's block gateways; it carries the line."""
+    nets = ["management", "traffic", "storage", LINE["name"]]
+    return {
+        "name": f"router-{az}",
+        "number": 1,
+        "role": "gateway",
+        "az": az,
+        "nics": [{"name": f"eth{i}", "networks": [n]} for i, n in enumerate(nets)],
+        "ssh": {"host_key": host_key(f"router-{az}")},
     }
 
 
@@ -79,7 +95,7 @@ def regions(draw) -> dict:
         )
     )
     hosts = [host(f"h{i}", number, role, az) for i, (az, number, role) in enumerate(picks)]
-    return {
+    values = {
         "region": "gen",
         "environment": "test",
         "az": azs[0],
@@ -87,6 +103,12 @@ def regions(draw) -> dict:
         "networks": networks,
         "hosts": hosts,
     }
+    # Hosts in several AZs need the line and a router on it in each (rule line-missing); a
+    # region whose hosts sit in one AZ may have it or not.
+    if len({h["az"] for h in hosts}) > 1 or draw(st.booleans()):
+        values["line"] = dict(LINE)
+        values["hosts"] = [router(az) for az in azs] + hosts
+    return values
 
 
 common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -128,6 +150,12 @@ def test_every_host_address_is_inside_its_az_block_with_its_number(values):
     plan = plan_region(parse_stack_config(values))
     for h in plan.hosts:
         for entry in h.addresses:
+            if plan.line is not None and entry.network == plan.line.name:
+                # the line: AZ i's router holds its (i+1)-th address, whatever its number
+                index = plan.azs.index(h.az)
+                assert entry.address == IPAddress(plan.line.cidr.first + 1 + index)
+                assert entry.address in plan.line.cidr and entry.block == plan.line.cidr
+                continue
             assert entry.address in entry.block
             assert int(entry.address) - entry.block.first == h.number
             block = plan.network(entry.network).zone(entry.zone).block(h.az)
@@ -138,7 +166,11 @@ def test_every_host_address_is_inside_its_az_block_with_its_number(values):
 @given(regions(), st.data())
 def test_adding_a_host_moves_no_other_host(values, data):
     before = plan_region(parse_stack_config(values))
-    az = data.draw(st.sampled_from(values["azs"]))
+    # Without the line, a newcomer joins an AZ that has hosts (or any, in an empty region).
+    populated = sorted({h["az"] for h in values["hosts"]})
+    az = data.draw(
+        st.sampled_from(values["azs"] if "line" in values else populated or values["azs"])
+    )
     taken = {h["number"] for h in values["hosts"] if h["az"] == az}
     usable = (1 << (32 - values["networks"]["traffic"]["block_prefix"])) - 2
     free = [n for n in range(2, usable + 1) if n not in taken]
