@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.region import generated_hosts  # noqa: E402
+from benchmarks.region import az_routers, generated_hosts  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.rules import checked_plan  # noqa: E402
 from lanes.stackfile import read_stack_values  # noqa: E402
@@ -26,10 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def region(hosts: int) -> dict:
-    """The prod stack's networks with ``hosts`` generated hosts spread over its three AZs."""
+    """The prod stack's networks with ``hosts`` generated hosts spread over its three AZs (and
+    each AZ's router on the line between them)."""
     values = read_stack_values(ROOT, "prod")
     values = {k: v for k, v in values.items() if k not in {"hosts", "gateways"}}
-    values["hosts"] = generated_hosts(hosts, values["azs"], 10)
+    routers = az_routers(values["azs"], values["line"]["name"])
+    values["hosts"] = routers + generated_hosts(hosts, values["azs"], 10)
     return values
 
 
