@@ -35,7 +35,8 @@ def render_json(plan: Plan) -> str:
 
 
 def plan_rows(plan: Plan) -> list[dict[str, str]]:
-    """One row per allocation: networks, zones, AZ blocks, reserved blocks, outsides, host addresses."""
+    """One row per allocation: networks, zones, AZ blocks, reserved blocks, outsides, the line,
+    host addresses."""
     rows: list[dict[str, str]] = []
 
     def add(kind: str, **values: object) -> None:
@@ -74,6 +75,8 @@ def plan_rows(plan: Plan) -> list[dict[str, str]]:
             add("reserved", network=net.name, cidr=cidr, size=cidr.size)
     for out in plan.outside:
         add("outside", network=out.name, cidr=out.cidr, size=out.cidr.size, gateway=out.gateway)
+    if plan.line is not None:
+        add("line", network=plan.line.name, cidr=plan.line.cidr, size=plan.line.cidr.size)
     for host in plan.hosts:
         for entry in host.addresses:
             add(
@@ -120,17 +123,18 @@ def _host_cell(host: HostPlan, network: str) -> str:
 
 
 def _outside_cell(host: HostPlan, plan: Plan) -> str:
+    """The host's outside addresses, then its address on the line (an AZ router)."""
     lines = []
-    for out in plan.outside:
-        addresses = [str(a.address) for a in host.addresses if a.network == out.name]
-        lines += [
-            f"{out.name if i == 0 else ' ' * len(out.name)} {a}" for i, a in enumerate(addresses)
-        ]
+    names = [out.name for out in plan.outside] + ([plan.line.name] if plan.line else [])
+    for name in names:
+        addresses = [str(a.address) for a in host.addresses if a.network == name]
+        lines += [f"{name if i == 0 else ' ' * len(name)} {a}" for i, a in enumerate(addresses)]
     return "\n".join(lines) or "-"
 
 
 def plan_tables(plan: Plan) -> Group:
-    """The plan as rich tables: networks, blocks (AZ and reserved), outside networks, hosts."""
+    """The plan as rich tables: networks (outside ones and the line too), blocks (AZ and
+    reserved), hosts."""
     heading = Text(
         f"Region {plan.region} ({plan.environment}), AZs {', '.join(plan.azs)}; this stack: {plan.az}\n"
     )
@@ -140,6 +144,15 @@ def plan_tables(plan: Plan) -> Group:
     for out in plan.outside:
         networks.add_row(
             f"{out.name} (outside)", str(out.cidr), f"{out.cidr.size:,}", str(out.vlan or "-"), "-"
+        )
+    line = plan.line
+    if line is not None:
+        networks.add_row(
+            f"{line.name} (line)",
+            str(line.cidr),
+            f"{line.cidr.size:,}",
+            str(line.vlan or "-"),
+            str(line.mtu),
         )
     blocks = _table("Blocks", "network", "zone", "az", "cidr", "size", "gateway")
     for row in plan_rows(plan):
@@ -151,7 +164,8 @@ def plan_tables(plan: Plan) -> Group:
             )
     columns = [(net.name, kinds.kind(net.name)) for net in plan.networks]
     headings = [row.heading if row else name for name, row in columns]
-    hosts = _table("Hosts", "host", "az", "role", "#", *headings, "outside")
+    last = "outside, line" if line is not None else "outside"
+    hosts = _table("Hosts", "host", "az", "role", "#", *headings, last)
     for host in plan.hosts:
         hosts.add_row(
             host.name,
