@@ -154,7 +154,8 @@ def lab():
         # Calico's natOutgoing toward storage (no no-NAT pool covers it: cluster.storage host-nat)
         node.run(["nft", "-f", "-"], input=CALICO_NAT)
         state = net.state_dir
-        (router_router,) = bgp_routers(plan)
+        # The az-1 router: the node is in az-1 (the other AZs' routers are not in this lab).
+        (router_router,) = [r for r in bgp_routers(plan) if r.az == plan.az]
         (state / "bird-router.conf").write_text(render_bird(router_router))
         (state / "bird-node.conf").write_text(node_bird_conf())
         birds = Birds(net, router, node, state)
