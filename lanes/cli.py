@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where.add_argument("--lab", action="store_true", help="verify the stack's namespace lab")
     verify.add_argument("--prefix", help="the lab's name prefix (default: derived from the stack)")
+    verify.add_argument(
+        "--region",
+        action="store_true",
+        help="with --lab: the stack's region lab (`lanes lab up --region`), every AZ's hosts",
+    )
     return parser
 
 

@@ -1,4 +1,5 @@
-"""``python -m lanes verify --stack STACK (--identity KEY | --lab)``: report drift, exit 1 on any.
+"""``python -m lanes verify --stack STACK (--identity KEY | --lab [--region])``: report drift,
+exit 1 on any. ``--lab --region`` verifies every AZ's hosts of the region lab.
 
 Drift goes to stdout, one ``host: item: message`` line each (or one JSON document); a host that
 cannot be verified is a line on stderr and exit 2, after every reachable host was compared.
@@ -50,6 +51,8 @@ def run_verify(args: argparse.Namespace) -> int:
             say_violations(report.violations)
             raise VerifyError(f"{len(report.violations)} violation(s): nothing to verify against")
         plan = report.plan
+        if args.region and not args.lab:
+            raise VerifyError("--region verifies a region lab: add --lab")
         if args.lab:
             return _verify_lab(args, plan)
         with RealHosts(plan, args.identity) as hosts:
@@ -63,10 +66,14 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def _verify_lab(args: argparse.Namespace, plan) -> int:
     # Imported here: the lab's modules are only needed (and only work, as root) for a lab.
-    from lanes.lab.remote import LabHosts
-    from lanes.lab.site import lab_prefix, site_model
+    from lanes.lab.remote import LabHosts, lab_targets
+    from lanes.lab.site import lab_prefix, region_site_model, site_model
 
-    prefix = args.prefix or lab_prefix(args.project_dir, args.stack)
-    hosts = LabHosts(site_model(plan, args.stack), prefix)
-    targets = expected_targets(plan, hosts.root)
-    return _report(args, verify_targets(targets, hosts.session))
+    if args.region:
+        site = region_site_model(plan, args.stack)
+        prefix = args.prefix or lab_prefix(args.project_dir, args.stack, plan.region)
+    else:
+        site = site_model(plan, args.stack)
+        prefix = args.prefix or lab_prefix(args.project_dir, args.stack)
+    hosts = LabHosts(site, prefix)
+    return _report(args, verify_targets(lab_targets(site, hosts.root), hosts.session))

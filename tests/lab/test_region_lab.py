@@ -10,6 +10,9 @@ segments are bridged and exactly the ARP and broadcast cells between them fail.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from lanes.hostnet import ip_commands
@@ -20,6 +23,7 @@ from lanes.lab.site import Probe, bring_up, lab_status, region_site_model, run_c
 from lanes.verify_run import verify_targets
 from tests.gateway.support import plan_of
 from tests.lab.test_site import assert_gone, new_prefix, require_root
+from tests.support.pulumi_run import ROOT
 
 pytestmark = pytest.mark.netns
 
@@ -80,6 +84,18 @@ def test_verify_finds_no_drift_in_any_az_of_the_region_lab(region):
     assert len(outcomes) == 21
     assert [o.error for o in outcomes if o.error] == []
     assert [str(d) for o in outcomes for d in o.drifts] == []
+
+
+def test_lanes_verify_region_from_another_az_stack_checks_every_az(region):
+    """The CLI, from az-2's stack: the region lab is the region's, whichever AZ stack asks."""
+    _, result, _ = region
+    argv = [sys.executable, "-m", "lanes", "verify", "--stack", "prod-az-2", "--lab", "--region"]
+    done = subprocess.run(
+        [*argv, "--prefix", result.prefix], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.strip().endswith("verify prod-az-2: 21/21 host(s) verified, 0 drift(s)")
 
 
 def test_edge1_without_its_line_routes_to_az2_fails_exactly_the_cells_using_them(region):
