@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from tests.engine.harness import (
     ENGINE_BIN,
@@ -194,3 +196,42 @@ def test_secret_never_in_clear(engine: Engine, project, deployed):
     assert state, "no state file for the stack"
     stack_file = (project / f"Pulumi.{STACK}.yaml").read_text()
     assert "secure: v1:" in stack_file
+
+
+def test_moving_a_stack_to_a_region_file_changes_none_of_its_resources(engine: Engine):
+    """A one-file AZ stack, applied; then its keys move to a region file the stack file names
+    (the stack keeps its AZ and its secret): the real engine's preview finds nothing to do.
+    Then a change in the region file alone is a change the engine sees."""
+    folder = engine.project("moved")
+    config = az_without_hosts()
+    engine.stack(folder, "moved", config)
+    up = engine.run(folder, "up", "--yes", "--stack", "moved", "--non-interactive")
+    assert up.ok, up.log
+    # The region file lives in the program's folder (the repo; build/ is ignored), removed after.
+    region_dir = REPO / "build" / "engine-tests" / secrets.token_hex(4)
+    region_dir.mkdir(parents=True)
+    try:
+        inventory = f"{region_dir.relative_to(REPO)}/region.yaml"
+        region = {k.removeprefix("lanes:"): v for k, v in config.items() if k != "lanes:az"}
+        (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
+        stack_file = folder / "Pulumi.moved.yaml"
+        doc = yaml.safe_load(stack_file.read_text())
+        kept = {k: v for k, v in doc["config"].items() if k in ("lanes:az", "lanes:sshPrivateKey")}
+        doc["config"] = kept | {"lanes:inventory": inventory}
+        stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+        assert set(doc["config"]) == {"lanes:az", "lanes:sshPrivateKey", "lanes:inventory"}
+
+        moved = engine.run(
+            folder, "preview", "--expect-no-changes", "--stack", "moved", "--non-interactive"
+        )
+        assert moved.ok, moved.log
+        assert "5 unchanged" in moved.output, moved.log
+
+        region["networks"]["storage"]["vlan"] = 33
+        (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
+        changed = engine.run(folder, "preview", "--stack", "moved", "--non-interactive")
+        assert changed.ok, changed.log
+        assert "~  lanes:network:StorageNetwork" in changed.output, changed.log
+        assert "1 to update" in changed.output, changed.log
+    finally:
+        shutil.rmtree(region_dir, ignore_errors=True)
