@@ -10,6 +10,7 @@ segments are bridged and exactly the ARP and broadcast cells between them fail.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -84,6 +85,30 @@ def test_verify_finds_no_drift_in_any_az_of_the_region_lab(region):
     assert len(outcomes) == 21
     assert [o.error for o in outcomes if o.error] == []
     assert [str(d) for o in outcomes for d in o.drifts] == []
+
+
+def test_lanes_lab_check_region_from_az_3s_stack_passes_the_whole_matrix(region):
+    """The CLI's check of the same region lab, asked by another AZ's stack: every cell."""
+    _, result, _ = region
+    argv = [sys.executable, "-m", "lanes", "lab", "check", "--stack", "prod-az-3", "--region"]
+    done = subprocess.run(
+        [*argv, "--prefix", result.prefix, "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    matrix = json.loads(done.stdout)
+    assert (matrix["passed"], matrix["failed"]) == (683, 0)
+    kinds = {f["kind"] for f in matrix["flows"]}
+    assert {"cross-az", "arp", "broadcast"} <= kinds
+    # Without --region the same prefix is refused: it is a region lab.
+    plain = subprocess.run(
+        [*argv[:-1], "--prefix", result.prefix], cwd=ROOT, capture_output=True, text=True
+    )
+    assert plain.returncode == 2
+    assert plain.stderr.strip() == f"error: lab {result.prefix} is a region lab: add --region"
 
 
 def test_lanes_verify_region_from_another_az_stack_checks_every_az(region):
