@@ -289,3 +289,31 @@ def test_a_new_host_in_az_2_changes_only_the_az_2_stacks_resources():
     expected = ("worker-7", "east-cluster-node-worker-7", "edge-2-bgp")
     others = [n for n in changed["prod-az-2"] if not n.startswith(expected)]
     assert others == ["east-cluster"], changed
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "region: east\nregion: west\n",
+            "regions/r.yaml:2:1: duplicate key 'region' (first at line 1)",
+        ),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+                for p, c in zip("abcdefg", "bcdefgh", strict=True)
+            )
+            + "region: east\n",
+            "values (aliases): refused",
+        ),
+        ("\xff\xfe r\x00", "not UTF-8"),
+    ],
+)
+def test_a_hostile_region_file_is_refused_as_a_stack_file_is(tmp_path, text, says):
+    project = _project(tmp_path, {"az": "az-1", "inventory": "regions/r.yaml"})
+    (project / "regions").mkdir()
+    (project / "regions" / "r.yaml").write_bytes(text.encode("latin-1"))
+    (problem,) = _problems(project)
+    assert problem.startswith(str(project / "regions/r.yaml")), problem
+    assert says in problem, problem
