@@ -8,9 +8,9 @@ is a ConfigError naming the file and line; no value is ever echoed (it may be a 
 
 A region's AZ stacks share one inventory: a stack file naming ``lanes:inventory:
 regions/<region>.yaml`` gets every key of that region file (plain keys, no namespace), and
-says which AZ it is itself. A key is given in one place only (the region file or the stack
-file), the region file never holds ``az``, ``inventory`` or a secret, and its path stays inside
-the project. ``with_inventory`` is the one merge: the CLI reads through it here, and the Pulumi
+says which AZ it is and nothing else (so no two AZ stacks can plan different regions); the
+region file never holds ``az``, ``inventory`` or a secret, and its path stays inside the
+project. ``with_inventory`` is the one merge: the CLI reads through it here, and the Pulumi
 program (``__main__.py``) calls it on the config the engine passed.
 
 Only ``lanes:`` keys are ours: a key without a namespace is the project's (Pulumi reads
@@ -20,7 +20,9 @@ Only ``lanes:`` keys are ours: a key without a namespace is the project's (Pulum
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -137,14 +139,31 @@ def _where(path: Path, mark: yaml.Mark | None) -> str:
     return f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
 
 
+def _read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, at most MAX_FILE_BYTES: never blocks on a FIFO or a device."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError([f"{path}: is a directory, not a stack file"])
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError([f"{path}: not a regular file (a FIFO, socket or device)"])
+        if info.st_size > MAX_FILE_BYTES:
+            raise ConfigError(
+                [f"{path}: {info.st_size:,} bytes, more than {MAX_FILE_BYTES:,}: refused"]
+            )
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ConfigError([f"{path}: more than {MAX_FILE_BYTES:,} bytes: refused"])
+        return data
+    finally:
+        os.close(fd)
+
+
 def _read_text(path: Path) -> str:
     try:
-        if path.is_dir():
-            raise ConfigError([f"{path}: is a directory, not a stack file"])
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ConfigError([f"{path}: {size:,} bytes, more than {MAX_FILE_BYTES:,}: refused"])
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such file"]) from None
     except OSError as exc:
@@ -228,8 +247,11 @@ def inventory_path(project_dir: Path, name: object, where: str) -> Path:
         )
     if any(part in {".", ".."} or part.startswith(".") for part in name.split("/")):
         raise ConfigError([f"{key}: {show_value(name)}: no '.' or '..' parts or hidden files"])
-    root = project_dir.resolve()
-    path = (root / name).resolve()
+    try:
+        root = project_dir.resolve()
+        path = (root / name).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        raise ConfigError([f"{key}: {show_value(name)}: a symlink loop"]) from None
     if root not in path.parents:
         raise ConfigError([f"{key}: {show_value(name)} leads outside the project (a symlink)"])
     return project_dir / name
@@ -263,10 +285,14 @@ def with_inventory(
             )
         elif key in STACK_ONLY_KEYS:
             problems.append(f"{path}: {key}: belongs in each AZ stack's own file, not the region's")
-        elif key in values:
-            problems.append(
-                f"{where}: {NAMESPACE}:{key} is also given by {path}: give it in one place"
-            )
+    # Every AZ stack of the region must plan the same region: its own file says which AZ it
+    # is and nothing the others could say differently.
+    problems += [
+        f"{where}: {NAMESPACE}:{key} belongs in the region file {path}: an AZ stack that names "
+        f"one holds only {NAMESPACE}:az (its secrets are set with pulumi config set --secret)"
+        for key in sorted(values)
+        if key not in STACK_ONLY_KEYS
+    ]
     if problems:
         raise ConfigError(problems)
     own = {key: value for key, value in values.items() if key != INVENTORY_KEY}

@@ -75,14 +75,21 @@ def test_moving_az_1_to_the_region_file_changes_none_of_its_resources():
     assert layered.outputs["plan"] == one_file.outputs["plan"]
 
 
-def test_a_key_in_both_files_is_refused_naming_both(tmp_path):
+@pytest.mark.parametrize("key", ["azs", "line", "apply"])
+def test_an_az_stack_naming_a_region_file_says_only_its_az(tmp_path, key):
+    """Whether the region file gives the key too or not: two AZ stacks of one region could
+    otherwise plan different regions (az-2's line here, az-1's there) and each pass its rules."""
     region = _region_values()
-    stack = {"az": "az-1", "inventory": "regions/r.yaml", "azs": ["az-1"]}
+    value = {"azs": ["az-1"], "line": {"cidr": "100.68.0.0/29"}, "apply": {}}[key]
+    if key == "line":
+        del region["line"]  # given by the stack alone: still refused
+    stack = {"az": "az-1", "inventory": "regions/r.yaml", key: value}
     project = _project(tmp_path, stack, region)
     (problem,) = _problems(project)
     assert problem == (
-        f"{project / 'Pulumi.s.yaml'}: lanes:azs is also given by "
-        f"{project / 'regions/r.yaml'}: give it in one place"
+        f"{project / 'Pulumi.s.yaml'}: lanes:{key} belongs in the region file "
+        f"{project / 'regions/r.yaml'}: an AZ stack that names one holds only lanes:az (its "
+        "secrets are set with pulumi config set --secret)"
     )
 
 
@@ -317,3 +324,16 @@ def test_a_hostile_region_file_is_refused_as_a_stack_file_is(tmp_path, text, say
     (problem,) = _problems(project)
     assert problem.startswith(str(project / "regions/r.yaml")), problem
     assert says in problem, problem
+
+
+def test_a_region_file_that_is_a_fifo_or_a_symlink_loop_is_refused_never_waited_on(tmp_path):
+    project = _project(tmp_path, {"az": "az-1", "inventory": "regions/r.yaml"})
+    (project / "regions").mkdir()
+    os.mkfifo(project / "regions" / "r.yaml")
+    assert _problems(project) == [
+        f"{project / 'regions/r.yaml'}: not a regular file (a FIFO, socket or device)"
+    ]
+    (project / "regions" / "r.yaml").unlink()
+    os.symlink("r.yaml", project / "regions" / "r.yaml")
+    (problem,) = _problems(project)
+    assert problem.endswith("lanes:inventory: 'regions/r.yaml': a symlink loop"), problem
