@@ -18,8 +18,17 @@ from lanes.config import SECRET_KEYS, ConfigError, StackConfig
 from lanes.rules import checked_plan
 from lanes.stackfile import parse_config, with_inventory
 
-# The project folder: a stack's region file (lanes:inventory) is a path inside it.
-PROJECT_DIR = Path(__file__).resolve().parent
+
+def project_dir() -> Path:
+    """The project folder (where Pulumi.yaml is): a stack's region file (lanes:inventory) is a
+    path inside it, as ``lanes plan --project-dir`` reads it. The language host tells the
+    program the folder; a host that does not (the one ``make engine`` builds) runs the program
+    in it, unless Pulumi.yaml's ``main:`` moves the program elsewhere (lanes' does not)."""
+    told = pulumi.get_root_directory()  # without a host's answer, the SDK's placeholder text
+    root = Path(told) if told and Path(told).is_absolute() else None
+    if root is not None and (root / "Pulumi.yaml").is_file():
+        return root.resolve()
+    return Path(__file__).resolve().parent
 
 
 def _config_keys() -> list[str]:
@@ -48,7 +57,7 @@ def read_config() -> StackConfig:
         raw = config.get(key)
         if raw is not None:
             values[key] = _value(raw, key)
-    merged, region, keys = with_inventory(PROJECT_DIR, values, f"stack {pulumi.get_stack()}")
+    merged, region, keys = with_inventory(project_dir(), values, f"stack {pulumi.get_stack()}")
     return parse_config(merged, region, keys)
 
 

@@ -207,7 +207,9 @@ def test_moving_a_stack_to_a_region_file_changes_none_of_its_resources(engine: E
     engine.stack(folder, "moved", config)
     up = engine.run(folder, "up", "--yes", "--stack", "moved", "--non-interactive")
     assert up.ok, up.log
-    # The region file lives in the program's folder (the repo; build/ is ignored), removed after.
+    # The region file is a path of the project, which the program learns from the language host;
+    # the host make engine builds does not say, so the program takes its own folder (the repo:
+    # the tier's Pulumi.yaml sets main:). build/ is ignored; the file is removed after.
     region_dir = REPO / "build" / "engine-tests" / secrets.token_hex(4)
     region_dir.mkdir(parents=True)
     try:
