@@ -97,7 +97,7 @@ def check_config(cfg: StackConfig) -> list[Violation]:
 def check_pack_rules(plan: Plan) -> list[Violation]:
     """Rules a plan rebuilt from resource props can break but the planner never does on its
     own (check_plan runs them too, so the CLI and the pack give one verdict)."""
-    found = check_network_vlans(plan.networks, plan.outside)
+    found = check_network_vlans(plan.networks, plan.outside, plan.line)
     used = list_host_prefixes(plan.hosts)
     for net in plan.networks:
         found += check_network_boundaries(net) + check_management_zones(net)

@@ -11,6 +11,7 @@ from lanes.addressing import block_gateway, nth_subnet
 from lanes.config import StackConfig
 from lanes.plan import (
     PLATFORM_SPACE,
+    LinePlan,
     NetworkPlan,
     OutsidePlan,
     Plan,
@@ -77,6 +78,8 @@ def check_vlans(cfg: StackConfig) -> list[Violation]:
         for i, net in enumerate(cfg.outside)
         if net.vlan is not None
     ]
+    if cfg.line is not None and cfg.line.vlan is not None:
+        vlans.append(("line.vlan", cfg.line.name, cfg.line.vlan))
     return check_vlan_entries(vlans)
 
 
@@ -310,11 +313,16 @@ def check_vlan_entries(entries: Iterable[tuple[str, str, int]]) -> list[Violatio
 
 
 def check_network_vlans(
-    networks: Iterable[NetworkPlan], outside: Iterable[OutsidePlan] = ()
+    networks: Iterable[NetworkPlan],
+    outside: Iterable[OutsidePlan] = (),
+    line: LinePlan | None = None,
 ) -> list[Violation]:
-    """VLAN ids of planned networks, as ``check_vlans`` judges the config's."""
+    """VLAN ids of planned networks (the line's too: on a trunk it must never share one), as
+    ``check_vlans`` judges the config's."""
     entries = [(f"{n.path}.vlan", n.name, n.vlan) for n in networks]
     entries += [(f"{n.path}.vlan", n.name, n.vlan) for n in outside if n.vlan is not None]
+    if line is not None and line.vlan is not None:
+        entries.append((f"{line.path}.vlan", line.name, line.vlan))
     return check_vlan_entries(entries)
 
 

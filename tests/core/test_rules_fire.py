@@ -239,6 +239,12 @@ CASES = [
         "line.name: enterprise is already the name of a network [line-name]",
     ),
     (
+        "vlan-distinct: the line on management's VLAN (a trunk would join them)",
+        "prod",
+        [("line.vlan", 100)],
+        "line.vlan: 100 is already the VLAN of management [vlan-distinct]",
+    ),
+    (
         "line-size: fewer router addresses than AZs",
         "prod",
         [("line.cidr", "100.67.0.0/31")],
