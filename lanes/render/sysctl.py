@@ -17,7 +17,10 @@ def render_sysctl(net: HostNet) -> str:
         "# Strict reverse-path filtering works with lanes' source policy routing: the check's",
         "# lookup uses the packet's destination as source, so the per-network tables apply.",
     ]
-    if net.role == "gateway":
+    forwards = any(key == "net.ipv4.ip_forward" for key, _ in net.sysctls)
+    if net.role == "gateway" and forwards:
+        lines.append("# Forwarding: this AZ router routes the line between the AZs.")
+    elif net.role == "gateway":
         lines.append("# Forwarding is the EdgeGateway's drop-in, not this one.")
     lines += [f"{key} = {value}" for key, value in net.sysctls]
     return "\n".join(lines) + "\n"

@@ -95,7 +95,9 @@ def _missing(plan: Plan) -> list[Violation]:
                 "AZ routers: cross-AZ traffic has no way",
             )
         ]
-    carried = {h.az for h in plan.hosts if h.address(line.name) is not None}
+    carried = {
+        h.az for h in plan.hosts if any(line.name in nic.networks for nic in h.config.nics)
+    }
     return [
         Violation(
             "line",
