@@ -45,7 +45,7 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,12 +266,28 @@ def az_plans(plan: Plan) -> dict[str, Plan]:
     return {az: dataclasses.replace(plan, az=az) for az in azs}
 
 
+def _check_segment_names(plan: Plan, azs: Iterable[str]) -> None:
+    """A region-wide segment (the line, an outside network) must not take the name of an AZ's
+    own segment (``management-az-1``): the lab would join that AZ's layer 2 to it."""
+    per_az = {segment_key(n, az): (n, az) for n in PLATFORM_NETWORKS for az in azs}
+    named = [(f"outside[{i}].name", o.name) for i, o in enumerate(plan.config.outside)]
+    if plan.line is not None:
+        named.append(("line.name", plan.line.name))
+    for path, name in named:
+        if name in per_az:
+            network, az = per_az[name]
+            raise LabError(
+                f"{path}: {name!r} is the region lab's name of {az}'s {network} segment: rename it"
+            )
+
+
 def region_site_model(plan: Plan, stack: str, options: SiteOptions | None = None) -> SiteModel:
     """The region's lab: every AZ's hosts, gateways, parties and cells, and the cells between
     AZs. The deploy box is the first AZ's (in ``azs`` order) that has one, whichever AZ's stack
     asks. Raises LabError when the region cannot be a lab."""
     options = options or SiteOptions()
     plans = az_plans(plan)
+    _check_segment_names(plan, plans)
     models = {az: derive_gateways(p) for az, p in plans.items()}
     nets = {h.name: build_host_net(h, plan) for h in plan.hosts if h.az in plans}
     if DEPLOY in nets:

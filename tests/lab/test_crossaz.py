@@ -242,6 +242,23 @@ def test_a_region_lab_needs_a_line_and_two_azs():
         region_site_model(plan_of("prod", one_az), "prod")
 
 
+def test_a_line_named_like_an_azs_own_segment_is_refused_never_wired_into_it():
+    def renamed(values):
+        values["line"]["name"] = "management-az-1"
+        for host in values["hosts"]:
+            for nic in host["nics"]:
+                nic["networks"] = [
+                    "management-az-1" if n == "az-line" else n for n in nic["networks"]
+                ]
+
+    with pytest.raises(
+        LabError,
+        match=r"^line.name: 'management-az-1' is the region lab's name of az-1's management "
+        r"segment: rename it$",
+    ):
+        region_site_model(plan_of("prod", renamed), "prod")
+
+
 def test_the_region_lab_is_the_regions_from_any_of_its_az_stacks(region):
     assert lab_prefix(ROOT, "prod", "east") == lab_prefix(ROOT, "prod-az-2", "east")
     assert lab_prefix(ROOT, "prod", "east").startswith("reast")
