@@ -24,7 +24,7 @@ bad=
 if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 635455c43cb3bcc5859cd04a8a0c504f661496f9b8d1819d7680b72cf339117d ]; then
   bad="$bad netplan"
 fi
-if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 6fa74278954e205f20f623e6ae665b58c0967683b03da43d31a1a319559e3961 ]; then
+if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 5a3800cbf73d4cd2cdf38f6a14ee2467ad10188fef8d131c567fccd93545a589 ]; then
   bad="$bad sysctl"
 fi
 if [ -n "$bad" ]; then

@@ -24,7 +24,7 @@ bad=
 if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != 0c6f75df7a9a9745d69bf1ad3e51ad954ff110e128f81e35eef18e798f9269e0 ]; then
   bad="$bad netplan"
 fi
-if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 81d1e7cfef3768a6683546bac3b3d2aaed0d25d6c9de57058adb819197f09a96 ]; then
+if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 9ea4326781368658bb0067ea959ebcac1cefeddc00f03412319f7692329ccd52 ]; then
   bad="$bad sysctl"
 fi
 if [ -n "$bad" ]; then

@@ -24,7 +24,7 @@ bad=
 if [ ! -f /etc/netplan/60-lanes.yaml ] || [ "$(sha256sum < /etc/netplan/60-lanes.yaml | cut -d ' ' -f 1)" != b4e12903d9c9a277465a8e5ae93ab58476daf646851504d53664aadf275bca45 ]; then
   bad="$bad netplan"
 fi
-if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 736da71f413a64bad9243d20e8db65aeba5f9947aaa451ac6a9284563884579d ]; then
+if [ ! -f /etc/sysctl.d/60-lanes.conf ] || [ "$(sha256sum < /etc/sysctl.d/60-lanes.conf | cut -d ' ' -f 1)" != 35562b35bfad890d6798d42671f070e61ace3b523c4963f46f6b16e10dca1442 ]; then
   bad="$bad sysctl"
 fi
 if [ -n "$bad" ]; then
