@@ -16,7 +16,7 @@ from components.network import declare_networks
 from lanes.cluster import plan_cluster
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig
 from lanes.rules import checked_plan
-from lanes.stackfile import parse_config, with_inventory
+from lanes.stackfile import parse_config
 
 
 def project_dir() -> Path:
@@ -57,8 +57,7 @@ def read_config() -> StackConfig:
         raw = config.get(key)
         if raw is not None:
             values[key] = _value(raw, key)
-    merged, region, keys = with_inventory(project_dir(), values, f"stack {pulumi.get_stack()}")
-    return parse_config(merged, region, keys)
+    return parse_config(project_dir(), values, f"stack {pulumi.get_stack()}")
 
 
 def main() -> None:

@@ -10,8 +10,9 @@ A region's AZ stacks share one inventory: a stack file naming ``lanes:inventory:
 regions/<region>.yaml`` gets every key of that region file (plain keys, no namespace), and
 says which AZ it is and nothing else (so no two AZ stacks can plan different regions); the
 region file never holds ``az``, ``inventory`` or a secret, and its path stays inside the
-project. ``with_inventory`` is the one merge: the CLI reads through it here, and the Pulumi
-program (``__main__.py``) calls it on the config the engine passed.
+project. ``with_inventory`` is the one merge and ``parse_config`` parses through it: the CLI
+reads stacks with it here, and the Pulumi program (``__main__.py``) calls it on the config the
+engine passed.
 
 Only ``lanes:`` keys are ours: a key without a namespace is the project's (Pulumi reads
 ``region`` as ``lanes:region``), and other namespaces (``kubernetes:context``,
@@ -47,7 +48,8 @@ __all__ = [
 ]
 
 STACK_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
-# A region file: a relative path of plain names inside the project, ending in .yaml.
+# A region file: a relative path of plain names inside the project, ending in .yaml; each part
+# starts with a letter or digit, so no part is "." or ".." or a hidden file.
 INVENTORY_PATTERN = re.compile(
     r"^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/){0,4}[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\.ya?ml\Z"
 )
@@ -245,8 +247,6 @@ def inventory_path(project_dir: Path, name: object, where: str) -> Path:
                 "project ending in .yaml (e.g. regions/east.yaml)"
             ]
         )
-    if any(part in {".", ".."} or part.startswith(".") for part in name.split("/")):
-        raise ConfigError([f"{key}: {show_value(name)}: no '.' or '..' parts or hidden files"])
     try:
         root = project_dir.resolve()
         path = (root / name).resolve()
@@ -320,12 +320,13 @@ def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
 def load_stack(project_dir: Path, stack: str) -> StackConfig:
     """Parse a stack file (and its region file) into the schema, or raise ConfigError."""
     values = read_stack_file_values(project_dir, stack)
-    merged, region, keys = with_inventory(project_dir, values, str(stack_file(project_dir, stack)))
-    return parse_config(merged, region, keys)
+    return parse_config(project_dir, values, str(stack_file(project_dir, stack)))
 
 
-def parse_config(merged: dict[str, Any], region: Path | None, keys: frozenset[str]) -> StackConfig:
-    """``parse_stack_config`` whose errors name the region file for the keys it gave."""
+def parse_config(project_dir: Path, values: dict[str, Any], where: str) -> StackConfig:
+    """A stack's ``lanes:`` keys (``where`` names them) with its region file merged in, parsed
+    into the schema; errors about keys the region file gave name that file."""
+    merged, region, keys = with_inventory(project_dir, values, where)
     try:
         return parse_stack_config(merged)
     except ConfigError as exc:
