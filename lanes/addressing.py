@@ -14,6 +14,7 @@ __all__ = [
     "block_gateway",
     "host_address",
     "host_number",
+    "overlaps",
 ]
 
 
@@ -42,3 +43,8 @@ def host_address(block: IPNetwork, number: int) -> IPAddress:
 def host_number(address: IPAddress, block: IPNetwork) -> int:
     """The inverse of ``host_address``: the number ``address`` stands for in ``block``."""
     return int(address) - block.first
+
+
+def overlaps(a: IPNetwork, b: IPNetwork) -> bool:
+    """The two prefixes share an address."""
+    return a.first <= b.last and b.first <= a.last

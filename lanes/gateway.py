@@ -229,7 +229,7 @@ class Deriver:
         return found[0]
 
     def interfaces(self) -> tuple[tuple[str, str], ...]:
-        nets = sorted({n for nic in self.host.config.nics for n in nic.networks})
+        nets = sorted(self.host.config.networks)
         return tuple((n, self.iface(n, f"{self.host.path}.nics")) for n in nets)
 
 

@@ -419,7 +419,7 @@ def _host_addresses(
     outside: dict[str, OutsidePlan],
     line: LinePlan | None = None,
 ) -> tuple[HostAddress, ...]:
-    attached = {net for nic in host.nics for net in nic.networks}
+    attached = host.networks
     result: list[HostAddress] = []
     for name in PLATFORM_NETWORKS:
         if name not in attached:

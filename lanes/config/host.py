@@ -76,3 +76,8 @@ class Host(Model):
     )
     ssh: HostSsh = Field(default_factory=HostSsh)
     labels: dict[Name, Name] = Field(default_factory=dict)
+
+    @property
+    def networks(self) -> frozenset[str]:
+        """Every network one of its NICs carries."""
+        return frozenset(net for nic in self.nics for net in nic.networks)

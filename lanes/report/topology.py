@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from lanes.addressing import overlaps
 from lanes.gateway import GatewayModel
 from lanes.hostnet import build_host_net
 from lanes.plan import HostPlan, Plan
@@ -230,7 +231,7 @@ def _overlapping(plan: Plan) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {n.name: [] for n in plan.outside}
     for a in plan.outside:
         for b in plan.outside:
-            if a.name != b.name and a.cidr.first <= b.cidr.last and b.cidr.first <= a.cidr.last:
+            if a.name != b.name and overlaps(a.cidr, b.cidr):
                 found[a.name].append(b.name)
     return {name: tuple(sorted(others)) for name, others in found.items()}
 

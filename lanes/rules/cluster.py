@@ -9,6 +9,7 @@ from typing import Any
 from netaddr import IPNetwork
 
 from lanes import kinds
+from lanes.addressing import overlaps
 from lanes.cluster import NAMESPACE_NAME_LABEL
 from lanes.config import Grant, StackConfig
 from lanes.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
@@ -313,7 +314,7 @@ def _check_ingress_nodes(cfg: StackConfig) -> list[Violation]:
             "on the ingress nodes' traffic addresses (the router's DNAT targets)",
         )
         for i, host in enumerate(cfg.hosts)
-        if host.role == "ingress" and not any("traffic" in nic.networks for nic in host.nics)
+        if host.role == "ingress" and "traffic" not in host.networks
     ]
 
 
@@ -461,7 +462,7 @@ def check_cluster_overlaps(plan: Plan) -> list[Violation]:
         hits = [
             ref
             for net, ref in sorted(refs, key=lambda r: (r[0].first, -r[0].last))
-            if net.first <= mine.last and mine.first <= net.last
+            if overlaps(net, mine)
         ]
         if hits:
             names = ", ".join(f"{h[2]}" + (f" ({h[1]})" if h[1] else "") for h in hits)

@@ -67,7 +67,7 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
                 found.append(
                     Violation(f"{path}.zones[{j}]", "host-zone", f"{zone} is a reserved zone")
                 )
-        attached = {net for nic in host.nics for net in nic.networks}
+        attached = host.networks
         for net in sorted(host.outside):
             if net not in outside:
                 found.append(
@@ -418,7 +418,7 @@ def _check_nic_vlans(host: Host, path: str, cfg: StackConfig) -> list[Violation]
 def _check_host_access(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
     # A Kubernetes node without a management address is check_kubelet_zone's (kubelet-node-ip).
     found = []
-    carried = {net for nic in host.nics for net in nic.networks}
+    carried = host.networks
     if host.ssh.host_key is None:
         found.append(
             Violation(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from netaddr import IPNetwork
 
+from lanes.addressing import overlaps
 from lanes.plan import PLATFORM_SPACE, Plan
 from lanes.rules.core import Violation
 
@@ -42,7 +43,7 @@ def _space(plan: Plan) -> list[Violation]:
     found = [
         Violation("line.cidr", "line-space", f"{line.cidr} overlaps {what}")
         for what, cidr in _ranges(plan)
-        if cidr.first <= line.cidr.last and line.cidr.first <= cidr.last
+        if overlaps(cidr, line.cidr)
     ]
     if line.name in names:
         found.append(
@@ -67,7 +68,7 @@ def _routers(plan: Plan) -> list[Violation]:
     assert line is not None
     found = []
     for host in plan.hosts:
-        if not any(line.name in nic.networks for nic in host.config.nics):
+        if line.name not in host.config.networks:
             continue
         if host.role != "gateway" or not host.is_router:
             found.append(
@@ -95,9 +96,7 @@ def _missing(plan: Plan) -> list[Violation]:
                 "AZ routers: cross-AZ traffic has no way",
             )
         ]
-    carried = {
-        h.az for h in plan.hosts if any(line.name in nic.networks for nic in h.config.nics)
-    }
+    carried = {h.az for h in plan.hosts if line.name in h.config.networks}
     return [
         Violation(
             "line",
