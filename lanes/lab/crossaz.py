@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from netaddr import IPAddress, IPNetwork
 
 from lanes.config import PLATFORM_NETWORKS
-from lanes.hostnet import HostNet, Route
+from lanes.hostnet import MAIN_TABLE, HostNet, Route
 from lanes.lab.flows import PROBE_PORT, Flow, source_address
+from lanes.lab.matrix import own_address
 from lanes.plan import Plan
 
 __all__ = [
@@ -45,10 +46,10 @@ __all__ = [
     "derive_cross_cells",
     "derive_l2_flows",
     "region_azs",
+    "segment_key",
 ]
 
 BROADCAST = "255.255.255.255"
-MAIN_TABLE = 254
 MAX_HOPS = 8
 
 Hop = tuple[str, int, str]  # host, table, the route's destination ("default" or a CIDR)
@@ -114,10 +115,15 @@ def _holders(plan: Plan, nets: dict[str, HostNet]) -> dict[tuple[str, str], list
     return found
 
 
-def _segment(plan: Plan, host: str, network: str) -> tuple[str | None, str]:
-    """A network's layer 2 in the region: each AZ's own for a platform network."""
-    az = plan.host(host).az if network in PLATFORM_NETWORKS else None  # type: ignore[union-attr]
-    return az, network
+def segment_key(network: str, az: str | None) -> str:
+    """The segment a network is on: in a region lab (``az`` given) each AZ has its own of
+    every platform network; the outside networks and the line are one for the region."""
+    return f"{network}-{az}" if az is not None and network in PLATFORM_NETWORKS else network
+
+
+def _segment(plan: Plan, host: str, network: str) -> str:
+    """The segment ``host`` has ``network`` on, in the region lab."""
+    return segment_key(network, plan.host(host).az)  # type: ignore[union-attr]
 
 
 def trace(
@@ -170,12 +176,8 @@ def cross_pairs(senders: list[HostNet], receivers: list[HostNet]) -> list[tuple[
     ]
 
 
-def _own(net: HostNet, network: str) -> str | None:
-    return next((a.address for a in net.addresses if a.network == network), None)
-
-
 def _cross_cell(plan: Plan, nets: dict[str, HostNet], src: HostNet, dst: HostNet, network: str):
-    address, own = _own(dst, network), _own(src, network)
+    address, own = own_address(dst, network), own_address(src, network)
     if address is None or own is None:
         return None
     seen = source_address(src, address)
@@ -210,13 +212,13 @@ def derive_cross_cells(
 
 def _carriers(plan: Plan, nets: list[HostNet], network: str, az: str) -> list[HostNet]:
     """The hosts of ``az`` holding an address of ``network``, end hosts first."""
-    return [n for n in nets if plan.host(n.host).az == az and _own(n, network)]  # type: ignore[union-attr]
+    return [n for n in nets if plan.host(n.host).az == az and own_address(n, network)]  # type: ignore[union-attr]
 
 
 def _l2(kind: str, src: HostNet, dst: HostNet, network: str, reach: bool) -> Flow:
-    own = _own(src, network)
+    own = own_address(src, network)
     device = next(a.device for a in src.addresses if a.address == own)
-    address, port = (_own(dst, network), 0) if kind == "arp" else (BROADCAST, PROBE_PORT)
+    address, port = (own_address(dst, network), 0) if kind == "arp" else (BROADCAST, PROBE_PORT)
     return Flow(
         kind,
         src.host,
@@ -239,7 +241,7 @@ def derive_l2_flows(plan: Plan, ends: list[HostNet], others: list[HostNet]) -> l
     for network in PLATFORM_NETWORKS:
         carriers = {az: _carriers(plan, ends + others, network, az) for az in azs}
         for az in azs:
-            if not carriers[az] or not _own(carriers[az][0], network):
+            if not carriers[az] or not own_address(carriers[az][0], network):
                 continue
             src, *rest = carriers[az]
             far = [carriers[b][0] for b in azs if b != az and carriers[b]]

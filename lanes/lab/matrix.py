@@ -49,6 +49,7 @@ from lanes.lab.flows import (
 from lanes.plan import PLATFORM_SPACE, Plan
 
 __all__ = [
+    "own_address",
     "PROBE_PORT",
     "DEPLOY",
     "Flow",
@@ -96,7 +97,8 @@ def deploy_of(plan: Plan, models: list[GatewayModel]) -> Deploy | None:
     return Deploy(network, str(IPAddress(cidr.last - 1)), cidr.prefixlen, gateway)
 
 
-def _first(net: HostNet, network: str) -> str | None:
+def own_address(net: HostNet, network: str) -> str | None:
+    """The host's first address in ``network`` (None: it does not carry it)."""
     return next((a.address for a in net.addresses if a.network == network), None)
 
 
@@ -131,7 +133,7 @@ def _lan_and_routed(nets: list[HostNet], models: list[GatewayModel]) -> list[Flo
     for src, dst in host_pairs(nets):
         carried = {a.network for a in src.addresses}
         for network in PLATFORM_NETWORKS:
-            address = _first(dst, network)
+            address = own_address(dst, network)
             if address is None:
                 continue
             seen = source_address(src, address)

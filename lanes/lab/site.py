@@ -54,7 +54,13 @@ from typing import Any
 from lanes.config import PLATFORM_NETWORKS
 from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
 from lanes.hostnet import HostNet, build_host_net, ip_commands
-from lanes.lab.crossaz import CrossCell, derive_cross_cells, derive_l2_flows, region_azs
+from lanes.lab.crossaz import (
+    CrossCell,
+    derive_cross_cells,
+    derive_l2_flows,
+    region_azs,
+    segment_key,
+)
 from lanes.lab.flows import L2_KINDS
 from lanes.lab.l2probe import probe_l2
 from lanes.lab.matrix import (
@@ -99,6 +105,7 @@ __all__ = [
     "lab_prefix",
     "site_model",
     "region_site_model",
+    "stack_site",
     "az_plans",
     "bring_up",
     "check_prefix",
@@ -140,6 +147,10 @@ class SiteModel:
     parties: tuple[Party, ...] = ()
     region: bool = False  # every AZ of the region, not the stack's alone
     cross: tuple[CrossCell, ...] = ()  # the region lab's cross-AZ cells and the routes they use
+
+    def hosts(self) -> list[HostPlan]:
+        """The plan's hosts this lab builds, in plan order."""
+        return [h for h in self.plan.hosts if h.name in self.nets]
 
     def segment_of(self, host: str | None, network: str) -> str:
         """The segment ``host`` (None: the deploy box, a party) has ``network`` on."""
@@ -186,12 +197,6 @@ def lab_prefix(project_dir: Path, stack: str, region: str | None = None) -> str:
     return f"{'l' if region is None else 'r'}{letters}{digest}-"
 
 
-def segment_key(network: str, az: str | None) -> str:
-    """The segment a network is on: in a region lab (``az`` given) each AZ has its own of
-    every platform network; the outside networks and the line are one for the region."""
-    return f"{network}-{az}" if az is not None and network in PLATFORM_NETWORKS else network
-
-
 def _segments(
     nets: dict[str, HostNet],
     deploy: Deploy,
@@ -221,21 +226,44 @@ def _segments(
 
 def site_model(plan: Plan, stack: str, options: SiteOptions | None = None) -> SiteModel:
     """The lab of a checked plan. Raises LabError when the stack cannot be a lab."""
-    options = options or SiteOptions()
-    models = tuple(derive_gateways(plan))
-    nets = {h.name: build_host_net(h, plan) for h in plan.stack_hosts()}
+    return _model(plan, stack, {plan.az: plan}, options or SiteOptions(), region=False)
+
+
+def _model(
+    plan: Plan, stack: str, plans: dict[str, Plan], options: SiteOptions, region: bool
+) -> SiteModel:
+    """The lab of the AZs of ``plans`` (the region's plan as each AZ's stack sees it): their
+    hosts, gateways, parties and cells; a region lab's cells between AZs too. The deploy box is
+    the first AZ's that has one."""
+    models = {az: derive_gateways(p) for az, p in plans.items()}
+    nets = {h.name: build_host_net(h, plan) for h in plan.hosts if h.az in plans}
     if DEPLOY in nets:
         raise LabError(f"{nets[DEPLOY].path}.name: {DEPLOY!r} is the lab's deploy box")
     # The matrix says what the design promises; the lab may then leave a piece out.
-    deploy = deploy_of(plan, list(models))
+    deploy = next((d for az, p in plans.items() if (d := deploy_of(p, models[az]))), None)
     if deploy is None:
         raise LabError("gateways: the lab needs a gateway host on an outside network")
-    parties = tuple(derive_parties(plan, list(models), deploy))
+    each = [(p, models[az]) for az, p in plans.items()]
+    parties = tuple(dict.fromkeys(x for p, m in each for x in derive_parties(p, m, deploy)))
     _check_parties(nets, deploy, parties)
-    flows = tuple(derive_flows(plan, nets, list(models), deploy))
+    flows = tuple(dict.fromkeys(f for p, m in each for f in derive_flows(p, nets, m, deploy)))
+    every = tuple(m for _, ms in each for m in ms)
+    cross: tuple[CrossCell, ...] = ()
+    if region:
+        gateway_hosts = {m.host for m in every}
+        ends = [n for n in nets.values() if n.host not in gateway_hosts]  # in plan order
+        paths = [n for n in nets.values() if n.host in gateway_hosts]
+        cross = tuple(derive_cross_cells(plan, nets, ends))
+        flows = (*flows, *(c.flow for c in cross), *derive_l2_flows(plan, ends, paths))
+        # A region lab's order: by name and cell, whichever AZ's stack asks.
+        parties, flows = tuple(sorted(parties)), tuple(sorted(set(flows)))
+        every = tuple(sorted(every, key=lambda m: m.name))
     nets = _leave_out(plan, nets, options)
-    segments = _segments(nets, deploy, parties)
-    return SiteModel(stack, plan, nets, models, deploy, segments, flows, options, parties)
+    azs = {name: plan.host(name).az for name in nets} if region else None  # type: ignore[union-attr]
+    segments = _segments(nets, deploy, parties, azs)
+    return SiteModel(
+        stack, plan, nets, every, deploy, segments, flows, options, parties, region, cross
+    )
 
 
 def _leave_out(plan: Plan, nets: dict[str, HostNet], options: SiteOptions) -> dict[str, HostNet]:
@@ -281,47 +309,20 @@ def _check_segment_names(plan: Plan, azs: Iterable[str]) -> None:
             )
 
 
+def stack_site(
+    plan: Plan, stack: str, region: bool, options: SiteOptions | None = None
+) -> SiteModel:
+    """The stack's lab, or (``region``) the lab of its whole region."""
+    return (region_site_model if region else site_model)(plan, stack, options)
+
+
 def region_site_model(plan: Plan, stack: str, options: SiteOptions | None = None) -> SiteModel:
     """The region's lab: every AZ's hosts, gateways, parties and cells, and the cells between
     AZs. The deploy box is the first AZ's (in ``azs`` order) that has one, whichever AZ's stack
     asks. Raises LabError when the region cannot be a lab."""
-    options = options or SiteOptions()
     plans = az_plans(plan)
     _check_segment_names(plan, plans)
-    models = {az: derive_gateways(p) for az, p in plans.items()}
-    nets = {h.name: build_host_net(h, plan) for h in plan.hosts if h.az in plans}
-    if DEPLOY in nets:
-        raise LabError(f"{nets[DEPLOY].path}.name: {DEPLOY!r} is the lab's deploy box")
-    deploy = next((d for az, p in plans.items() if (d := deploy_of(p, models[az]))), None)
-    if deploy is None:
-        raise LabError("gateways: the lab needs a gateway host on an outside network")
-    parties = tuple(
-        sorted({p for az, azp in plans.items() for p in derive_parties(azp, models[az], deploy)})
-    )
-    _check_parties(nets, deploy, parties)
-    flows = {f for az, p in plans.items() for f in derive_flows(p, nets, models[az], deploy)}
-    gateway_hosts = {m.host for ms in models.values() for m in ms}
-    ends = [nets[h.name] for h in plan.hosts if h.name in nets and h.name not in gateway_hosts]
-    paths = [nets[h.name] for h in plan.hosts if h.name in nets and h.name in gateway_hosts]
-    cross = tuple(derive_cross_cells(plan, nets, ends))
-    flows |= {c.flow for c in cross} | set(derive_l2_flows(plan, ends, paths))
-    nets = _leave_out(plan, nets, options)
-    azs = {name: plan.host(name).az for name in nets}  # type: ignore[union-attr]
-    every = tuple(sorted((m for ms in models.values() for m in ms), key=lambda m: m.name))
-    segments = _segments(nets, deploy, parties, azs)
-    return SiteModel(
-        stack,
-        plan,
-        nets,
-        every,
-        deploy,
-        segments,
-        tuple(sorted(flows)),
-        options,
-        parties,
-        True,
-        cross,
-    )
+    return _model(plan, stack, plans, options or SiteOptions(), region=True)
 
 
 def _check_parties(nets: dict[str, HostNet], deploy: Deploy, parties: tuple[Party, ...]) -> None:
@@ -369,8 +370,8 @@ def _jump_host(site: SiteModel) -> HostPlan | None:
     jump = site.plan.config.ssh.jump
     if jump is None:
         return None
-    for host in site.plan.hosts:
-        if host.name in site.nets and host.config.ssh.address == jump.address:
+    for host in site.hosts():
+        if host.config.ssh.address == jump.address:
             return host
     return None
 
@@ -554,7 +555,7 @@ def _provision(prov: Provisioner, progress: Progress) -> None:
     direct = [m for m in prov.site.models if prov.outside_address(m) is not None]
     for model in direct:
         progress(f"gateway {model.name} on {model.host}: {prov.gateway(model)}")
-    hosts = [h for h in prov.site.plan.hosts if h.name in prov.site.nets]
+    hosts = prov.site.hosts()
     # Hosts are independent of each other: provision them side by side, as Pulumi would.
     with ThreadPoolExecutor(max_workers=PROVISION_WORKERS) as pool:
         for host, said in zip(hosts, pool.map(prov.host, hosts), strict=True):
