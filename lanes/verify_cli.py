@@ -67,13 +67,9 @@ def run_verify(args: argparse.Namespace) -> int:
 def _verify_lab(args: argparse.Namespace, plan) -> int:
     # Imported here: the lab's modules are only needed (and only work, as root) for a lab.
     from lanes.lab.remote import LabHosts, lab_targets
-    from lanes.lab.site import lab_prefix, region_site_model, site_model
+    from lanes.lab.site import lab_prefix, stack_site
 
-    if args.region:
-        site = region_site_model(plan, args.stack)
-        prefix = args.prefix or lab_prefix(args.project_dir, args.stack, plan.region)
-    else:
-        site = site_model(plan, args.stack)
-        prefix = args.prefix or lab_prefix(args.project_dir, args.stack)
-    hosts = LabHosts(site, prefix)
+    site = stack_site(plan, args.stack, args.region)
+    region = plan.region if args.region else None
+    hosts = LabHosts(site, args.prefix or lab_prefix(args.project_dir, args.stack, region))
     return _report(args, verify_targets(lab_targets(site, hosts.root), hosts.session))

@@ -19,11 +19,11 @@ from lanes.lab.site import (
     bring_up,
     lab_prefix,
     lab_status,
-    region_site_model,
     run_check,
-    site_model,
+    stack_site,
     take_down,
 )
+from lanes.plan import Plan
 from lanes.rules import checked_plan
 from lanes.stackfile import load_stack
 
@@ -71,7 +71,7 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
             )
 
 
-def _plan(args: argparse.Namespace):
+def _plan(args: argparse.Namespace) -> Plan:
     cfg = load_stack(args.project_dir, args.stack)
     report = checked_plan(cfg)
     if not report.ok or report.plan is None:
@@ -80,20 +80,19 @@ def _plan(args: argparse.Namespace):
     return report.plan
 
 
-def _site(args: argparse.Namespace, options: SiteOptions):
-    plan = _plan(args)
-    if args.region:
-        return region_site_model(plan, args.stack, options)
-    return site_model(plan, args.stack, options)
+def _site(args: argparse.Namespace, options: SiteOptions, plan: Plan | None):
+    return stack_site(plan or _plan(args), args.stack, args.region, options)
 
 
-def _prefix(args: argparse.Namespace) -> str:
-    """The lab's prefix: ``--prefix``, else the stack's, else (``--region``) its region's."""
+def _prefix(args: argparse.Namespace) -> tuple[str, Plan | None]:
+    """The lab's prefix: ``--prefix``, else the stack's, else (``--region``) its region's; and
+    the stack's plan when the prefix needed it (no command reads the stack twice)."""
     if args.prefix:
-        return args.prefix
+        return args.prefix, None
     if args.region:
-        return lab_prefix(args.project_dir, args.stack, _plan(args).region)
-    return lab_prefix(args.project_dir, args.stack)
+        plan = _plan(args)
+        return lab_prefix(args.project_dir, args.stack, plan.region), plan
+    return lab_prefix(args.project_dir, args.stack), None
 
 
 def _cell(probe: Probe) -> list[str]:
@@ -132,9 +131,9 @@ def matrix_json(probes: list[Probe], stack: str) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def _up(args: argparse.Namespace, prefix: str) -> int:
+def _up(args: argparse.Namespace, prefix: str, plan: Plan | None) -> int:
     options = SiteOptions(**{LEAVE_OUT[w]: False for w in args.without})
-    site = _site(args, options)
+    site = _site(args, options, plan)
     try:
         result = bring_up(site, prefix, say)
     except BaseException:
@@ -152,7 +151,7 @@ def _up(args: argparse.Namespace, prefix: str) -> int:
     return EXIT_OK
 
 
-def _check(args: argparse.Namespace, prefix: str) -> int:
+def _check(args: argparse.Namespace, prefix: str, plan: Plan | None) -> int:
     status = lab_status(prefix)
     if not status["complete"]:
         region = " --region" if args.region else ""
@@ -160,7 +159,7 @@ def _check(args: argparse.Namespace, prefix: str) -> int:
     if bool(status["region"]) != args.region:
         what = "a region lab: add --region" if status["region"] else "no region lab: drop --region"
         raise LabError(f"lab {prefix} is {what}")
-    site = _site(args, SiteOptions(**status["options"]))
+    site = _site(args, SiteOptions(**status["options"]), plan)
     probes = run_check(prefix, site.flows)
     if args.format == "json":
         sys.stdout.write(matrix_json(probes, args.stack))
@@ -186,11 +185,11 @@ def _status(prefix: str) -> int:
 def run_lab(args: argparse.Namespace) -> int:
     """Dispatch ``lab <command>``; errors are one line on stderr and exit 2."""
     try:
-        prefix = _prefix(args)
+        prefix, plan = _prefix(args)
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces)")
         if args.lab_command == "up":
-            return _up(args, prefix)
+            return _up(args, prefix, plan)
         if args.lab_command == "down":
             found = take_down(prefix)
             say(
@@ -200,7 +199,7 @@ def run_lab(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.lab_command == "status":
             return _status(prefix)
-        return _check(args, prefix)
+        return _check(args, prefix, plan)
     except ConfigError as exc:
         return say_config_error(exc)
     except (LabError, ValueError) as exc:
