@@ -110,6 +110,7 @@ __all__ = [
     "grant_ranges",
     "exposure_consumes",
     "ingress_hosts",
+    "gateway_ports",
     "BgpRouter",
     "bgp_routers",
     "gateway_class",
@@ -339,6 +340,12 @@ def gateway_name(cluster: Cluster, az: str) -> str:
 def listener_name(tenant: str, hostname: str, port: int) -> str:
     """One tenant hostname on one port: ``shop-443-shop.example.com``, ``*`` spelt wildcard."""
     return f"{tenant}-{port}-{hostname.replace('*', 'wildcard')}"
+
+
+def gateway_ports(plan: Plan, az: str | None = None) -> tuple[int, ...]:
+    """The ports an AZ's Gateway listens on (default the stack's AZ): every port of the ingress
+    routes to its ingress nodes, else 80 and 443."""
+    return _ingress_ports(plan, ingress_hosts(plan, az))
 
 
 def _ingress_ports(plan: Plan, hosts: list[HostPlan]) -> tuple[int, ...]:

@@ -1,0 +1,44 @@
+"""The plan a stack gets is a value: nothing that holds it (the components, the renderers, the
+pack, the lab) can change it under another's feet, and equal plans compare equal."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from tests.support.stacks import plan_of
+
+
+def plan_objects(root: Any) -> dict[type, Any]:
+    """One instance of every dataclass reachable from ``root`` through fields and tuples."""
+    found: dict[type, Any] = {}
+    todo = [root]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, tuple):
+            todo.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            if type(item) not in found:
+                found[type(item)] = item
+                todo.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return found
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_object_of_the_plan_can_be_changed(stack):
+    objects = plan_objects(plan_of(stack))
+    # the plan, its networks, zones, blocks, outside networks, hosts, their addresses; prod's line
+    assert len(objects) >= (8 if stack == "prod" else 7), sorted(t.__name__ for t in objects)
+    for kind, item in objects.items():
+        name = dataclasses.fields(item)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(item, name, getattr(item, name))
+        assert hash(item) == hash(dataclasses.replace(item)), kind.__name__
+
+
+def test_a_stack_planned_twice_gives_equal_plans():
+    first, second = plan_of("prod"), plan_of("prod")
+    assert first == second and first is not second
+    assert {first: "plan"}[second] == "plan"

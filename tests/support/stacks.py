@@ -1,0 +1,50 @@
+"""A committed stack changed at config paths, judged the way every command judges it.
+
+``checked_plan`` is the one entry point of the plan command, the program and the lab; these
+helpers hand it a committed stack (its region file merged in) with some values changed by
+config path, and return what a user sees: the plan, and each violation as the plan command
+prints it (``path: message [rule]``).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from lanes.config import parse_stack_config
+from lanes.rules import checked_plan
+from tests.support.mutate import changed
+from tests.support.pulumi_run import stack_values
+
+__all__ = ["values_of", "report", "violations", "plan_of"]
+
+
+def values_of(stack: str, *changes: tuple[str, Any]) -> dict[str, Any]:
+    """The stack's ``lanes:`` values with each ``(path, value)`` applied in turn."""
+    values = copy.deepcopy(_committed(stack))
+    for path, value in changes:
+        values = changed(values, path, value)
+    return values
+
+
+@functools.cache
+def _committed(stack: str) -> dict[str, Any]:
+    return stack_values(stack)
+
+
+def report(stack: str, *changes: tuple[str, Any]) -> Any:
+    """``checked_plan`` of the changed stack: ``.plan`` and ``.violations``."""
+    return checked_plan(parse_stack_config(values_of(stack, *changes)))
+
+
+def violations(stack: str, *changes: tuple[str, Any]) -> list[str]:
+    """Each violation of the changed stack as the plan command prints it."""
+    return [str(v) for v in report(stack, *changes).violations]
+
+
+def plan_of(stack: str, *changes: tuple[str, Any]) -> Any:
+    """The plan of a changed stack that breaks no rule (the assertion shows what it breaks)."""
+    result = report(stack, *changes)
+    assert not result.violations, [str(v) for v in result.violations]
+    return result.plan
