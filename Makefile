@@ -127,7 +127,8 @@ MUTATE_TARGETS := lanes/addressing.py lanes/plan.py lanes/hostnet.py lanes/gatew
 MUTATE_TESTS := tests/core tests/policy tests/cluster \
 	tests/gateway/test_model.py tests/gateway/test_rules.py tests/gateway/test_render.py \
 	tests/gateway/test_intent_kinds.py tests/gateway/test_bird.py \
-	tests/host/test_hostnet.py tests/host/test_golden.py tests/host/test_layout_rules.py
+	tests/host/test_hostnet.py tests/host/test_golden.py tests/host/test_layout_rules.py \
+	tests/lab/test_matrix.py tests/lab/test_crossaz.py
 # Left out: namespaces (unshare), the pack in its own process (it imports the installed lanes,
 # never the mutant), and whole-program runs under mocks whose rules and models the tests above
 # already judge (a surviving mutant costs one run of the whole selection: keep it lean).
