@@ -129,6 +129,8 @@ MUTATE_TESTS := tests/core tests/policy tests/cluster \
 	tests/gateway/test_intent_kinds.py tests/gateway/test_bird.py \
 	tests/host/test_hostnet.py tests/host/test_golden.py tests/host/test_layout_rules.py \
 	tests/lab/test_matrix.py tests/lab/test_crossaz.py
+# --assert=plain: mutrun runs pytest without bytecode caches, and rewriting the asserts of every
+# test module again for each mutant would double its cost; a mutant is killed or not all the same.
 # Left out: namespaces (unshare), the pack in its own process (it imports the installed lanes,
 # never the mutant), and whole-program runs under mocks whose rules and models the tests above
 # already judge (a surviving mutant costs one run of the whole selection: keep it lean).
@@ -161,7 +163,7 @@ mutate: venv schemas
 	nice -n 15 $(PY) $(MUTRUN)/mutrun.py --repo $(CURDIR)/$(MUTATE_DIR)/src --python $(CURDIR)/$(PY) \
 		--out $(MUTATE_OUT) --workdir $(CURDIR)/$(MUTATE_DIR)/work --workers $(MUTATE_WORKERS) \
 		--per-module $(MUTATE_SAMPLE) --budget 1000000 --seed 29 \
-		--no-default-deselect --pytest-arg=-m --pytest-arg='not netns' \
+		--no-default-deselect --pytest-arg=-m --pytest-arg='not netns' --pytest-arg=--assert=plain \
 		$(foreach d,$(MUTATE_DESELECT),--pytest-arg=--deselect --pytest-arg=$(d)) \
 		--targets $(MUTATE_TARGETS) --tests $(MUTATE_TESTS)
 	$(PY) tests/mutation/score.py $(MUTATE_OUT) --repo $(MUTATE_DIR)/src \

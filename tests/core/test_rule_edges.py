@@ -6,11 +6,13 @@ id) or the plan they see.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
+from netaddr import IPAddress
 
-from tests.support.stacks import report, values_of, violations
+from tests.support.stacks import pack_violations, plan_of, report, values_of, violations
 
 
 def bare_management_zones() -> list[dict[str, Any]]:
@@ -230,4 +232,29 @@ def test_the_first_reserved_block_outside_its_network_is_named_once():
     ) == [
         "networks.traffic.reserved_blocks[0]: 100.99.0.0/20 is outside its parent 100.65.0.0/16 "
         "[block-outside-parent]"
+    ]
+
+
+# --- plans as the pack rebuilds them from resource props ----------------------------------
+
+
+def with_address(plan: Any, host: str, network: str, address: str) -> Any:
+    """``plan`` with ``host``'s address in ``network`` moved to ``address`` (a component that
+    registers a wrong one)."""
+    old = plan.host(host)
+    addresses = tuple(
+        dataclasses.replace(a, address=IPAddress(address)) if a.network == network else a
+        for a in old.addresses
+    )
+    new = dataclasses.replace(old, addresses=addresses)
+    return dataclasses.replace(plan, hosts=tuple(new if h is old else h for h in plan.hosts))
+
+
+def test_a_host_address_in_reserved_space():
+    found = pack_violations(with_address(plan_of("prod"), "worker-3", "management", "100.64.48.21"))
+    assert found == [
+        "hosts[7].number: 100.64.48.21/32 lies in management reserved space 100.64.48.0/20 "
+        "(networks.management.zones[0].reserved_blocks[0]) [reserved-unused]",
+        "hosts[7].number: worker-3 holds 100.64.48.21 in management/k8s-nodes, not "
+        "100.64.64.23: a host keeps its number 23 in every network [host-number-same]",
     ]

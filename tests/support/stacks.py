@@ -13,11 +13,11 @@ import functools
 from typing import Any
 
 from lanes.config import parse_stack_config
-from lanes.rules import checked_plan
+from lanes.rules import check_pack_rules, checked_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import stack_values
 
-__all__ = ["values_of", "report", "violations", "plan_of"]
+__all__ = ["values_of", "report", "violations", "plan_of", "pack_violations"]
 
 
 def values_of(stack: str, *changes: tuple[str, Any]) -> dict[str, Any]:
@@ -48,3 +48,9 @@ def plan_of(stack: str, *changes: tuple[str, Any]) -> Any:
     result = report(stack, *changes)
     assert not result.violations, [str(v) for v in result.violations]
     return result.plan
+
+
+def pack_violations(plan: Any) -> list[str]:
+    """What the policy pack's rules say of ``plan`` as if rebuilt from resource props (the
+    rules no config can break, since the planner never computes such a plan)."""
+    return [str(v) for v in check_pack_rules(plan)]
