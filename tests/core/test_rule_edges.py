@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 from netaddr import IPAddress
 
-from tests.support.stacks import pack_violations, plan_of, report, values_of, violations
+from tests.support.stacks import (
+    checked_apart,
+    pack_violations,
+    plan_of,
+    report,
+    values_of,
+    violations,
+)
 
 
 def bare_management_zones() -> list[dict[str, Any]]:
@@ -48,6 +55,16 @@ def test_a_nic_mtu_equal_to_its_networks_passes_one_below_is_refused(stack, nic,
     assert found.endswith(f": mtu {mtu - 1} is below {network}'s mtu {mtu} [nic-mtu]")
 
 
+def test_a_vlan_interface_name_of_fifteen_characters_fits_sixteen_do_not():
+    # worker-4 carries traffic (VLAN 200) and storage (VLAN 300) on one tagged NIC
+    assert violations("prod", ("hosts[8].nics[1].name", "enp129s0f0n")) == []
+    assert violations("prod", ("hosts[8].nics[1].name", "enp129s0f0np")) == [
+        f"hosts[8].nics[1].name: worker-4 enp129s0f0np: VLAN interface enp129s0f0np.{vlan} is "
+        "longer than 15 characters [nic-layout]"
+        for vlan in (200, 300)
+    ]
+
+
 # --- outside addresses --------------------------------------------------------------------
 
 
@@ -60,6 +77,29 @@ def test_a_host_address_outside_its_outside_network():
         "(it holds 192.168.0.51, 192.168.0.52, 192.168.1.53) [gateway-address]",
         "hosts[0].outside.enterprise: 192.168.1.53 is outside enterprise 192.168.0.0/24 "
         "[host-in-block]",
+    ]
+
+
+def test_an_outside_address_in_a_network_that_is_not_an_outside_one():
+    assert violations("dev", ("hosts[0].outside.vpc-9", ["10.0.0.1"])) == [
+        "hosts[0].outside.vpc-9: vpc-9 is not an outside network [host-network]"
+    ]
+
+
+def test_a_host_carrying_an_outside_network_without_an_address_in_it():
+    found = violations("dev", ("hosts[0].outside", {}))
+    assert "hosts[0].outside: router carries enterprise but has no address in it [host-network]" in (
+        found
+    ), found
+
+
+# --- gateways -----------------------------------------------------------------------------
+
+
+def test_a_gateway_name_listed_twice():
+    assert violations("dev", ("gateways[1]", {"name": "lab-router", "host": "router"})) == [
+        "gateways[1].host: router already runs gateway lab-router [gateway-ref]",
+        "gateways[1].name: lab-router is listed twice [gateway-ref]",
     ]
 
 
@@ -258,3 +298,29 @@ def test_a_host_address_in_reserved_space():
         "hosts[7].number: worker-3 holds 100.64.48.21 in management/k8s-nodes, not "
         "100.64.64.23: a host keeps its number 23 in every network [host-number-same]",
     ]
+
+
+# --- check(cfg, plan): the same verdict as checked_plan, built apart ----------------------
+
+
+def test_check_of_a_config_and_its_plan_is_checked_plans_verdict():
+    changes = (
+        ("hosts[4].name", "master-1"),
+        ("hosts[0].outside.enterprise", ["192.168.0.51", "192.168.0.52", "192.168.1.53"]),
+    )
+    both = checked_apart("dev", *changes)
+    assert both == violations("dev", *changes)
+    assert "hosts[4].name: master-1 is also hosts[3] [host-unique]" in both
+    assert (
+        "hosts[0].outside.enterprise: 192.168.1.53 is outside enterprise 192.168.0.0/24 "
+        "[host-in-block]"
+    ) in both
+    # without the plan, only what the config alone breaks
+    assert checked_apart("dev", *changes, planned=False) == [
+        "hosts[4].name: master-1 is also hosts[3] [host-unique]"
+    ]
+
+
+def test_check_leaves_out_what_only_follows_from_an_unknown_zone():
+    found = checked_apart("prod", ("hosts[5].zones", ["cloud"]))
+    assert found == ["hosts[5].zones[0]: cloud is not a management zone [host-zone]"]

@@ -13,11 +13,12 @@ import functools
 from typing import Any
 
 from lanes.config import parse_stack_config
-from lanes.rules import check_pack_rules, checked_plan
+from lanes.plan import plan_region
+from lanes.rules import check, check_pack_rules, checked_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import stack_values
 
-__all__ = ["values_of", "report", "violations", "plan_of", "pack_violations"]
+__all__ = ["values_of", "report", "violations", "plan_of", "pack_violations", "checked_apart"]
 
 
 def values_of(stack: str, *changes: tuple[str, Any]) -> dict[str, Any]:
@@ -54,3 +55,10 @@ def pack_violations(plan: Any) -> list[str]:
     """What the policy pack's rules say of ``plan`` as if rebuilt from resource props (the
     rules no config can break, since the planner never computes such a plan)."""
     return [str(v) for v in check_pack_rules(plan)]
+
+
+def checked_apart(stack: str, *changes: tuple[str, Any], planned: bool = True) -> list[str]:
+    """``check(cfg, plan)``: the rules over a config and the plan built from it separately (the
+    config rules alone when not ``planned``), as the plan command prints them."""
+    cfg = parse_stack_config(values_of(stack, *changes))
+    return [str(v) for v in check(cfg, plan_region(cfg) if planned else None)]
