@@ -116,9 +116,10 @@ bench: venv deps engine
 # changes one expression of a target at a time and runs the selection's fast, namespace-free
 # tests; a change no test notices survives. What to mutate and which tests judge it is here and
 # nowhere else. The run works on a scratch copy in $(MUTATE_DIR)/src (the working tree as git
-# sees it: committed, modified and new files), never on the working tree; an interrupted run
-# resumes into the same results when the copy is unchanged. tests/mutation/score.py prints the
-# per-file table and the score over the mutants not listed as equivalent.
+# sees it: committed, modified and new files), never on the working tree, and resumes into the
+# same results (tests/mutation/resume.py says what it keeps; MUTATE_FRESH=1 keeps nothing).
+# tests/mutation/score.py prints the per-file table and the score over the mutants not listed
+# as equivalent.
 MUTRUN ?= ../shared/tools/mutrun
 MUTATE_DIR := build/mutate
 MUTATE_TARGETS := lanes/addressing.py lanes/plan.py lanes/hostnet.py lanes/gateway.py \
@@ -153,13 +154,10 @@ mutate: venv schemas
 	git ls-files -z -m -o --exclude-standard | xargs -0 -r sh -c \
 		'for f; do if [ -e "$$f" ]; then cp --parents "$$f" "$$0"; else rm -f "$$0/$$f"; fi; done' \
 		$(MUTATE_DIR)/src.new
-	@new=$$(cd $(MUTATE_DIR)/src.new && git ls-files -co --exclude-standard -z | xargs -0 sha256sum | sha256sum | cut -c1-16); \
-	old=$$(cat $(MUTATE_DIR)/tree.sha 2>/dev/null); \
-	if [ -s $(MUTATE_OUT) ] && [ "$$new" != "$$old" ]; then \
-		echo "make mutate: the tree changed since $(MUTATE_OUT) was written; starting afresh (old results in $(MUTATE_OUT).old)"; \
-		mv $(MUTATE_OUT) $(MUTATE_OUT).old; \
-	fi; \
-	rm -rf $(MUTATE_DIR)/src && mv $(MUTATE_DIR)/src.new $(MUTATE_DIR)/src && echo "$$new" > $(MUTATE_DIR)/tree.sha
+	@rm -rf $(MUTATE_DIR)/src && mv $(MUTATE_DIR)/src.new $(MUTATE_DIR)/src
+	@if [ -n "$(MUTATE_FRESH)" ]; then rm -f $(MUTATE_OUT); fi
+	@$(PY) tests/mutation/resume.py $(MUTATE_DIR)/src $(MUTATE_OUT) \
+		$(MUTATE_TARGETS) -- $(MUTATE_TESTS) -- $(MUTATE_DESELECT)
 	nice -n 15 $(PY) $(MUTRUN)/mutrun.py --repo $(CURDIR)/$(MUTATE_DIR)/src --python $(CURDIR)/$(PY) \
 		--out $(MUTATE_OUT) --workdir $(CURDIR)/$(MUTATE_DIR)/work --workers $(MUTATE_WORKERS) \
 		--per-module $(MUTATE_SAMPLE) --budget 1000000 --seed 29 \
