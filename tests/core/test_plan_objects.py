@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.stacks import plan_of
+from tests.support.stacks import gateway_models, host_nets, plan_of
 
 
 def plan_objects(root: Any) -> dict[type, Any]:
@@ -20,9 +20,8 @@ def plan_objects(root: Any) -> dict[type, Any]:
         if isinstance(item, tuple):
             todo.extend(item)
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            if type(item) not in found:
-                found[type(item)] = item
-                todo.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+            found.setdefault(type(item), item)
+            todo.extend(getattr(item, f.name) for f in dataclasses.fields(item))
     return found
 
 
@@ -31,11 +30,26 @@ def test_no_object_of_the_plan_can_be_changed(stack):
     objects = plan_objects(plan_of(stack))
     # the plan, its networks, zones, blocks, outside networks, hosts, their addresses; prod's line
     assert len(objects) >= (8 if stack == "prod" else 7), sorted(t.__name__ for t in objects)
+    assert_frozen(objects)
+
+
+def assert_frozen(objects: dict[type, Any]) -> None:
     for kind, item in objects.items():
         name = dataclasses.fields(item)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(item, name, getattr(item, name))
         assert hash(item) == hash(dataclasses.replace(item)), kind.__name__
+
+
+def test_no_host_network_or_gateway_model_can_be_changed():
+    nets = plan_objects(tuple(host_nets("prod").values()))
+    # the host model, its links, addresses, routes, policy rules and tables
+    assert len(nets) >= 6, sorted(t.__name__ for t in nets)
+    assert_frozen(nets)
+    models = plan_objects(tuple(gateway_models("prod")))
+    # the gateway model, its SNAT steps, egress, mappings, ingress, exposures, proxies
+    assert len(models) >= 7, sorted(t.__name__ for t in models)
+    assert_frozen(models)
 
 
 def test_a_stack_planned_twice_gives_equal_plans():

@@ -10,8 +10,9 @@ import dataclasses
 from typing import Any
 
 import pytest
-from netaddr import IPAddress
+from netaddr import IPAddress, IPNetwork
 
+from lanes.rules import check_pools_disjoint
 from tests.support.stacks import (
     checked_apart,
     pack_violations,
@@ -297,6 +298,18 @@ def test_a_host_address_in_reserved_space():
         "(networks.management.zones[0].reserved_blocks[0]) [reserved-unused]",
         "hosts[7].number: worker-3 holds 100.64.48.21 in management/k8s-nodes, not "
         "100.64.64.23: a host keeps its number 23 in every network [host-number-same]",
+    ]
+
+
+def test_pod_pools_registered_over_each_other_and_over_a_network():
+    plan = plan_of("prod")
+    pools = [("pools[0]", "100.96.0.0/14"), ("pools[1]", "100.98.0.0/15"), ("pools[2]", "100.66.0.0/16")]
+    found = check_pools_disjoint(
+        [(path, IPNetwork(cidr)) for path, cidr in pools], plan.networks, plan.outside
+    )
+    assert [str(v) for v in found] == [
+        "pools[2]: pool 100.66.0.0/16 overlaps the storage network 100.66.0.0/16 [pool-overlap]",
+        "pools[1]: pool 100.98.0.0/15 overlaps pool 100.96.0.0/14 [pool-overlap]",
     ]
 
 

@@ -13,12 +13,25 @@ import functools
 from typing import Any
 
 from lanes.config import parse_stack_config
+from lanes.gateway import derive_gateways
+from lanes.hostnet import build_host_net
 from lanes.plan import plan_region
+from lanes.render.netplan import netplan_document
 from lanes.rules import check, check_pack_rules, checked_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import stack_values
 
-__all__ = ["values_of", "report", "violations", "plan_of", "pack_violations", "checked_apart"]
+__all__ = [
+    "values_of",
+    "report",
+    "violations",
+    "plan_of",
+    "pack_violations",
+    "checked_apart",
+    "host_nets",
+    "netplan_of",
+    "gateway_models",
+]
 
 
 def values_of(stack: str, *changes: tuple[str, Any]) -> dict[str, Any]:
@@ -62,3 +75,19 @@ def checked_apart(stack: str, *changes: tuple[str, Any], planned: bool = True) -
     config rules alone when not ``planned``), as the plan command prints them."""
     cfg = parse_stack_config(values_of(stack, *changes))
     return [str(v) for v in check(cfg, plan_region(cfg) if planned else None)]
+
+
+def host_nets(stack: str, *changes: tuple[str, Any]) -> dict[str, Any]:
+    """Host name -> its network model (what netplan and the lab are rendered from)."""
+    plan = plan_of(stack, *changes)
+    return {h.name: build_host_net(h, plan) for h in plan.hosts}
+
+
+def netplan_of(stack: str, host: str, *changes: tuple[str, Any]) -> dict[str, Any]:
+    """The netplan document lanes writes for ``host`` (``network:`` and below), as data."""
+    return netplan_document(host_nets(stack, *changes)[host])["network"]
+
+
+def gateway_models(stack: str, *changes: tuple[str, Any]) -> list[Any]:
+    """The gateway models of the stack's AZ (what the rulesets and nginx are rendered from)."""
+    return derive_gateways(plan_of(stack, *changes))
