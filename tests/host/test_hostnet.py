@@ -274,3 +274,20 @@ def test_the_line_without_a_vlan_is_the_nic_itself():
     assert network["ethernets"]["ens3f0"]["mtu"] == 1500
     assert network["ethernets"]["ens3f0"]["addresses"] == ["100.67.0.1/29"]
     assert not [name for name in network["vlans"] if name.startswith("ens3f0.")]
+
+
+def test_an_az_whose_only_host_is_its_router_is_routed_over_the_line():
+    az3_router_only = [
+        h for h in stack_values("prod")["hosts"] if h["az"] != "az-3" or h["name"] == "edge-3"
+    ]
+    network = netplan_of("prod", "edge-1", ("hosts", az3_router_only), ("gateways[5].ingress", []))
+    to_az3 = [r["to"] for r in network["ethernets"]["ens3f0"]["routes"] if r["via"] == "100.67.0.3"]
+    assert to_az3 == [
+        "100.64.32.0/20",
+        "100.64.96.0/20",
+        "100.64.160.0/20",
+        "100.65.32.0/20",
+        "100.66.32.0/20",
+        "100.127.32.0/20",
+        "100.104.0.0/14",
+    ]
