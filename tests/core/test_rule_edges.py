@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from netaddr import IPAddress, IPNetwork
 
+from lanes.config import ConfigError
 from lanes.rules import check_pools_disjoint
 from tests.support.stacks import (
     checked_apart,
@@ -95,6 +96,21 @@ def test_a_host_carrying_an_outside_network_without_an_address_in_it():
 
 
 # --- gateways -----------------------------------------------------------------------------
+
+
+def test_an_ingress_route_with_no_port_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"gateways\[0\]\.ingress\[0\]\.ports: .*at least 1 item"):
+        report("prod", ("gateways[0].ingress[0].ports", []))
+
+
+def test_a_gateway_host_in_no_known_zone_is_planned_in_the_first_one():
+    # The zone is the fault; the host still gets an address (the first zone's), so what its
+    # gateway claims elsewhere is judged against a complete plan.
+    assert violations("prod", ("hosts[1].zones", ["cloud"])) == [
+        "gateways[1].proxies[0].listen: 100.64.128.2 is not an address of sso-gw (it holds "
+        "100.64.0.2, 10.0.0.3) [gateway-address]",
+        "hosts[1].zones[0]: cloud is not a management zone [host-zone]",
+    ]
 
 
 def test_a_gateway_name_listed_twice():
