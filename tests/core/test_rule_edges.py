@@ -14,6 +14,7 @@ from netaddr import IPAddress, IPNetwork
 
 from lanes.config import ConfigError
 from lanes.rules import check_pools_disjoint
+from tests.support.mutate import DELETE
 from tests.support.stacks import (
     checked_apart,
     pack_violations,
@@ -227,6 +228,33 @@ def test_the_line_gives_each_az_router_an_address_while_it_has_one(cidr, address
             f"line.cidr: {cidr} holds {len(addresses)} router address(es), the region has 3 AZs "
             "[line-size]"
         ]
+
+
+@pytest.mark.parametrize(
+    ("cidr", "overlaps"),
+    [
+        ("100.95.255.255/32", False),  # the address before the pod range
+        ("100.96.0.0/32", True),  # its first address
+        ("100.111.255.255/32", True),  # its last address
+        ("100.112.0.0/32", False),  # the address after it
+    ],
+)
+def test_the_line_on_the_first_or_last_address_of_a_range_overlaps_it(cidr, overlaps):
+    space = [v for v in violations("prod", ("line.cidr", cidr)) if v.endswith("[line-space]")]
+    expected = f"line.cidr: {cidr} overlaps cluster.pod_cidr 100.96.0.0/12 [line-space]"
+    assert space == ([expected] if overlaps else [])
+
+
+def test_hosts_in_two_azs_need_the_line():
+    values = values_of("prod")
+    hosts = [h for h in values["hosts"] if h["az"] != "az-3"]
+    for host in hosts:
+        host["nics"] = [n for n in host["nics"] if n["networks"] != ["az-line"]]
+    gateways = [g for g in values["gateways"] if g["host"] != "edge-3"]
+    assert violations("prod", ("hosts", hosts), ("gateways", gateways), ("line", DELETE)) == [
+        "line: hosts sit in az-1, az-2 but the region has no line between its AZ routers: "
+        "cross-AZ traffic has no way [line-missing]"
+    ]
 
 
 # --- CIDRs written out for reviewers (pins) -----------------------------------------------
