@@ -19,12 +19,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lanes.config import parse_stack_config  # noqa: E402
-from lanes.gateway import derive_gateways  # noqa: E402
+from lanes.config.stackfile import read_stack_values  # noqa: E402
+from lanes.intents.gateway import derive_gateways  # noqa: E402
 from lanes.lab.netns import NetLab, NsHost  # noqa: E402
-from lanes.plan import plan_region  # noqa: E402
+from lanes.model.plan import plan_region  # noqa: E402
 from lanes.render.nftables import render_ruleset  # noqa: E402
 from lanes.rules import checked_plan  # noqa: E402
-from lanes.stackfile import read_stack_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_PORT = 10000

@@ -41,12 +41,13 @@ from components import bgp as bgp_component  # noqa: E402
 from components import gateway as gateway_component  # noqa: E402
 from components import host as host_component  # noqa: E402
 from components.network import network_type  # noqa: E402
-from lanes.cluster import bgp_routers, plan_cluster  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
-from lanes.gateway import derive_gateways  # noqa: E402
-from lanes.plan import Plan, plan_region  # noqa: E402
+from lanes.config.stackfile import read_stack_values  # noqa: E402
+from lanes.intents.gateway import derive_gateways  # noqa: E402
+from lanes.model.cluster import bgp_routers  # noqa: E402
+from lanes.model.plan import Plan, plan_region  # noqa: E402
 from lanes.render.bird import render_bird  # noqa: E402
-from lanes.stackfile import read_stack_values  # noqa: E402
+from lanes.render.cluster import plan_cluster  # noqa: E402
 from tests.support.policy_run import (  # noqa: E402
     SECRETS,
     STACK_TYPE,

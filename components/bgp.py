@@ -10,8 +10,8 @@ from pulumi_command import remote
 
 from components.connection import connection_args
 from components.host import SshTarget, jump_target, ssh_target
-from lanes.cluster import BgpRouter, bgp_routers
-from lanes.plan import Plan
+from lanes.model.cluster import BgpRouter, bgp_routers
+from lanes.model.plan import Plan
 from lanes.render.bird import (
     STAGED_CONF,
     render_bird,

@@ -11,9 +11,9 @@ from pulumi_command import remote
 from components.connection import connection_args
 from components.host import SshTarget, jump_target, ssh_target
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.confirm import confirm_address
-from lanes.gateway import GatewayModel, derive_gateways
-from lanes.plan import HostPlan, Plan
+from lanes.intents.gateway import GatewayModel, derive_gateways
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
 

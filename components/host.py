@@ -10,8 +10,8 @@ from pulumi_command import remote
 
 from components.connection import connection_args
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.hostnet import HostNet, build_host_net
-from lanes.plan import HostPlan, Plan
+from lanes.model.hostnet import HostNet, build_host_net
+from lanes.model.plan import HostPlan, Plan
 from lanes.render.scripts import (
     HostFile,
     apply_script,

@@ -1,4 +1,4 @@
-"""The platform networks (one per lanes.kinds row) as ComponentResources carrying their plan."""
+"""The platform networks (one per lanes.config.kinds row) as ComponentResources carrying their plan."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pulumi
 
-from lanes import kinds
-from lanes.plan import NetworkPlan, Plan
+from lanes.config import kinds
+from lanes.model.plan import NetworkPlan, Plan
 
 __all__ = [
     "NetworkArgs",
@@ -94,7 +94,7 @@ _CLASSES: dict[str, type[PlatformNetworkResource]] = {
 
 
 def network_type(name: str) -> type[PlatformNetworkResource]:
-    """The component class of a network kind (lanes.kinds); a kind registered without a class
+    """The component class of a network kind (lanes.config.kinds); a kind registered without a class
     of its own here gets one named after its row, with its row's type token."""
     row = kinds.kind(name)
     if row is None:

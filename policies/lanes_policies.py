@@ -42,14 +42,11 @@ from components.cluster import ClusterNetwork  # noqa: E402
 from components.gateway import EdgeGateway  # noqa: E402
 from components.host import BareMetalHost  # noqa: E402
 from components.network import PlatformNetworkResource  # noqa: E402
-from lanes import kinds  # noqa: E402
-from lanes.addressing import block_gateway, host_number  # noqa: E402
-from lanes.gateway import (  # noqa: E402
-    GatewayModel,
-    gateway_from_dict,
-)
-from lanes.hostnet import TABLES, Address, HostNet  # noqa: E402
-from lanes.plan import Block, HostAddress, HostPlan, NetworkPlan, Plan, ZonePlan  # noqa: E402
+from lanes.config import kinds  # noqa: E402
+from lanes.intents.gateway import GatewayModel, gateway_from_dict  # noqa: E402
+from lanes.model.addressing import block_gateway, host_number  # noqa: E402
+from lanes.model.hostnet import TABLES, Address, HostNet  # noqa: E402
+from lanes.model.plan import Block, HostAddress, HostPlan, NetworkPlan, Plan, ZonePlan  # noqa: E402
 from lanes.rules import (  # noqa: E402
     Violation,
     check_autodetect,
@@ -112,7 +109,7 @@ Props = Mapping[str, Any]
 
 
 def network_types() -> dict[str, str]:
-    """Type token -> network name, one per network kind (lanes.kinds)."""
+    """Type token -> network name, one per network kind (lanes.config.kinds)."""
     return {k.type_token: k.name for k in kinds.kinds()}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, create_model
 
-from lanes import kinds
+from lanes.config import kinds
 from lanes.config.apply import Apply
 from lanes.config.base import Address, Cidr, HostKey, Model, Name, model_in, show_value
 from lanes.config.cluster import Calico, Cluster, Grant, Tenant
@@ -146,7 +146,7 @@ def _stack_config_model(rows: tuple[kinds.NetworkKind, ...]) -> type[StackConfig
 
 
 def stack_config_model() -> type[StackConfig]:
-    """The schema of ``lanes:`` for the network kinds registered now (lanes.kinds)."""
+    """The schema of ``lanes:`` for the network kinds registered now (lanes.config.kinds)."""
     return _stack_config_model(kinds.kinds())
 
 

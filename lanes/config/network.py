@@ -6,9 +6,9 @@ import functools
 
 from pydantic import Field, create_model
 
-from lanes import kinds
+from lanes.config import kinds
 from lanes.config.base import Address, Cidr, Model, Name, Vlan
-from lanes.kinds import PLATFORM_NETWORKS
+from lanes.config.kinds import PLATFORM_NETWORKS
 
 __all__ = [
     "PLATFORM_NETWORKS",

@@ -7,7 +7,7 @@ overrides only what it does. The gateway model, the renderers, the rules and the
 over the registered kinds (``lanes.intents.registry``) and never name one.
 
 This module imports nothing of lanes: the config schema reads the kinds while it loads, so the
-kind modules import only this, ``lanes.config.base``, ``lanes.kinds`` and ``lanes.lab.flows``;
+kind modules import only this, ``lanes.config.base``, ``lanes.config.kinds`` and ``lanes.model.flows``;
 everything else a hook needs comes in through its arguments (a ``Deriver``, a ``RefCheck``, a
 ``PartyMaker``, a ``MatrixView``).
 """
@@ -23,10 +23,10 @@ from pydantic import Field
 
 if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
-    from lanes.lab.flows import Flow
+    from lanes.intents.gateway import Deriver, GatewayModel
     from lanes.lab.matrix import MatrixView, PartyMaker
-    from lanes.plan import Plan
+    from lanes.model.flows import Flow
+    from lanes.model.plan import Plan
     from lanes.rules.gateways import RefCheck
 
 __all__ = [
@@ -141,7 +141,7 @@ class IntentKind:
     snat_general: ClassVar[bool] = False  # the catch-all SNAT: every specific step goes first
     nat_maps: ClassVar[Mapping[str, tuple[str, str]]] = {}  # nft map -> (key type, value type)
 
-    # --- the gateway model (lanes.gateway) ---------------------------------------------------
+    # --- the gateway model (lanes.intents.gateway) ---------------------------------------------------
 
     def derive(self, d: Deriver, gw: Gateway, path: str) -> tuple[Any, ...]:
         """The entries of ``gw``'s intents of this kind (``path`` is the gateway's)."""

@@ -25,11 +25,11 @@ from lanes.intents.base import (
     nft_value,
     optional_net,
 )
-from lanes.lab.flows import DEPLOY, PROBE_PORT, Flow, source_address
+from lanes.model.flows import DEPLOY, PROBE_PORT, Flow, source_address
 
 if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
+    from lanes.intents.gateway import Deriver, GatewayModel
     from lanes.lab.matrix import MatrixView
     from lanes.rules.gateways import RefCheck
 

@@ -13,6 +13,7 @@ from netaddr import IPAddress
 from pydantic import Field
 
 from lanes.config.base import Address, Model, Name
+from lanes.config.kinds import exposure_network
 from lanes.intents.base import (
     Finding,
     Ifname,
@@ -24,14 +25,13 @@ from lanes.intents.base import (
     SnatStep,
     exempt_match,
 )
-from lanes.kinds import exposure_network
-from lanes.lab.flows import Flow
+from lanes.model.flows import Flow
 
 if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
+    from lanes.intents.gateway import Deriver, GatewayModel
     from lanes.lab.matrix import MatrixView, PartyMaker
-    from lanes.plan import Plan
+    from lanes.model.plan import Plan
     from lanes.rules.gateways import RefCheck
 
 __all__ = ["Publish", "Consume", "Exposure", "KIND"]
@@ -272,7 +272,7 @@ class ExposureKind(IntentKind):
 
         The consumers are the client box of an outside network, or, when the consume listens in
         a platform network, every host of the stack that carries that network (nodes among them:
-        their pods' packets leave the same way, see ``lanes.hostnet``)."""
+        their pods' packets leave the same way, see ``lanes.model.hostnet``)."""
         publishers = _publishers(view.models)
         flows = []
         for m in view.models:

@@ -22,13 +22,13 @@ from lanes.intents.base import (
     SnatStep,
     exempt_match,
 )
-from lanes.lab.flows import DEPLOY, PROBE_PORT, Flow, source_address
+from lanes.model.flows import DEPLOY, PROBE_PORT, Flow, source_address
 
 if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
+    from lanes.intents.gateway import Deriver, GatewayModel
     from lanes.lab.matrix import MatrixView, PartyMaker
-    from lanes.plan import Plan
+    from lanes.model.plan import Plan
     from lanes.rules.gateways import RefCheck
 
 __all__ = ["IngressRoute", "IngressNat", "KIND"]

@@ -22,11 +22,11 @@ from lanes.intents.base import (
     SnatStep,
     exempt_match,
 )
-from lanes.lab.flows import DEPLOY, PROBE_PORT, Flow
+from lanes.model.flows import DEPLOY, PROBE_PORT, Flow
 
 if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver
+    from lanes.intents.gateway import Deriver
     from lanes.lab.matrix import MatrixView
     from lanes.rules.gateways import RefCheck
 

@@ -13,11 +13,11 @@ from pydantic import Field
 
 from lanes.config.base import Address, Model, Name
 from lanes.intents.base import IntentKind, Listener, NginxBlock, OwnAddress, Port
-from lanes.lab.flows import DEPLOY, Flow, source_address
+from lanes.model.flows import DEPLOY, Flow, source_address
 
 if TYPE_CHECKING:
     from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
+    from lanes.intents.gateway import Deriver, GatewayModel
     from lanes.lab.matrix import MatrixView, PartyMaker
 
 __all__ = ["Proxy", "ProxyModel", "KIND"]

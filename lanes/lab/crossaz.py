@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from netaddr import IPAddress, IPNetwork
 
 from lanes.config import PLATFORM_NETWORKS
-from lanes.hostnet import MAIN_TABLE, HostNet, Route
-from lanes.lab.flows import PROBE_PORT, Flow, source_address
 from lanes.lab.matrix import own_address
-from lanes.plan import Plan
+from lanes.model.flows import PROBE_PORT, Flow, source_address
+from lanes.model.hostnet import MAIN_TABLE, HostNet, Route
+from lanes.model.plan import Plan
 
 __all__ = [
     "BROADCAST",

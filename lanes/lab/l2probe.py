@@ -14,8 +14,8 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from lanes.lab.flows import Flow
 from lanes.lab.netns import LabError, NsHost
+from lanes.model.flows import Flow
 
 __all__ = ["probe_l2", "ARP_TIMEOUT", "HEAR_TIME"]
 

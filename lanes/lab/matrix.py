@@ -33,10 +33,9 @@ from dataclasses import dataclass
 from netaddr import IPAddress, IPNetwork
 
 from lanes.config import PLATFORM_NETWORKS
-from lanes.gateway import GatewayModel, host_addresses
-from lanes.hostnet import HostNet
 from lanes.intents import by_rank, kinds
-from lanes.lab.flows import (
+from lanes.intents.gateway import GatewayModel, host_addresses
+from lanes.model.flows import (
     DEPLOY,
     L2_KINDS,
     PROBE_PORT,
@@ -46,7 +45,8 @@ from lanes.lab.flows import (
     PartyRole,
     source_address,
 )
-from lanes.plan import PLATFORM_SPACE, Plan
+from lanes.model.hostnet import HostNet
+from lanes.model.plan import PLATFORM_SPACE, Plan
 
 __all__ = [
     "own_address",

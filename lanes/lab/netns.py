@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanes import ssh
-from lanes.ssh import SshEndpoint, SshResult
+from lanes.remote import ssh
+from lanes.remote.ssh import SshEndpoint, SshResult
 
 __all__ = [
     "STATE_ROOT",

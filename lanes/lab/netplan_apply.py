@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from lanes.hostnet import rule_argv
+from lanes.lab.iproute import rule_argv
 
 __all__ = ["wanted", "converge", "main"]
 

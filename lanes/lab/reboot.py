@@ -13,7 +13,7 @@ import signal
 import time
 from pathlib import Path
 
-from lanes.gateway import GatewayPaths
+from lanes.intents.gateway import GatewayPaths
 from lanes.lab.netns import LabError, NsHost
 from lanes.render.systemd import NGINX_UNIT, TABLE_UNIT, start_commands, unit_dir
 

@@ -14,10 +14,10 @@ import sys
 import time
 from dataclasses import dataclass
 
-from lanes.confirm import confirm_address
-from lanes.gateway import GatewayModel, GatewayPaths
+from lanes.intents.gateway import GatewayModel, GatewayPaths
 from lanes.lab.netns import SshClient
 from lanes.lab.remote import LabHosts
+from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.netplan import NETPLAN_PATH
 from lanes.render.scripts import (

@@ -52,8 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from lanes.config import PLATFORM_NETWORKS
-from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
-from lanes.hostnet import HostNet, build_host_net, ip_commands
+from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
 from lanes.lab.crossaz import (
     CrossCell,
     derive_cross_cells,
@@ -61,7 +60,7 @@ from lanes.lab.crossaz import (
     region_azs,
     segment_key,
 )
-from lanes.lab.flows import L2_KINDS
+from lanes.lab.iproute import ip_commands
 from lanes.lab.l2probe import probe_l2
 from lanes.lab.matrix import (
     DEPLOY,
@@ -87,7 +86,9 @@ from lanes.lab.netns import (
     list_resources,
 )
 from lanes.lab.probe import Ask, seen_many, serve
-from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.model.flows import L2_KINDS
+from lanes.model.hostnet import HostNet, build_host_net
+from lanes.model.plan import PLATFORM_SPACE, HostPlan, Plan
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import (
     apply_script,

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from lanes.cluster import ClusterPlan, HelmRelease, Manifest
+from lanes.render.cluster import ClusterPlan, HelmRelease, Manifest
 
 __all__ = ["render_manifest", "render_manifests", "render_release", "render_releases"]
 

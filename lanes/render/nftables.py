@@ -10,9 +10,9 @@ them out.
 
 from __future__ import annotations
 
-from lanes.gateway import NAT_MAPS, GatewayModel, Ifname, MapEntry, SnatStep, nat_maps
 from lanes.intents import by_rank, kinds, step_kind
 from lanes.intents.base import nft_value
+from lanes.intents.gateway import NAT_MAPS, GatewayModel, Ifname, MapEntry, SnatStep, nat_maps
 
 __all__ = ["FAMILY", "render_ruleset"]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes.gateway import GatewayModel, GatewayPaths
 from lanes.intents import kinds
 from lanes.intents.base import NginxBlock
+from lanes.intents.gateway import GatewayModel, GatewayPaths
 
 __all__ = ["NginxSettings", "needs_nginx", "render_nginx"]
 

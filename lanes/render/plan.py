@@ -11,8 +11,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from lanes import kinds
-from lanes.plan import HostPlan, Plan
+from lanes.config import kinds
+from lanes.model.plan import HostPlan, Plan
 
 __all__ = [
     "TEXT_WIDTH",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanes import kinds
+from lanes.config import kinds
 from lanes.report.markup import Element, el, raw, serialize
 from lanes.report.matrix import Matrix
 from lanes.report.model import HostRow, Report

@@ -1,7 +1,7 @@
 """The report's model: what the pictures and tables show, read from the plan, host and gateway models.
 
 Nothing here computes an address: blocks, host addresses, devices and NAT steps come from
-``lanes.plan``, ``lanes.hostnet`` and ``lanes.gateway``. ``space``, ``topology`` and ``tables``
+``lanes.model.plan``, ``lanes.model.hostnet`` and ``lanes.intents.gateway``. ``space``, ``topology`` and ``tables``
 arrange them; ``build_report`` puts them together. Every list is sorted, so the same config
 gives the same report.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes.gateway import GatewayModel, derive_gateway
-from lanes.plan import Plan
+from lanes.intents.gateway import GatewayModel, derive_gateway
+from lanes.model.plan import Plan
 from lanes.report.matrix import Matrix
 from lanes.report.space import Bar, OutsideGroup, network_bars, outside_groups, space_bar
 from lanes.report.tables import GatewayView, gateway_view

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes import kinds
+from lanes.config import kinds
 from lanes.report.markup import Element, el
 from lanes.report.space import Bar, OutsideGroup, Span
 from lanes.report.topology import AzView, Lane, Node

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes.gateway import NAT_MAPS, GatewayModel, nat_maps
+from lanes.intents.gateway import NAT_MAPS, GatewayModel, nat_maps
 
 __all__ = ["Table", "GatewayView", "gateway_view"]
 

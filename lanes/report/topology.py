@@ -1,7 +1,7 @@
 """Each AZ's topology: networks as lanes, hosts (grouped per role past ``GROUP_THRESHOLD``) and
 gateways as boxes with a leg per address, exposures as paths through the adjacency network.
 
-Devices, VLANs and addresses come from ``lanes.hostnet``, exposures from ``lanes.gateway``;
+Devices, VLANs and addresses come from ``lanes.model.hostnet``, exposures from ``lanes.intents.gateway``;
 this module only arranges them, in a stable order.
 """
 
@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from lanes.addressing import overlaps
-from lanes.gateway import GatewayModel
-from lanes.hostnet import build_host_net
-from lanes.plan import HostPlan, Plan
+from lanes.intents.gateway import GatewayModel
+from lanes.model.addressing import overlaps
+from lanes.model.hostnet import build_host_net
+from lanes.model.plan import HostPlan, Plan
 
 __all__ = [
     "GROUP_THRESHOLD",

@@ -18,7 +18,7 @@ rebuilt from resource props.
 from __future__ import annotations
 
 from lanes.config import StackConfig
-from lanes.plan import Plan, PlanError, plan_region
+from lanes.model.plan import Plan, PlanError, plan_region
 from lanes.rules.addresses import *  # noqa: F403
 from lanes.rules.addresses import __all__ as _addresses
 from lanes.rules.addresses import (

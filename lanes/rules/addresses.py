@@ -6,9 +6,9 @@ from collections.abc import Iterable, Iterator
 
 from netaddr import IPAddress, IPNetwork
 
-from lanes.addressing import host_address
 from lanes.config import PLATFORM_NETWORKS
-from lanes.plan import HostAddress, HostPlan, NetworkPlan
+from lanes.model.addressing import host_address
+from lanes.model.plan import HostAddress, HostPlan, NetworkPlan
 from lanes.rules.core import Violation
 
 __all__ = [

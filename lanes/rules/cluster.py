@@ -8,11 +8,10 @@ from typing import Any
 
 from netaddr import IPNetwork
 
-from lanes import kinds
-from lanes.addressing import overlaps
-from lanes.cluster import NAMESPACE_NAME_LABEL
-from lanes.config import Grant, StackConfig
-from lanes.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
+from lanes.config import Grant, StackConfig, kinds
+from lanes.model.addressing import overlaps
+from lanes.model.cluster import NAMESPACE_NAME_LABEL
+from lanes.model.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
 from lanes.rules.core import Violation, find_overlaps
 from lanes.rules.hosts import K8S_NODE_ROLES
 

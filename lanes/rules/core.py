@@ -11,7 +11,7 @@ from netaddr import IPNetwork
 
 from lanes.config import PLATFORM_NETWORKS, StackConfig
 from lanes.config.base import VLAN_RANGE
-from lanes.plan import Plan
+from lanes.model.plan import Plan
 
 __all__ = [
     "path_key",

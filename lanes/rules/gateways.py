@@ -5,10 +5,10 @@ from __future__ import annotations
 from netaddr import IPAddress
 
 from lanes.config import Gateway, StackConfig
-from lanes.gateway import GatewayModel, MapEntry, derive_gateways, nat_maps
 from lanes.intents import kinds, step_kind
 from lanes.intents.base import Finding, Listener, OwnAddress
-from lanes.plan import PLATFORM_SPACE, Plan
+from lanes.intents.gateway import GatewayModel, MapEntry, derive_gateways, nat_maps
+from lanes.model.plan import PLATFORM_SPACE, Plan
 from lanes.rules.core import Violation, network_names, path_key
 
 __all__ = [

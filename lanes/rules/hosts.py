@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from lanes import kinds
-from lanes.config import PLATFORM_NETWORKS, StackConfig
+from lanes.config import PLATFORM_NETWORKS, StackConfig, kinds
 from lanes.config.host import Host
-from lanes.hostnet import HostNet, Link
-from lanes.plan import HostAddress, HostPlan
+from lanes.model.hostnet import HostNet, Link
+from lanes.model.plan import HostAddress, HostPlan
 from lanes.rules.core import VLAN_RANGE, Violation, network_names
 
 __all__ = [

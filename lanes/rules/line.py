@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from netaddr import IPNetwork
 
-from lanes.addressing import overlaps
-from lanes.plan import PLATFORM_SPACE, Plan
+from lanes.model.addressing import overlaps
+from lanes.model.plan import PLATFORM_SPACE, Plan
 from lanes.rules.core import Violation
 
 __all__ = ["check_line"]

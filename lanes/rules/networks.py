@@ -6,10 +6,9 @@ from collections.abc import Iterable, Iterator
 
 from netaddr import IPNetwork
 
-from lanes import kinds
-from lanes.addressing import block_gateway, nth_subnet
-from lanes.config import StackConfig
-from lanes.plan import (
+from lanes.config import StackConfig, kinds
+from lanes.model.addressing import block_gateway, nth_subnet
+from lanes.model.plan import (
     PLATFORM_SPACE,
     LinePlan,
     NetworkPlan,

@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork, IPSet
 
-from lanes.cluster import ENCAPSULATION_MODES, no_nat_ranges, plan_cluster
 from lanes.config import ConfigError, parse_stack_config
-from lanes.plan import PLATFORM_SPACE
+from lanes.model.cluster import no_nat_ranges
+from lanes.model.plan import PLATFORM_SPACE
+from lanes.render.cluster import ENCAPSULATION_MODES, plan_cluster
 from lanes.render.kubernetes import render_manifests, render_releases
 from lanes.rules import checked_plan, find_overlaps
 from tests.cluster.conftest import region_plan

@@ -9,8 +9,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from lanes.cluster import CALICO_VERSION, KUBERNETES_VERSION, plan_cluster
 from lanes.config import parse_stack_config
+from lanes.render.cluster import CALICO_VERSION, KUBERNETES_VERSION, plan_cluster
 from lanes.render.kubernetes import render_manifests, render_releases
 from lanes.rules import checked_plan
 from tests.cluster import crd_schema

@@ -1,6 +1,6 @@
 """A fifth network kind, registered by this test alone, goes everywhere a network goes.
 
-The registry (lanes.kinds) is the one place a network's identity lives: registering ``backup``
+The registry (lanes.config.kinds) is the one place a network's identity lives: registering ``backup``
 must be enough for it to be planned, given a VLAN device and netplan, its own routing table and
 policy rules, shown in ``lanes plan``, checked by the rules and declared as a component.
 """
@@ -11,9 +11,8 @@ import copy
 
 import pytest
 
-from lanes import kinds
-from lanes.config import parse_stack_config
-from lanes.hostnet import build_host_net
+from lanes.config import kinds, parse_stack_config
+from lanes.model.hostnet import build_host_net
 from lanes.render.netplan import render_netplan
 from lanes.render.plan import render_text
 from lanes.report.html import render_html

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lanes.cluster import bgp_routers
 from lanes.config import ConfigError
+from lanes.config.stackfile import load_stack, read_stack_file_values, read_stack_values
+from lanes.model.cluster import bgp_routers
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack, read_stack_file_values, read_stack_values
 from tests.support.pulumi_run import ROOT, run_program, stack_values
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAlanes-test-key\n-----END OPENSSH PRIVATE KEY-----\n"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork
 
 from lanes.config import PLATFORM_NETWORKS, parse_stack_config
-from lanes.plan import PLATFORM_SPACE, plan_region
+from lanes.model.plan import PLATFORM_SPACE, plan_region
 from lanes.render.plan import render_files
 from lanes.rules import checked_plan, find_overlaps
 

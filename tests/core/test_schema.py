@@ -6,7 +6,7 @@ import json
 
 import jsonschema
 
-from lanes import kinds
+from lanes.config import kinds
 from lanes.render.schema import TABLE_BEGIN, TABLE_END, config_schema, config_table
 from tests.support.pulumi_run import ROOT, stack_values
 

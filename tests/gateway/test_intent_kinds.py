@@ -17,11 +17,11 @@ from netaddr import IPAddress
 from lanes import intents
 from lanes.config import ConfigError, parse_stack_config
 from lanes.config.base import Address, Model, Name
-from lanes.gateway import NAT_MAPS, derive_gateways, gateway_from_dict, nat_maps
-from lanes.hostnet import build_host_net
 from lanes.intents.base import Finding, IntentKind, Listener, MapEntry, OwnAddress, Port
-from lanes.lab.flows import DEPLOY, Flow
+from lanes.intents.gateway import NAT_MAPS, derive_gateways, gateway_from_dict, nat_maps
 from lanes.lab.matrix import deploy_of, derive_flows
+from lanes.model.flows import DEPLOY, Flow
+from lanes.model.hostnet import build_host_net
 from lanes.render.nftables import render_ruleset
 from lanes.rules import checked_plan
 from tests.gateway.support import plan_of
@@ -278,7 +278,9 @@ def test_the_five_kinds_in_config_order_and_their_snat_in_chain_order():
     ]
 
 
-@pytest.mark.parametrize("first", ["lanes.intents.egress", "lanes.intents", "lanes.gateway"])
+@pytest.mark.parametrize(
+    "first", ["lanes.intents.egress", "lanes.intents", "lanes.intents.gateway"]
+)
 def test_the_schema_has_every_kind_whichever_module_loads_first(first):
     code = (
         f"import {first}\nfrom lanes.config import Gateway\nprint(' '.join(Gateway.model_fields))\n"

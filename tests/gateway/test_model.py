@@ -3,7 +3,7 @@
 import pytest
 from netaddr import IPAddress, IPNetwork
 
-from lanes.gateway import (
+from lanes.intents.gateway import (
     PLATFORM_SPACE,
     GatewayError,
     GatewayPaths,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lanes.confirm import confirm_address
+from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import sh_command
 from tests.gateway.support import Gateway, models_of, node, plan_of, seen, serve, wire_gateway

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lanes.gateway import derive_gateways
-from lanes.hostnet import TABLES, build_host_net
-from lanes.lab.cli import format_matrix
+from lanes.cli.lab import format_matrix
+from lanes.intents.gateway import derive_gateways
 from lanes.lab.matrix import (
     PROBE_PORT,
     Deploy,
@@ -24,6 +23,7 @@ from lanes.lab.matrix import (
 )
 from lanes.lab.netns import LabError
 from lanes.lab.site import Probe, SiteOptions, check_prefix, lab_prefix, site_model
+from lanes.model.hostnet import TABLES, build_host_net
 from tests.gateway.support import plan_of
 
 

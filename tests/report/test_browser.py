@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lanes.cli.report import render_files
 from lanes.report import build_report, render_html
-from lanes.report.cli import render_files
 from tests.report.browser import CHROMIUM, open_page
 from tests.report.support import ROOT, region_plan, stack_plan
 

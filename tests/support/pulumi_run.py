@@ -12,7 +12,7 @@ import pulumi
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.sync_await import _sync_await
 
-from lanes.stackfile import read_stack_file_values, read_stack_values
+from lanes.config.stackfile import read_stack_file_values, read_stack_values
 
 __all__ = ["ROOT", "Registered", "Run", "run_program", "stack_values"]
 

@@ -4,7 +4,7 @@ Real hosts are reached the way the stack's Commands reach them: the stack's user
 each host's SSH address and port, and host keys pinned from the config (a host without a
 pinned key is refused, never trusted on first use). The private key is a Pulumi secret that
 only the Pulumi CLI decrypts, so verify takes a key file (``--identity``) instead. The lab
-(``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.ssh``); everything after the connection is the same.
+(``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.remote.ssh``); everything after the connection is the same.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanes.plan import HostPlan, Plan
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.ssh import LocalOrigin, SshClient, SshEndpoint
+from lanes.remote.verify import Drift, Target, collect_script, compare, parse_live
 from lanes.render.scripts import sh_command
-from lanes.ssh import LocalOrigin, SshClient, SshEndpoint
-from lanes.verify import Drift, Target, collect_script, compare, parse_live
 
 __all__ = ["Outcome", "verify_targets", "RealHosts", "VerifyError"]
 

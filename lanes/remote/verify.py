@@ -2,7 +2,7 @@
 
 Pure: this module says what to expect (``expected_targets``), writes the one POSIX sh script
 that collects the live state over SSH (``collect_script``, read-only), reads its output
-(``parse_live``) and compares (``compare``). ``lanes.verify_run`` connects and runs it.
+(``parse_live``) and compares (``compare``). ``lanes.remote.verify_run`` connects and runs it.
 
 What is compared, per target (every host of the stack's AZ; a gateway host also gets its
 gateway's items):
@@ -36,9 +36,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
-from lanes.hostnet import POD_RULE_PRIORITIES, RULE_PRIORITY_BASE, TABLES, HostNet, build_host_net
-from lanes.plan import Plan
+from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
+from lanes.model.hostnet import (
+    POD_RULE_PRIORITIES,
+    RULE_PRIORITY_BASE,
+    TABLES,
+    HostNet,
+    build_host_net,
+)
+from lanes.model.plan import Plan
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.nftables import FAMILY
 from lanes.render.scripts import check_path, check_value, host_files
@@ -306,7 +312,7 @@ def _addresses(target: Target, live: Live) -> list[Drift]:
 
 
 def _lanes_tables() -> frozenset[int]:
-    """Every routing table lanes owns (one per network kind, lanes.kinds)."""
+    """Every routing table lanes owns (one per network kind, lanes.config.kinds)."""
     return frozenset(TABLES.values())
 
 

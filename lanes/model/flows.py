@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from netaddr import IPAddress, IPNetwork
 
 if TYPE_CHECKING:
-    from lanes.hostnet import HostNet
+    from lanes.model.hostnet import HostNet
 
 __all__ = [
     "PROBE_PORT",

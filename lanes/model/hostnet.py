@@ -1,7 +1,7 @@
 """The host network model: links, addresses, routes, tables, policy rules and sysctls of one host.
 
 ``build_host_net(host, plan)`` is a pure function of the plan. The netplan renderer turns the
-model into YAML; the namespace lab applies the same model with iproute2 (``ip_commands``), so
+model into YAML; the namespace lab applies the same model with iproute2 (``lanes.lab.iproute``), so
 what a real host and a rehearsal host carry cannot drift apart.
 
 Routing design (seed 001's unsolved case, brief "Hosts"):
@@ -71,11 +71,11 @@ from typing import Any, Literal
 
 from netaddr import IPNetwork
 
-from lanes.addressing import subnet_count
-from lanes.cluster import carve_pools
 from lanes.config.host import Nic
-from lanes.kinds import DEFAULT_ORDER, PLATFORM_NETWORKS, TABLES
-from lanes.plan import HostAddress, HostPlan, Plan
+from lanes.config.kinds import DEFAULT_ORDER, PLATFORM_NETWORKS, TABLES
+from lanes.model.addressing import subnet_count
+from lanes.model.cluster import carve_pools
+from lanes.model.plan import HostAddress, HostPlan, Plan
 
 __all__ = [
     "TABLES",
@@ -93,8 +93,6 @@ __all__ = [
     "Table",
     "HostNet",
     "build_host_net",
-    "ip_commands",
-    "rule_argv",
 ]
 
 RULE_PRIORITY_BASE = 1000
@@ -526,36 +524,3 @@ def build_host_net(host: HostPlan, plan: Plan) -> HostNet:
         node_ip=_node_ip(host),
         path=host.path,
     )
-
-
-def ip_commands(net: HostNet, devices: dict[str, str] | None = None) -> list[list[str]]:
-    """The model as iproute2 argv lists (addresses, routes, rules), for a namespace host.
-
-    ``devices`` renames the model's devices to the ones that stand in for them (this kernel
-    has no bond or VLAN devices: the lab maps ``bond0.200`` to a plain veth). Links are the
-    lab's to create; these commands only configure them. Addresses and routes use ``replace``
-    and may run again; ``ip rule add`` has no replace, so a re-run deletes the rules first.
-    Sysctls are ``net.sysctls`` (per network namespace: apply them with ``sysctl -w``).
-    """
-    rename = devices or {}
-
-    def dev(name: str) -> str:
-        return rename.get(name, name)
-
-    commands = [["ip", "address", "replace", a.cidr, "dev", dev(a.device)] for a in net.addresses]
-    for route in net.routes:
-        argv = ["ip", "route", "replace", route.to]
-        argv += ["via", route.via] if route.via else []
-        argv += ["dev", dev(route.device)]
-        argv += ["src", route.source] if route.source else []
-        argv += ["table", str(route.table)]
-        commands.append(argv)
-    commands += [rule_argv("add", r.source, r.to, r.table, r.priority) for r in net.rules]
-    return commands
-
-
-def rule_argv(verb: str, source: str, to: str | None, table: int, priority: int) -> list[str]:
-    """``ip rule <verb> from <source> [to <to>] table <table> priority <priority>``."""
-    argv = ["ip", "rule", verb, "from", source]
-    argv += ["to", to] if to else []
-    return [*argv, "table", str(table), "priority", str(priority)]

@@ -12,8 +12,8 @@ from typing import Any
 
 from netaddr import IPAddress, IPNetwork, iprange_to_cidrs
 
-from lanes.addressing import block_gateway, host_address, nth_subnet, subnet_count
 from lanes.config import PLATFORM_NETWORKS, ROLE_ZONES, Host, Line, PlatformNetwork, StackConfig
+from lanes.model.addressing import block_gateway, host_address, nth_subnet, subnet_count
 
 __all__ = [
     "PLATFORM_SPACE",

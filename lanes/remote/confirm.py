@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lanes.gateway import GatewayModel
-from lanes.plan import Plan
+from lanes.intents.gateway import GatewayModel
+from lanes.model.plan import Plan
 
 __all__ = ["confirm_address"]
 

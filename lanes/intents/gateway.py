@@ -20,7 +20,6 @@ from typing import Any
 from netaddr import IPAddress
 
 from lanes.config import Gateway
-from lanes.hostnet import device_for
 from lanes.intents import NAT_MAPS, SNAT_ORDER, by_rank, kinds, step_kind
 from lanes.intents.base import GatewayError, Ifname, MapEntry, SnatStep, plain_step
 from lanes.intents.egress import EgressSnat as Egress
@@ -28,7 +27,8 @@ from lanes.intents.exposure import Exposure
 from lanes.intents.ingress import IngressNat
 from lanes.intents.mapping import AddressMapping
 from lanes.intents.proxy import ProxyModel
-from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.model.hostnet import device_for
+from lanes.model.plan import PLATFORM_SPACE, HostPlan, Plan
 
 __all__ = [
     "gateway_from_dict",
