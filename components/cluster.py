@@ -1,4 +1,4 @@
-"""ClusterNetwork: the cluster objects of lanes.model.cluster, declared through pulumi-kubernetes."""
+"""ClusterNetwork: the cluster objects of lanes.render.cluster, declared through pulumi-kubernetes."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from lanes.config.stackfile import load_stack
 from lanes.render.plan import plan_tables, render_files
 from lanes.render.schema import config_table, render_schema
 from lanes.rules import checked_plan
-from lanes.rules.catalog import RULES
+from lanes.rules.catalog import RuleId
 
 __all__ = ["main", "build_parser"]
 
@@ -95,7 +95,7 @@ def _plan(args: argparse.Namespace) -> int:
             say(f"error: {exc}; nothing written")
             return EXIT_INPUT
         say(f"wrote {', '.join(sorted(files))} to {args.out}")
-    say(f"ok: {len(plan.hosts)} hosts, {len(RULES)} rules checked, none broken")
+    say(f"ok: {len(plan.hosts)} hosts, {len(RuleId)} rules checked, none broken")
     return EXIT_OK
 
 

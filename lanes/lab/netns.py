@@ -77,7 +77,6 @@ class Link:
     host: str
     segment: str
     ifname: str
-    switch_port: str
     addresses: tuple[str, ...]
 
 
@@ -464,7 +463,7 @@ class NetLab:
             extra = ["nodad"] if ipaddress.ip_interface(cidr).version == 6 else []
             host.ip("addr", "add", cidr, "dev", ifname, *extra)
             host.addresses.append(cidr)
-        link = Link(host.name, segment.name, ifname, port, tuple(addresses))
+        link = Link(host.name, segment.name, ifname, tuple(addresses))
         self.links.append(link)
         return link
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from netaddr import IPAddress, IPNetwork, IPSet
 
 from lanes.config.cluster import Cluster, Grant
+from lanes.config.host import K8S_ROLES
 from lanes.model.addressing import nth_subnet
 from lanes.model.plan import PLATFORM_SPACE, HostAddress, HostPlan, Plan
 
 __all__ = [
-    "NODE_ROLES",
     "ZONE_LABEL",
     "REGION_LABEL",
     "ROLE_LABEL",
@@ -28,6 +28,8 @@ __all__ = [
     "no_nat_ranges",
     "exposure_consumes",
     "grant_ranges",
+    "pods_address",
+    "ingress_addresses",
     "ingress_hosts",
     "gateway_class",
     "gateway_name",
@@ -35,8 +37,6 @@ __all__ = [
     "BgpRouter",
     "bgp_routers",
 ]
-
-NODE_ROLES: tuple[str, ...] = ("master", "worker", "ingress")
 
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -65,7 +65,7 @@ class PodPool:
 
 def region_owner(plan: Plan) -> str:
     """The AZ whose stack declares the region-wide objects."""
-    return plan.config.cluster.region_az or plan.azs[0]
+    return plan.cluster.region_az or plan.azs[0]
 
 
 def carve_pools(cluster: Cluster, azs: tuple[str, ...]) -> tuple[PodPool, ...]:
@@ -112,7 +112,7 @@ def exposure_consumes(plan: Plan, name: str) -> list[tuple[IPNetwork, int, str]]
     return sorted(
         {
             (IPNetwork(f"{c.at}/32"), c.port, c.protocol)
-            for gw in plan.config.gateways
+            for gw in plan.gateways
             for c in gw.consume
             if c.name == name and plan.network(c.network) is not None
         },
@@ -129,10 +129,22 @@ def grant_ranges(plan: Plan, grant: Grant) -> list[IPNetwork]:
     return sorted(_zone_block_cidrs(plan, grant.network, grant.zone, grant.az))
 
 
+def pods_address(plan: Plan, host: HostPlan) -> HostAddress | None:
+    """The host's address in the pods' network (traffic): the one the Gateway, BGP and the
+    router's DNAT use."""
+    return host.address(plan.kinds.pods_network)
+
+
+def ingress_addresses(plan: Plan, az: str | None = None) -> list[tuple[HostPlan, HostAddress]]:
+    """An AZ's ingress nodes (default the stack's AZ) with their traffic address, by number."""
+    az = az or plan.az
+    found = [(h, pods_address(plan, h)) for h in plan.hosts if h.az == az and h.role == "ingress"]
+    return [(h, entry) for h, entry in found if entry is not None]
+
+
 def ingress_hosts(plan: Plan, az: str | None = None) -> list[HostPlan]:
     """An AZ's ingress nodes that hold a traffic address (default the stack's AZ), by number."""
-    az = az or plan.az
-    return [h for h in plan.hosts if h.az == az and h.role == "ingress" and h.address("traffic")]
+    return [h for h, _ in ingress_addresses(plan, az)]
 
 
 def gateway_class(cluster: Cluster, az: str) -> str:
@@ -168,23 +180,24 @@ class BgpRouter:
 def _az_router(plan: Plan, az: str) -> tuple[HostPlan, HostAddress] | None:
     """The host of ``az`` holding the AZ's traffic gateway address (it routes the AZ)."""
     for host in plan.hosts:
-        if host.az == az and host.is_router:
-            return host, host.address("traffic")  # type: ignore[return-value]
+        entry = pods_address(plan, host)
+        if host.az == az and host.router and entry is not None:
+            return host, entry
     return None
 
 
 def bgp_routers(plan: Plan) -> tuple[BgpRouter, ...]:
     """Every AZ that has a router: the router and its AZ's Kubernetes nodes' traffic addresses."""
-    calico = plan.config.cluster.calico
-    pools = {p.az: p.cidr for p in carve_pools(plan.config.cluster, plan.azs)}
+    calico = plan.cluster.calico
+    pools = {p.az: p.cidr for p in carve_pools(plan.cluster, plan.azs)}
     routers = []
     for az in plan.azs:
         found = _az_router(plan, az)
         if found is None:
             continue
         host, entry = found
-        nodes = [h for h in plan.hosts if h.az == az and h.role in NODE_ROLES]
-        neighbors = sorted(h.address("traffic").address for h in nodes if h.address("traffic"))  # type: ignore[union-attr]
+        nodes = [h for h in plan.hosts if h.az == az and h.role in K8S_ROLES]
+        neighbors = sorted(e.address for h in nodes if (e := pods_address(plan, h)) is not None)
         routers.append(
             BgpRouter(
                 az,
@@ -192,7 +205,7 @@ def bgp_routers(plan: Plan) -> tuple[BgpRouter, ...]:
                 entry.address,
                 entry.block,
                 pools[az],
-                IPNetwork(plan.config.cluster.pod_cidr),
+                IPNetwork(plan.cluster.pod_cidr),
                 tuple(neighbors),
                 calico.router_as_number,
                 calico.as_number,

@@ -80,9 +80,9 @@ from typing import Any
 from netaddr import IPAddress, IPNetwork
 
 from lanes.config.cluster import Cluster, Grant, Tenant
+from lanes.config.host import K8S_ROLES
 from lanes.model.cluster import (
     NAMESPACE_NAME_LABEL,
-    NODE_ROLES,
     REGION_LABEL,
     ROLE_LABEL,
     TENANT_LABEL,
@@ -95,6 +95,7 @@ from lanes.model.cluster import (
     gateway_class,
     gateway_name,
     grant_ranges,
+    ingress_addresses,
     ingress_hosts,
     listener_name,
     no_nat_ranges,
@@ -269,7 +270,7 @@ def _ingress_ports(plan: Plan, hosts: list[HostPlan]) -> tuple[int, ...]:
     names = {h.name for h in hosts}
     ports = {
         port
-        for gw in plan.config.gateways
+        for gw in plan.gateways
         for route in gw.ingress
         if route.node in names
         for port in route.ports
@@ -364,7 +365,7 @@ def _bgp_configuration(plan: Plan) -> Manifest:
         "kind": "BGPConfiguration",
         "metadata": _meta("default"),
         "spec": {
-            "asNumber": plan.config.cluster.calico.as_number,
+            "asNumber": plan.cluster.calico.as_number,
             "nodeToNodeMeshEnabled": False,
             "bindMode": "NodeIP",
             "logSeverityScreen": "Info",
@@ -391,7 +392,7 @@ def _bgp_peer(router: BgpRouter) -> Manifest:
 
 def _gateway_api(plan: Plan, azs: list[str]) -> Manifest:
     """The operator's GatewayAPI: one DaemonSet GatewayClass per AZ, on its ingress nodes only."""
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     classes = [
         {
             "name": gateway_class(cluster, az),
@@ -445,7 +446,7 @@ def _listener(tenant: Tenant, hostname: str, port: int) -> dict[str, Any]:
 def _gateway(
     plan: Plan, addresses: tuple[IPAddress, ...], listeners: list[dict[str, Any]], owner: bool
 ) -> Manifest:
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     body = {
         "apiVersion": f"{GATEWAY_GROUP}/v1",
         "kind": "Gateway",
@@ -577,7 +578,7 @@ def _tenant_policies(plan: Plan, tenant: Tenant) -> list[Manifest]:
 
 def _node_patch(plan: Plan, host: HostPlan) -> Manifest:
     labels = {
-        **host.config.labels,
+        **host.labels,
         ZONE_LABEL: host.az,
         REGION_LABEL: plan.region,
         ROLE_LABEL: host.role,
@@ -598,17 +599,18 @@ def _operator_release() -> HelmRelease:
 
 def plan_cluster(plan: Plan) -> ClusterPlan:
     """Everything this stack declares in the cluster; assumes ``rules.checked_plan`` passed."""
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     owner = region_owner(plan) == plan.az
-    traffic = plan.network("traffic")
-    storage_net = plan.network("storage")
+    traffic = plan.network(plan.kinds.pods_network)
+    storage_net = plan.network(plan.kinds.storage_network)
     assert traffic is not None and storage_net is not None
     pools = carve_pools(cluster, plan.azs)
     storage = storage_net.cidr if cluster.storage == "host-nat" else None
     no_nat = no_nat_ranges(IPNetwork(cluster.pod_cidr), storage)
     autodetect = tuple(b.cidr for b in traffic.blocks())
-    hosts = ingress_hosts(plan)
-    addresses = tuple(h.address("traffic").address for h in hosts)  # type: ignore[union-attr]
+    ingress = ingress_addresses(plan)
+    hosts = [h for h, _ in ingress]
+    addresses = tuple(entry.address for _, entry in ingress)
     ports = _ingress_ports(plan, hosts)
     tenants = sorted(cluster.tenants, key=lambda t: t.name)
     gateway_azs = [az for az in plan.azs if ingress_hosts(plan, az)]
@@ -634,7 +636,7 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
             manifests += [_namespace(tenant), *_tenant_policies(plan, tenant)]
             if tenant.hostnames and gateway_azs:
                 manifests.append(_tls_grant(tenant))
-    nodes = sorted((h for h in plan.stack_hosts() if h.role in NODE_ROLES), key=lambda h: h.name)
+    nodes = sorted((h for h in plan.stack_hosts() if h.role in K8S_ROLES), key=lambda h: h.name)
     manifests += [_node_patch(plan, h) for h in nodes]
     gateway = None
     if addresses and listeners:

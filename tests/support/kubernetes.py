@@ -1,4 +1,5 @@
-"""Kubernetes manifests and Helm values of a ClusterPlan as YAML, in the plan's stable order."""
+"""Kubernetes manifests and Helm values of a ClusterPlan as YAML, in the plan's stable order: the
+cluster tests' golden files (the program declares the objects themselves, lanes.render.cluster)."""
 
 from __future__ import annotations
 
