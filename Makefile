@@ -36,8 +36,10 @@ deps:
 plan: venv
 	$(PY) -m lanes plan --stack $(STACK)
 
+# ruff, then mypy over the core, the components, the pack and the program (pyproject [tool.mypy]).
 lint: venv
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test: venv deps lint schemas engine
 	$(SUDO) $(PY) -m pytest -q
@@ -122,7 +124,7 @@ bench: venv deps engine
 # as equivalent.
 MUTRUN ?= ../shared/tools/mutrun
 MUTATE_DIR := build/mutate
-MUTATE_TARGETS := lanes/addressing.py lanes/plan.py lanes/hostnet.py lanes/gateway.py \
+MUTATE_TARGETS := lanes/model/addressing.py lanes/model/plan.py lanes/model/hostnet.py \
 	$(filter-out %/__init__.py,$(wildcard lanes/intents/*.py)) \
 	$(filter-out %/catalog.py,$(wildcard lanes/rules/*.py))
 MUTATE_TESTS := tests/core tests/policy tests/cluster \

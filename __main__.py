@@ -13,10 +13,10 @@ from components.cluster import declare_cluster
 from components.gateway import declare_gateways
 from components.host import declare_hosts
 from components.network import declare_networks
-from lanes.cluster import plan_cluster
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig
+from lanes.config.stackfile import parse_config
+from lanes.render.cluster import plan_cluster
 from lanes.rules import checked_plan
-from lanes.stackfile import parse_config
 
 
 def project_dir() -> Path:

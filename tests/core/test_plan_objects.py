@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.stacks import gateway_models, host_nets, plan_of
+from tests.support.verdicts import gateway_models, host_nets, plan_of
 
 
 def plan_objects(root: Any) -> dict[type, Any]:

@@ -15,7 +15,7 @@ from netaddr import IPAddress, IPNetwork
 from lanes.config import ConfigError
 from lanes.rules import check_pools_disjoint
 from tests.support.mutate import DELETE
-from tests.support.stacks import (
+from tests.support.verdicts import (
     checked_apart,
     pack_violations,
     plan_of,
