@@ -104,6 +104,31 @@ def test_an_ingress_route_with_no_port_is_a_config_error():
         report("prod", ("gateways[0].ingress[0].ports", []))
 
 
+@pytest.mark.parametrize("port", [0, 65536])
+def test_an_ingress_port_outside_1_to_65535_is_a_config_error(port):
+    with pytest.raises(ConfigError, match=r"gateways\[0\]\.ingress\[0\]\.ports\[0\]: "):
+        report("prod", ("gateways[0].ingress[0].ports", [port]))
+
+
+def test_networks_ending_together_are_each_named_against_the_widest():
+    # management 100.64.0.0/21, traffic and storage inside it, all three ending at 100.64.7.255
+    found = violations(
+        "dev",
+        ("networks.traffic.cidr", "100.64.4.0/22"),
+        ("networks.traffic.block_prefix", 22),
+        ("networks.traffic.blocks", {}),
+        ("networks.storage.cidr", "100.64.6.0/23"),
+        ("networks.storage.block_prefix", 23),
+        ("networks.storage.blocks", {}),
+    )
+    assert [v for v in found if v.endswith("[network-overlap]")] == [
+        "networks.storage.cidr: 100.64.6.0/23 overlaps networks.management (100.64.0.0/21) "
+        "[network-overlap]",
+        "networks.traffic.cidr: 100.64.4.0/22 overlaps networks.management (100.64.0.0/21) "
+        "[network-overlap]",
+    ]
+
+
 def test_a_gateway_host_in_no_known_zone_is_planned_in_the_first_one():
     # The zone is the fault; the host still gets an address (the first zone's), so what its
     # gateway claims elsewhere is judged against a complete plan.
