@@ -191,7 +191,7 @@ def _bgp(stack: Stack) -> None:
             continue
         args = bgp_component.BgpSpeakerArgs(
             router,
-            host_component.ssh_target(host, plan.config.ssh.user),
+            host_component.ssh_target(plan, host),
             host_component.jump_target(plan, host),
             SECRETS["sshPrivateKey"],
         )

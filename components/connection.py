@@ -1,4 +1,5 @@
-"""The SSH connection of a remote Command or CopyToRemote: pinned host keys, optional jump host."""
+"""The SSH connection of a remote Command or CopyToRemote (pinned host keys, optional jump host),
+and the remote Command as lanes declares it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Protocol
 import pulumi
 from pulumi_command import remote
 
-__all__ = ["Target", "connection_args"]
+__all__ = ["Target", "connection_args", "command"]
 
 
 class Target(Protocol):
@@ -40,3 +41,11 @@ def connection_args(
         host_key=target.host_key,
         proxy=jump,
     )
+
+
+def command(name: str, **kwargs: object) -> remote.Command:
+    """A remote Command whose session carries no ``PULUMI_COMMAND_STDOUT``/``_STDERR``: lanes'
+    scripts never read the previous run's output, and a stock sshd refuses the variables (its
+    ``AcceptEnv`` names only the locale's), which the provider would report on every update and
+    delete. Nothing on the hosts needs to change for it."""
+    return remote.Command(name, add_previous_output_in_env=False, **kwargs)  # type: ignore[arg-type]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import connection_args
+from components.connection import command, connection_args
 from components.host import SshTarget, jump_target, ssh_target
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.confirm import confirm_address
@@ -67,27 +68,34 @@ class EdgeGateway(pulumi.ComponentResource):
     the management path (the gateway's mapping of the jump host, when it has one). Without that
     confirmation the gateway puts the previous ruleset and proxies back by itself. Triggers are
     content hashes, so an unchanged gateway is never touched, and a change updates in place.
+    ``after``: what must be in place before the first step, and is removed after the last.
     """
 
     TYPE = "lanes:gateway:EdgeGateway"
 
     def __init__(
-        self, name: str, args: EdgeGatewayArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: EdgeGatewayArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        after: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(self.TYPE, name, _props(args), opts)
         files, paths, hashes = args.files, args.files.paths, args.files.hashes()
         connection = connection_args(args.target, args.proxy, args.private_key)
-        prepare = remote.Command(
+        prepare = command(
             f"{name}-prepare",
             connection=connection,
             create=sh_command(files.prepare),
-            opts=pulumi.ResourceOptions(parent=self),
+            delete=sh_command(files.unprepare),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         generation = [hashes[k] for k in sorted(hashes)]
-        arm = remote.Command(
+        arm = command(
             f"{name}-arm",
             connection=connection,
             create=sh_command(files.arm),
+            delete=sh_command(files.disarm),
             triggers=generation,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
         )
@@ -106,7 +114,7 @@ class EdgeGateway(pulumi.ComponentResource):
             )
             if content is not None
         ]
-        apply = remote.Command(
+        apply = command(
             f"{name}-apply",
             connection=connection,
             create=sh_command(files.apply),
@@ -115,7 +123,7 @@ class EdgeGateway(pulumi.ComponentResource):
             triggers=generation,
             opts=pulumi.ResourceOptions(parent=self, depends_on=copies),
         )
-        remote.Command(
+        command(
             f"{name}-confirm",
             connection=connection_args(
                 args.confirm_target or args.target,
@@ -139,7 +147,7 @@ def _through_jump_mapping(
     address, jump = confirm_address(plan, model), plan.config.ssh.jump
     if address is None or jump is None:
         return None
-    own = ssh_target(host, plan.config.ssh.user)
+    own = ssh_target(plan, host)
     through = SshTarget(jump.address, jump.port, jump.user, jump.host_key)
     return SshTarget(address, own.port, own.user, own.host_key), through
 
@@ -155,7 +163,7 @@ def gateway_args(
     return EdgeGatewayArgs(
         model,
         render_gateway(model, timeout=timeout),
-        ssh_target(host, plan.config.ssh.user),
+        ssh_target(plan, host),
         jump_target(plan, host),
         private_key,
         timeout,
@@ -164,19 +172,20 @@ def gateway_args(
 
 
 def declare_gateways(
-    plan: Plan, private_key: pulumi.Input[str], depends_on: dict[str, pulumi.Resource] | None = None
+    plan: Plan,
+    private_key: pulumi.Input[str],
+    hosts: dict[str, pulumi.Resource],
 ) -> dict[str, EdgeGateway]:
-    """One EdgeGateway per gateway of the stack's AZ, named after the gateway.
-
-    ``depends_on`` (host name -> resource) orders a gateway after its host's own provisioning,
-    so the addresses nginx binds exist first.
-    """
+    """One EdgeGateway per gateway whose host is in ``hosts`` (host name -> its BareMetalHost),
+    named after the gateway, each after its host's own provisioning (nginx binds addresses the
+    host's netplan creates), and so removed before it."""
     gateways = {}
     for model in derive_gateways(plan):
+        if model.host not in hosts:
+            continue
+        after = [hosts[model.host]]
         args = gateway_args(plan, model, private_key)
-        host = model.host
-        after = [depends_on[host]] if depends_on and host in depends_on else []
         gateways[model.name] = EdgeGateway(
-            model.name, args, pulumi.ResourceOptions(depends_on=after)
+            model.name, args, pulumi.ResourceOptions(depends_on=after), after
         )
     return gateways
