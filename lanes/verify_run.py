@@ -1,7 +1,8 @@
 """Run ``lanes verify``: reach every target over SSH, collect its live state, compare.
 
-Real hosts are reached the way the stack's Commands reach them: the stack's user and jump host,
-each host's SSH address and port, and host keys pinned from the config (a host without a
+Real hosts are reached the way the stack's Commands reach them (``lanes.access``): a gateway
+host on the deploy box's network at its own address there, any other at its SSH address and
+port through the stack's jump host, as the stack's user, and host keys pinned from the config (a host without a
 pinned key is refused, never trusted on first use). The private key is a Pulumi secret that
 only the Pulumi CLI decrypts, so verify takes a key file (``--identity``) instead. The lab
 (``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.ssh``); everything after the connection is the same.
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from lanes.access import access
 from lanes.plan import HostPlan, Plan
 from lanes.render.scripts import sh_command
 from lanes.ssh import LocalOrigin, SshClient, SshEndpoint
@@ -90,12 +92,12 @@ class RealHosts:
         ssh = host.config.ssh
         if ssh.host_key is None:
             raise VerifyError(f"{host.path}.ssh.host_key: not set; verify only trusts pinned keys")
-        management = host.address("management")
-        address = ssh.address or (str(management.address) if management else None)
-        if address is None:
-            raise VerifyError(f"{host.path}.ssh.address: {host.name} has no management address")
+        try:
+            route = access(self.plan, host)
+        except ValueError as exc:
+            raise VerifyError(str(exc)) from None
         return SshEndpoint(
-            address, ssh.port, self.plan.config.ssh.user, self.identity, ssh.host_key
+            route.address, route.port, self.plan.config.ssh.user, self.identity, ssh.host_key
         )
 
     def _jump(self) -> SshEndpoint | None:
@@ -109,9 +111,5 @@ class RealHosts:
     def session(self, name: str) -> SshClient:
         host = self.plan.host(name)
         assert host is not None
-        target = self.endpoints[name]
-        through_jump = self.jump is not None and host.config.ssh.via_jump
-        if through_jump and target.host == self.jump.host:  # type: ignore[union-attr]
-            through_jump = False
-        proxy = self.jump if through_jump else None
-        return SshClient(target, self.origin, proxy)
+        proxy = self.jump if access(self.plan, host).via_jump else None
+        return SshClient(self.endpoints[name], self.origin, proxy)
