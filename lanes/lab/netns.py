@@ -371,7 +371,9 @@ class NsHost:
             (authorized / "root").write_text(client_key.with_suffix(".pub").read_text())
             config = etc / SSHD_CONFIG.removeprefix("/etc/")
             config.write_text(
-                _sshd_config(port, listen, Path(HOST_KEY), Path("/run/sshd.pid"), AUTHORIZED + "/%u")
+                _sshd_config(
+                    port, listen, Path(HOST_KEY), Path("/run/sshd.pid"), AUTHORIZED + "/%u"
+                )
             )
             argv = [SSHD, "-D", "-e", "-f", SSHD_CONFIG]
         else:

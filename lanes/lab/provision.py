@@ -136,7 +136,10 @@ class Provisioner:
         jump = self.site.plan.config.ssh.jump
         if jump is None:
             return None
-        host = next((h for h in self.site.hosts() if access(self.site.plan, h).address == jump.address), None)
+        host = next(
+            (h for h in self.site.hosts() if access(self.site.plan, h).address == jump.address),
+            None,
+        )
         return self.endpoint(host.name, jump.address) if host is not None else None
 
     def session(self, name: str) -> SshClient:
@@ -238,11 +241,7 @@ def _routers(site: Site, names: set[str]) -> list[BgpRouter]:
 
 def _first(site: Site) -> set[str]:
     """The hosts reached directly, of every AZ the lab holds."""
-    return {
-        h.name
-        for h in site.hosts()
-        if h in direct_hosts(_az_plan(site, h))
-    }
+    return {h.name for h in site.hosts() if h in direct_hosts(_az_plan(site, h))}
 
 
 def provision(prov: Provisioner, progress: Progress) -> None:

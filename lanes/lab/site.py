@@ -38,6 +38,7 @@ import hashlib
 import itertools
 import json
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -83,6 +84,7 @@ from lanes.lab.netns import (
 )
 from lanes.lab.probe import Ask, seen_many, serve
 from lanes.lab.provision import BASE_NETPLAN, Provisioner, base_netplan, provision
+from lanes.lab.stack import lab_project, open_stacks, write_lab_project
 from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
 
 __all__ = [
@@ -392,7 +394,9 @@ def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress
         if plan_host is not None:
             # Its own /etc, /var/lib and /run, and its network before lanes: what SSH needs.
             host.start_view()
-            host.write_file(BASE_NETPLAN, base_netplan(site.plan, plan_host, site.nets[name]), "600")
+            host.write_file(
+                BASE_NETPLAN, base_netplan(site.plan, plan_host, site.nets[name]), "600"
+            )
             host.run(["/usr/local/sbin/netplan", "apply"])
             e = host.start_sshd(port=plan_host.config.ssh.port, view=True)
             endpoints[name] = {
@@ -437,9 +441,16 @@ def _reapply(site: SiteModel, prefix: str, state: dict, progress: Progress) -> U
     return UpResult(prefix, False, prov.changes, None)
 
 
-def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> UpResult:
+def bring_up(
+    site: SiteModel,
+    prefix: str,
+    progress: Progress | None = None,
+    project_dir: Path | None = None,
+) -> UpResult:
     """Create the lab, or re-apply an existing one (then ``changes`` counts what changed).
 
+    A bare lab (``site.options.bare``) also gets its Pulumi project in ``project_dir``
+    (``lanes.lab.stack``: the stacks pinned to the lab's hosts, the lab's key their secret).
     A failure leaves what was made for inspection; ``take_down(prefix)`` removes it.
     """
     say = progress or (lambda line: None)
@@ -456,6 +467,8 @@ def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> 
     prov = Provisioner(site, AttachedLab(prefix), endpoints)
     if not site.options.bare:
         provision(prov, say)
+    if site.options.bare and project_dir is None:
+        raise LabError("a bare lab needs the project folder, for its stacks")
     state = {
         "prefix": prefix,
         "stack": site.stack,
@@ -465,7 +478,23 @@ def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> 
         "namespaces": sorted([lab.switch_ns, *(h.ns for h in hosts.values())]),
         "endpoints": endpoints,
     }
+    if site.options.bare:
+        folder = lab_project(project_dir, prefix)  # type: ignore[arg-type]
+        state["project"] = str(folder)
     (lab.state_dir / STATE_FILE).write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    if site.options.bare:
+        _, stacks = write_lab_project(
+            project_dir,
+            site.stack,
+            site.plan,
+            prefix,
+            endpoints,
+            site.region,  # type: ignore[arg-type]
+        )
+        open_stacks(project_dir, prefix, stacks)  # type: ignore[arg-type]
+        say(
+            f"lab {prefix}: stack(s) {', '.join(stacks)} in {folder}: lanes lab pulumi --stack S -- ARGS"
+        )
     say(f"lab {prefix} up in {time.monotonic() - start:.1f}s")
     return UpResult(prefix, True, prov.changes, lab)
 
@@ -478,8 +507,13 @@ def check_prefix(prefix: str) -> str:
 
 
 def take_down(prefix: str) -> LabResources:
-    """Kill every process, delete every namespace (and so every link), remove the state dir."""
-    return cleanup_stale(check_prefix(prefix))
+    """Kill every process, delete every namespace (and so every link), remove the state dir
+    and a bare lab's project folder (its stacks' state)."""
+    state = read_state(check_prefix(prefix))
+    found = cleanup_stale(prefix)
+    if state is not None and state.get("project"):
+        shutil.rmtree(state["project"], ignore_errors=True)
+    return found
 
 
 def _links(ns: str) -> list[str]:

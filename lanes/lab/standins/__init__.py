@@ -34,8 +34,12 @@ _BY_ARGUMENT = """for arg in "$@"; do
 \tcase $arg in {argument}) exec {python} -m lanes.lab.standins {name} "$@" ;; esac
 done
 """
-_ALWAYS = "exec {python} -m lanes.lab.standins {name} \"$@\"\n"
-_REAL = {"netplan": "/usr/sbin/netplan", "sysctl": "/usr/sbin/sysctl", "systemctl": "/bin/systemctl"}
+_ALWAYS = 'exec {python} -m lanes.lab.standins {name} "$@"\n'
+_REAL = {
+    "netplan": "/usr/sbin/netplan",
+    "sysctl": "/usr/sbin/sysctl",
+    "systemctl": "/bin/systemctl",
+}
 _ARGUMENT = {"netplan": "apply", "sysctl": "--system"}
 
 

@@ -81,7 +81,7 @@ def _apply(files: list[Path], quiet: bool, unknown_ok: bool) -> int:
                     path.write_text(value + "\n")
                 except OSError as exc:
                     if not ignore and not (unknown_ok and isinstance(exc, FileNotFoundError)):
-                        print(f"sysctl: setting key \"{key}\": {exc.strerror}", file=sys.stderr)
+                        print(f'sysctl: setting key "{key}": {exc.strerror}', file=sys.stderr)
                         failed = 1
                     continue
                 if not quiet:

@@ -304,7 +304,7 @@ def disable(unit: Unit) -> list[str]:
     said = []
     for link in _wants_links(unit.name):
         link.unlink()
-        said.append(f"Removed \"{link}\".")
+        said.append(f'Removed "{link}".')
     return said
 
 
@@ -403,7 +403,9 @@ def power_off() -> int:
 
 
 def _enabled(target: str) -> list[str]:
-    return sorted(p.name for p in (ETC / f"{target}.wants").glob("*") if p.name.endswith(".service"))
+    return sorted(
+        p.name for p in (ETC / f"{target}.wants").glob("*") if p.name.endswith(".service")
+    )
 
 
 def boot() -> int:
