@@ -1,8 +1,8 @@
 """The lab's ``netplan apply``: netplan's own compiler and merge, then the namespace converged.
 
 A namespace has no networkd. This stand-in does what ``netplan apply`` does up to networkd: the
-real ``netplan generate`` checks every file of ``/etc/netplan`` (a file netplan rejects fails the
-apply, as on a real host), the real ``netplan get all`` merges them (the lab's base file, like a
+real ``netplan get all`` parses every file of ``/etc/netplan`` with netplan's own parser (a file
+netplan rejects fails the apply, as on a real host) and merges them (the lab's base file, like a
 distribution's, and lanes' ``60-lanes.yaml``), and the namespace is converged on the result with
 the same ``ip`` commands as ``hostnet.ip_commands``: links' MTU, addresses, routes, policy rules.
 A device the files name that the namespace lacks (a wrong VLAN id, a wrong NIC) becomes a
@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -169,20 +166,12 @@ def _is_peer(link: dict[str, Any]) -> bool:
 
 
 def merged_config() -> dict[str, Any]:
-    """Every file of /etc/netplan checked by netplan's compiler and merged by netplan itself.
-    Raises ValueError with netplan's own message when it rejects them."""
-    # Compiled in a scratch root: networkd's files (and the generator's units, whose folder
-    # would make the host look booted with systemd) are no business of a namespace's /run.
-    with tempfile.TemporaryDirectory(prefix="lanes-netplan-") as scratch:
-        shutil.copytree("/etc/netplan", Path(scratch, "etc", "netplan"), symlinks=True)
-        generate = subprocess.run(
-            [NETPLAN, "generate", "--root-dir", scratch], capture_output=True, text=True
-        )
-    if generate.returncode != 0:
-        raise ValueError(generate.stderr.strip() or f"netplan generate: exit {generate.returncode}")
+    """Every file of /etc/netplan parsed and merged by netplan itself (its parser refuses what
+    ``netplan apply`` refuses). Raises ValueError with netplan's own message."""
     get = subprocess.run([NETPLAN, "get", "all"], capture_output=True, text=True)
     if get.returncode != 0:
-        raise ValueError(get.stderr.strip() or f"netplan get: exit {get.returncode}")
+        said = [line for line in get.stderr.splitlines() if not line.startswith(("Traceback", " "))]
+        raise ValueError("\n".join(said[-3:]) or f"netplan get: exit {get.returncode}")
     return yaml.safe_load(get.stdout) or {}
 
 
