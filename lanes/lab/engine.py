@@ -114,6 +114,8 @@ class Engine:
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_IGNORE_AMBIENT_PLUGINS="true",
+            # The engine's own events as JSON lines (`--event-log FILE`): what a run did.
+            PULUMI_DEBUG_COMMANDS="true",
             PYTHONDONTWRITEBYTECODE="1",
             **(extra_env or {}),
         )

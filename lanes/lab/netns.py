@@ -270,6 +270,22 @@ class NsHost:
         (self.view_dir / "holder.pid").write_text(f"{proc.pid} {start}\n")
         self.view_pid = proc.pid
 
+    def processes(self) -> dict[int, str]:
+        """pid -> command name of every process in the host's view (this machine has one
+        process table: a view's are those in its mount namespace), its holder's but."""
+        if self.view_pid is None:
+            raise LabError(f"{self.ns}: the host has no view")
+        view = _mount_ns(self.view_pid)
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != self.view_pid:
+                if _mount_ns(int(entry.name)) == view:
+                    try:
+                        found[int(entry.name)] = (entry / "comm").read_text().strip()
+                    except OSError:
+                        continue
+        return found
+
     def write_file(self, path: str, content: str, mode: str = "644") -> None:
         """Write a file of the host's own filesystem (its view's), its folder made if need be."""
         script = 'umask 077; mkdir -p "${1%/*}"; cat > "$1"; chmod "$2" "$1"'
@@ -409,6 +425,13 @@ class NsHost:
 
 def _keygen(path: Path) -> None:
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lanes-lab", "-f", str(path)])
+
+
+def _mount_ns(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
 
 
 def _holder(view_dir: Path) -> int | None:

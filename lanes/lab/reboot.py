@@ -23,25 +23,11 @@ from lanes.lab.netns import LabError, NsHost
 __all__ = ["power_off", "boot", "reboot"]
 
 
-def _mount_ns(pid: int) -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/ns/mnt")
-    except OSError:
-        return None
-
-
 def _processes(ns: NsHost) -> list[int]:
-    """The host's processes (in its view), but the view's holder and the lab's sshd."""
-    assert ns.view_pid is not None
-    view = _mount_ns(ns.view_pid)
+    """The host's processes (in its view), but the lab's sshd and its sessions."""
     sshd = (ns.read_file("/run/sshd.pid") or "").strip()
-    spared = {ns.view_pid, int(sshd) if sshd.isdigit() else -1, os.getpid()}
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) not in spared:
-            if _mount_ns(int(entry.name)) == view and not _child_of(int(entry.name), spared):
-                found.append(int(entry.name))
-    return found
+    spared = {int(sshd) if sshd.isdigit() else -1, os.getpid()}
+    return [pid for pid in ns.processes() if pid not in spared and not _child_of(pid, spared)]
 
 
 def _child_of(pid: int, parents: set[int]) -> bool:
