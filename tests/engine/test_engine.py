@@ -1,15 +1,15 @@
 """The program under the real Pulumi engine (``make engine``): preview, up, policy pack, errors.
 
 The stack is the dev stack's config grown to two AZs and applied as az-2, where no host is: the
-program declares the four network components and its exports, nothing that needs the command
-provider (not served on these machines). Everything runs on a file backend in a tmp dir.
+program declares the four network components and its exports and no host (the stacks with
+hosts run on bare labs: ``test_dev_lab``, ``test_region_lab``). Everything runs on a file
+backend in a tmp dir; the pack is given as its folder (``--policy-pack policies``).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import subprocess
 import sys
 
@@ -207,33 +207,29 @@ def test_moving_a_stack_to_a_region_file_changes_none_of_its_resources(engine: E
     engine.stack(folder, "moved", config)
     up = engine.run(folder, "up", "--yes", "--stack", "moved", "--non-interactive")
     assert up.ok, up.log
-    # The region file is a path of the project, which the program learns from the language host;
-    # the host make engine builds does not say, so the program takes its own folder (the repo:
-    # the tier's Pulumi.yaml sets main:). build/ is ignored; the file is removed after.
-    region_dir = REPO / "build" / "engine-tests" / secrets.token_hex(4)
-    region_dir.mkdir(parents=True)
-    try:
-        inventory = f"{region_dir.relative_to(REPO)}/region.yaml"
-        region = {k.removeprefix("lanes:"): v for k, v in config.items() if k != "lanes:az"}
-        (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
-        stack_file = folder / "Pulumi.moved.yaml"
-        doc = yaml.safe_load(stack_file.read_text())
-        kept = {k: v for k, v in doc["config"].items() if k in ("lanes:az", "lanes:sshPrivateKey")}
-        doc["config"] = kept | {"lanes:inventory": inventory}
-        stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
-        assert set(doc["config"]) == {"lanes:az", "lanes:sshPrivateKey", "lanes:inventory"}
+    # The region file is a path of the project, which the program learns from the language
+    # host (the project's folder, where Pulumi.yaml is; main: names the repo's program).
+    region_dir = folder / "regions"
+    region_dir.mkdir()
+    inventory = "regions/region.yaml"
+    region = {k.removeprefix("lanes:"): v for k, v in config.items() if k != "lanes:az"}
+    (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
+    stack_file = folder / "Pulumi.moved.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    kept = {k: v for k, v in doc["config"].items() if k in ("lanes:az", "lanes:sshPrivateKey")}
+    doc["config"] = kept | {"lanes:inventory": inventory}
+    stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert set(doc["config"]) == {"lanes:az", "lanes:sshPrivateKey", "lanes:inventory"}
 
-        moved = engine.run(
-            folder, "preview", "--expect-no-changes", "--stack", "moved", "--non-interactive"
-        )
-        assert moved.ok, moved.log
-        assert "5 unchanged" in moved.output, moved.log
+    moved = engine.run(
+        folder, "preview", "--expect-no-changes", "--stack", "moved", "--non-interactive"
+    )
+    assert moved.ok, moved.log
+    assert "5 unchanged" in moved.output, moved.log
 
-        region["networks"]["storage"]["vlan"] = 33
-        (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
-        changed = engine.run(folder, "preview", "--stack", "moved", "--non-interactive")
-        assert changed.ok, changed.log
-        assert "~  lanes:network:StorageNetwork" in changed.output, changed.log
-        assert "1 to update" in changed.output, changed.log
-    finally:
-        shutil.rmtree(region_dir, ignore_errors=True)
+    region["networks"]["storage"]["vlan"] = 33
+    (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
+    changed = engine.run(folder, "preview", "--stack", "moved", "--non-interactive")
+    assert changed.ok, changed.log
+    assert "~  lanes:network:StorageNetwork" in changed.output, changed.log
+    assert "1 to update" in changed.output, changed.log
