@@ -113,6 +113,14 @@ engine-tidy:
 		( $(call ENGINE_GO,$$m) GONOSUMDB=$(ENGINE_GOSUMS) go mod tidy ) || exit 1; \
 	done
 
+# What a pull request's comment shows of STACK's preview (Markdown, .github/workflows/preview.yml):
+# per component kind the creates, updates, replaces and deletes, then the policy verdicts. The
+# backend and its secrets are the operator's: PULUMI_BACKEND_URL, and PULUMI_CONFIG_PASSPHRASE
+# (or PULUMI_ACCESS_TOKEN for Pulumi Cloud).
+.PHONY: preview
+preview: venv engine
+	@$(PY) -m lanes preview --stack $(STACK)
+
 # The CrossGuard pack over both stacks under the SDK's mocks (what CI runs without the CLI).
 policy: venv
 	$(PY) -m pytest -q tests/policy

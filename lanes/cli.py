@@ -21,6 +21,7 @@ from lanes.exits import (
 )
 from lanes.lab.cli import add_lab_commands, run_lab
 from lanes.outdir import write_files
+from lanes.preview_cli import add_preview_command, run_preview
 from lanes.render.plan import plan_tables, render_files
 from lanes.render.schema import config_table, render_schema
 from lanes.report.cli import add_report_command, run_report
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_lab_commands(commands)
     add_report_command(commands)
+    add_preview_command(commands)
     verify = commands.add_parser(
         "verify", help="compare every host's and gateway's live state with the rendered config"
     )
@@ -110,6 +112,7 @@ COMMANDS = {
     "lab": run_lab,
     "verify": run_verify,
     "report": run_report,
+    "preview": run_preview,
 }
 
 

@@ -82,6 +82,8 @@ class Run:
 class Engine:
     """The built CLI with its own home, a file backend and a passphrase file, under ``home``.
 
+    ``backend`` None: the operator's backend and secrets, from the environment
+    (``PULUMI_BACKEND_URL``, ``PULUMI_ACCESS_TOKEN``, ``PULUMI_CONFIG_PASSPHRASE[_FILE]``).
     ``wrap`` prefixes every run (``ip netns exec <deploy box>``: the lab runs the CLI from its
     deploy box's network namespace, as an operator's deploy host would).
     """
@@ -90,7 +92,7 @@ class Engine:
         self,
         project_dir: Path,
         home: Path,
-        backend: Path,
+        backend: Path | None,
         wrap: Sequence[str] = (),
         extra_env: Mapping[str, str] | None = None,
     ):
@@ -102,15 +104,21 @@ class Engine:
             )
         self.bin = engine_bin(project_dir)
         self.home = Path(home)
-        self.backend = Path(backend)
+        self.backend = Path(backend) if backend is not None else None
         self.wrap = list(wrap)
         self.passphrase = self.home / "passphrase"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+        operator = ("PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE",
+                    "PULUMI_CONFIG_PASSPHRASE_FILE")  # fmt: skip
+        keep = operator if self.backend is None else ()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_") or k in keep}
+        if self.backend is not None:
+            self.env.update(
+                PULUMI_BACKEND_URL=f"file://{self.backend}",
+                PULUMI_CONFIG_PASSPHRASE_FILE=str(self.passphrase),
+            )
         self.env.update(
             PATH=f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
             PULUMI_HOME=str(self.home),
-            PULUMI_BACKEND_URL=f"file://{self.backend}",
-            PULUMI_CONFIG_PASSPHRASE_FILE=str(self.passphrase),
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_IGNORE_AMBIENT_PLUGINS="true",
@@ -122,9 +130,10 @@ class Engine:
         self._install()
 
     def _install(self) -> None:
-        self.backend.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
-        if not self.passphrase.exists():
+        if self.backend is not None:
+            self.backend.mkdir(parents=True, exist_ok=True)
+        if self.backend is not None and not self.passphrase.exists():
             fd = os.open(self.passphrase, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_urlsafe(24) + "\n")
