@@ -141,6 +141,8 @@ bench: venv deps engine
 	$(SUDO) $(PY) benchmarks/lab_up.py
 	$(SUDO) $(PY) benchmarks/region_lab.py
 	$(PY) benchmarks/engine.py
+	$(SUDO) $(PY) benchmarks/engine_lab.py
+	$(PY) benchmarks/engine_build.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
