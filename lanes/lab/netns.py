@@ -246,12 +246,14 @@ class NsHost:
 
     def start_view(self) -> None:
         """Give the host its own /etc, /var/lib and /run (see the module), with none of this
-        machine's units enabled; every later command of the host runs in it."""
+        machine's units enabled and none of its netplan files; every later command of the host
+        runs in it."""
         if self.view_pid is not None:
             raise LabError(f"{self.ns}: the host has a view already")
         upper = self.view_dir / "etc" / "upper"
         for wants in sorted(Path(UNITS).glob("*.wants")):
             _opaque(upper / UNITS.removeprefix("/etc/") / wants.name)
+        _opaque(upper / "netplan")  # its network is its own, never this machine's
         shims = write_shims(self.lab.state_dir / "standins")
         proc = self.lab._spawn(  # type: ignore[attr-defined]
             self,
