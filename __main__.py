@@ -11,10 +11,10 @@ import pulumi.runtime.config
 from components.cluster import declare_cluster
 from components.network import declare_networks
 from components.site import declare_site
-from lanes.cluster import plan_cluster
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig
+from lanes.config.stackfile import parse_config
+from lanes.render.cluster import plan_cluster
 from lanes.rules import checked_plan
-from lanes.stackfile import parse_config
 
 
 def project_dir() -> Path:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import command, connection_args
-from components.host import SshTarget, jump_target, ssh_target
-from lanes.cluster import BgpRouter, bgp_routers
-from lanes.plan import Plan
+from components.connection import SshTarget, command, connection_args
+from components.host import jump_target, ssh_target
+from lanes.model.cluster import BgpRouter, bgp_routers
+from lanes.model.plan import Plan
 from lanes.render.bird import (
     STAGED_CONF,
     render_bird,
@@ -103,7 +103,7 @@ def speaker_props(router: BgpRouter, config: str) -> dict[str, object]:
 
 
 def declare_bgp(
-    plan: Plan, private_key: pulumi.Input[str], hosts: dict[str, pulumi.Resource]
+    plan: Plan, private_key: pulumi.Input[str], hosts: Mapping[str, pulumi.Resource]
 ) -> dict[str, BgpSpeaker]:
     """The stack's AZ router's BgpSpeaker (``<host>-bgp``) when its host is in ``hosts`` (host
     name -> its BareMetalHost), after its host's own provisioning."""

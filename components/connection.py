@@ -3,16 +3,18 @@ and the remote Command as lanes declares it."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_command import remote
 
-__all__ = ["Target", "connection_args", "command"]
+__all__ = ["SshTarget", "connection_args", "command"]
 
 
-class Target(Protocol):
-    """Where an SSH connection goes (components.host.SshTarget has this shape)."""
+@dataclass(frozen=True)
+class SshTarget:
+    """Where an SSH connection goes and the host key it must present (pinned, never learned)."""
 
     host: str
     port: int
@@ -21,7 +23,7 @@ class Target(Protocol):
 
 
 def connection_args(
-    target: Target, proxy: Target | None, private_key: pulumi.Input[str]
+    target: SshTarget, proxy: SshTarget | None, private_key: pulumi.Input[str]
 ) -> remote.ConnectionArgs:
     """Key auth with the stack's secret key; each host key pinned, never learned."""
     jump = None
@@ -43,9 +45,9 @@ def connection_args(
     )
 
 
-def command(name: str, **kwargs: object) -> remote.Command:
+def command(name: str, **kwargs: Any) -> remote.Command:
     """A remote Command whose session carries no ``PULUMI_COMMAND_STDOUT``/``_STDERR``: lanes'
     scripts never read the previous run's output, and a stock sshd refuses the variables (its
     ``AcceptEnv`` names only the locale's), which the provider would report on every update and
     delete. Nothing on the hosts needs to change for it."""
-    return remote.Command(name, add_previous_output_in_env=False, **kwargs)  # type: ignore[arg-type]
+    return remote.Command(name, add_previous_output_in_env=False, **kwargs)

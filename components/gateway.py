@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import command, connection_args
-from components.host import SshTarget, jump_target, ssh_target
+from components.connection import SshTarget, command, connection_args
+from components.host import jump_target, ssh_target
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.confirm import confirm_address
-from lanes.gateway import GatewayModel, derive_gateways
-from lanes.plan import HostPlan, Plan
+from lanes.intents.gateway import GatewayModel, derive_gateways
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
 
@@ -144,7 +144,7 @@ def _through_jump_mapping(
     plan: Plan, model: GatewayModel, host: HostPlan
 ) -> tuple[SshTarget, SshTarget] | None:
     """The confirm step's target and jump host, when it goes through the jump mapping."""
-    address, jump = confirm_address(plan, model), plan.config.ssh.jump
+    address, jump = confirm_address(plan, model), plan.ssh.jump
     if address is None or jump is None:
         return None
     own = ssh_target(plan, host)
@@ -158,7 +158,7 @@ def gateway_args(
     """What a gateway's component is built from: its model, files and SSH targets."""
     host = plan.host(model.host)
     assert host is not None  # derive_gateways resolved it
-    timeout = plan.config.apply.confirm_timeout
+    timeout = plan.confirm_timeout
     confirm = _through_jump_mapping(plan, model, host)
     return EdgeGatewayArgs(
         model,
@@ -174,7 +174,7 @@ def gateway_args(
 def declare_gateways(
     plan: Plan,
     private_key: pulumi.Input[str],
-    hosts: dict[str, pulumi.Resource],
+    hosts: Mapping[str, pulumi.Resource],
 ) -> dict[str, EdgeGateway]:
     """One EdgeGateway per gateway whose host is in ``hosts`` (host name -> its BareMetalHost),
     named after the gateway, each after its host's own provisioning (nginx binds addresses the

@@ -9,11 +9,11 @@ from typing import Any
 import pulumi
 from pulumi_command import remote
 
-from components.connection import command, connection_args
-from lanes.access import access
+from components.connection import SshTarget, command, connection_args
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.hostnet import HostNet, build_host_net
-from lanes.plan import HostPlan, Plan
+from lanes.model.hostnet import HostNet, build_host_net
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.access import access
 from lanes.render.scripts import (
     HostFile,
     apply_script,
@@ -36,16 +36,6 @@ __all__ = [
     "host_args",
     "declare_hosts",
 ]
-
-
-@dataclass(frozen=True)
-class SshTarget:
-    """Where an SSH connection goes and the host key it must present (pinned, never learned)."""
-
-    host: str
-    port: int
-    user: str
-    host_key: str | None
 
 
 @dataclass(frozen=True)
@@ -166,12 +156,12 @@ def ssh_target(plan: Plan, host: HostPlan) -> SshTarget:
         route = access(plan, host)
     except ValueError as exc:
         raise pulumi.RunError(str(exc)) from None
-    return SshTarget(route.address, route.port, plan.config.ssh.user, host.config.ssh.host_key)
+    return SshTarget(route.address, route.port, plan.ssh.user, host.ssh.host_key)
 
 
 def jump_target(plan: Plan, host: HostPlan) -> SshTarget | None:
     """The stack's jump host when the host's sessions go through it."""
-    jump = plan.config.ssh.jump
+    jump = plan.ssh.jump
     if jump is None or not access(plan, host).via_jump:
         return None
     return SshTarget(jump.address, jump.port, jump.user, jump.host_key)
@@ -188,7 +178,7 @@ def host_args(plan: Plan, host: HostPlan, private_key: pulumi.Input[str]) -> Bar
         ssh_target(plan, host),
         jump_target(plan, host),
         private_key,
-        plan.config.apply.confirm_timeout,
+        plan.confirm_timeout,
     )
 
 

@@ -13,8 +13,8 @@ import pulumi
 from components.bgp import BgpSpeaker, declare_bgp
 from components.gateway import EdgeGateway, declare_gateways
 from components.host import BareMetalHost, declare_hosts
-from lanes.access import direct_hosts, via_hosts
-from lanes.plan import Plan
+from lanes.model.plan import Plan
+from lanes.remote.access import direct_hosts, via_hosts
 
 __all__ = ["Site", "declare_site"]
 

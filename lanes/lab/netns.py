@@ -31,9 +31,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanes import ssh
 from lanes.lab.standins import write_shims
-from lanes.ssh import SshEndpoint, SshResult
+from lanes.remote import ssh
+from lanes.remote.ssh import SshEndpoint, SshResult
 
 __all__ = [
     "STATE_ROOT",
@@ -112,7 +112,6 @@ class Link:
     host: str
     segment: str
     ifname: str
-    switch_port: str
     addresses: tuple[str, ...]
 
 
@@ -255,7 +254,7 @@ class NsHost:
             _opaque(upper / UNITS.removeprefix("/etc/") / wants.name)
         _opaque(upper / "netplan")  # its network is its own, never this machine's
         shims = write_shims(self.lab.state_dir / "standins")
-        proc = self.lab._spawn(  # type: ignore[attr-defined]
+        proc = self.lab._spawn(
             self,
             ["unshare", "--mount", "--propagation", "private", "--",
              "sh", "-c", _VIEW, "lanes-view", str(self.view_dir), str(shims)],
@@ -614,7 +613,7 @@ class NetLab:
             extra = ["nodad"] if ipaddress.ip_interface(cidr).version == 6 else []
             host.ip("addr", "add", cidr, "dev", ifname, *extra)
             host.addresses.append(cidr)
-        link = Link(host.name, segment.name, ifname, port, tuple(addresses))
+        link = Link(host.name, segment.name, ifname, tuple(addresses))
         self.links.append(link)
         return link
 

@@ -32,13 +32,13 @@ from typing import Protocol
 
 import yaml
 
-from lanes.access import access, direct_hosts
-from lanes.cluster import BgpRouter, bgp_routers
-from lanes.confirm import confirm_address
-from lanes.gateway import GatewayModel, content_hash
-from lanes.hostnet import DEFAULT_MTU, MAIN_TABLE, HostNet
+from lanes.intents.gateway import GatewayModel, content_hash
 from lanes.lab.netns import LabError, NsHost, SshClient, SshEndpoint
-from lanes.plan import HostPlan, Plan
+from lanes.model.cluster import BgpRouter, bgp_routers
+from lanes.model.hostnet import DEFAULT_MTU, MAIN_TABLE, HostNet
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.access import access, direct_hosts
+from lanes.remote.confirm import confirm_address
 from lanes.render.bird import STAGED_CONF, render_bird, render_bird_apply, render_bird_prepare
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.netplan import netplan_document
@@ -71,10 +71,17 @@ class Lab(Protocol):
 class Site(Protocol):
     """What provisioning needs of a lab's site (``lanes.lab.site.SiteModel``)."""
 
-    plan: Plan
-    nets: dict[str, HostNet]
-    models: tuple[GatewayModel, ...]
-    region: bool
+    @property
+    def plan(self) -> Plan: ...
+
+    @property
+    def nets(self) -> dict[str, HostNet]: ...
+
+    @property
+    def models(self) -> tuple[GatewayModel, ...]: ...
+
+    @property
+    def region(self) -> bool: ...
 
     def hosts(self) -> list[HostPlan]: ...
 
@@ -118,7 +125,7 @@ class Provisioner:
         self.endpoints = endpoints
         self.changes = 0
         self._lock = threading.Lock()
-        self._timeout = site.plan.config.apply.confirm_timeout
+        self._timeout = site.plan.confirm_timeout
 
     # --- sessions --------------------------------------------------------------------------
 
@@ -133,7 +140,7 @@ class Provisioner:
         )
 
     def _jump(self) -> SshEndpoint | None:
-        jump = self.site.plan.config.ssh.jump
+        jump = self.site.plan.ssh.jump
         if jump is None:
             return None
         host = next(

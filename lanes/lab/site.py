@@ -48,10 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lanes.access import access
-from lanes.config import PLATFORM_NETWORKS
-from lanes.gateway import GatewayModel, derive_gateways
-from lanes.hostnet import HostNet, build_host_net
+from lanes.intents.gateway import GatewayModel, derive_gateways
 from lanes.lab.crossaz import (
     CrossCell,
     derive_cross_cells,
@@ -59,7 +56,6 @@ from lanes.lab.crossaz import (
     region_azs,
     segment_key,
 )
-from lanes.lab.flows import L2_KINDS
 from lanes.lab.l2probe import probe_l2
 from lanes.lab.matrix import (
     DEPLOY,
@@ -85,7 +81,10 @@ from lanes.lab.netns import (
 from lanes.lab.probe import Ask, seen_many, serve
 from lanes.lab.provision import BASE_NETPLAN, Provisioner, base_netplan, provision
 from lanes.lab.stack import lab_project, open_stacks, write_lab_project
-from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.model.flows import L2_KINDS
+from lanes.model.hostnet import HostNet, build_host_net
+from lanes.model.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.remote.access import access
 
 __all__ = [
     "SiteOptions",
@@ -144,7 +143,7 @@ class SiteModel:
     def segment_of(self, host: str | None, network: str) -> str:
         """The segment ``host`` (None: the deploy box, a party) has ``network`` on."""
         az = self.plan.host(host).az if self.region and host in self.nets else None  # type: ignore[union-attr]
-        return self.segments[segment_key(network, az)]
+        return self.segments[segment_key(network, az, self.plan.kinds.names)]
 
     def fingerprint(self) -> str:
         data = {
@@ -190,6 +189,7 @@ def _segments(
     nets: dict[str, HostNet],
     deploy: Deploy,
     parties: tuple[Party, ...],
+    platform: tuple[str, ...],
     azs: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """segment key -> segment: networks one device carries untagged share one L2 segment."""
@@ -197,7 +197,7 @@ def _segments(
     for net in nets.values():
         az = azs[net.host] if azs is not None else None
         for device in net.layer3():
-            keys = [segment_key(n, az) for n in net.link(device).networks]  # type: ignore[union-attr]
+            keys = [segment_key(n, az, platform) for n in net.link(device).networks]  # type: ignore[union-attr]
             name = next((segment[k] for k in keys if k in segment), keys[0])
             if not _NAME_RE.match(name):
                 raise LabError(f"{net.path}.az: {az!r} makes the segment name {name!r} too long")
@@ -249,7 +249,7 @@ def _model(
         every = tuple(sorted(every, key=lambda m: m.name))
     nets = _leave_out(plan, nets, options)
     azs = {name: plan.host(name).az for name in nets} if region else None  # type: ignore[union-attr]
-    segments = _segments(nets, deploy, parties, azs)
+    segments = _segments(nets, deploy, parties, plan.kinds.names, azs)
     return SiteModel(
         stack, plan, nets, every, deploy, segments, flows, options, parties, region, cross
     )
@@ -286,8 +286,8 @@ def az_plans(plan: Plan) -> dict[str, Plan]:
 def _check_segment_names(plan: Plan, azs: Iterable[str]) -> None:
     """A region-wide segment (the line, an outside network) must not take the name of an AZ's
     own segment (``management-az-1``): the lab would join that AZ's layer 2 to it."""
-    per_az = {segment_key(n, az): (n, az) for n in PLATFORM_NETWORKS for az in azs}
-    named = [(f"outside[{i}].name", o.name) for i, o in enumerate(plan.config.outside)]
+    per_az = {segment_key(n, az, plan.kinds.names): (n, az) for n in plan.kinds.names for az in azs}
+    named = [(f"{o.path}.name", o.name) for o in plan.outside]
     if plan.line is not None:
         named.append(("line.name", plan.line.name))
     for path, name in named:
@@ -398,7 +398,7 @@ def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress
                 BASE_NETPLAN, base_netplan(site.plan, plan_host, site.nets[name]), "600"
             )
             host.run(["/usr/local/sbin/netplan", "apply"])
-            e = host.start_sshd(port=plan_host.config.ssh.port, view=True)
+            e = host.start_sshd(port=plan_host.ssh.port, view=True)
             endpoints[name] = {
                 "address": access(site.plan, plan_host).address,
                 "port": e.port,
@@ -478,20 +478,15 @@ def bring_up(
         "namespaces": sorted([lab.switch_ns, *(h.ns for h in hosts.values())]),
         "endpoints": endpoints,
     }
-    if site.options.bare:
-        folder = lab_project(project_dir, prefix)  # type: ignore[arg-type]
+    if project_dir is not None and site.options.bare:
+        folder = lab_project(project_dir, prefix)
         state["project"] = str(folder)
     (lab.state_dir / STATE_FILE).write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
-    if site.options.bare:
+    if project_dir is not None and site.options.bare:
         _, stacks = write_lab_project(
-            project_dir,
-            site.stack,
-            site.plan,
-            prefix,
-            endpoints,
-            site.region,  # type: ignore[arg-type]
+            project_dir, site.stack, site.plan, prefix, endpoints, site.region
         )
-        open_stacks(project_dir, prefix, stacks)  # type: ignore[arg-type]
+        open_stacks(project_dir, prefix, stacks)
         say(
             f"lab {prefix}: stack(s) {', '.join(stacks)} in {folder}: lanes lab pulumi --stack S -- ARGS"
         )

@@ -30,12 +30,12 @@ from typing import Any
 
 import yaml
 
-from lanes.access import access
 from lanes.config import NAMESPACE
+from lanes.config.stackfile import inventory_path, read_stack_file_values, read_yaml, stack_file
 from lanes.lab.engine import Engine
 from lanes.lab.netns import STATE_ROOT, LabError
-from lanes.plan import Plan
-from lanes.stackfile import inventory_path, read_stack_file_values, read_yaml, stack_file
+from lanes.model.plan import Plan
+from lanes.remote.access import access
 
 __all__ = [
     "LAB_PROJECTS",
@@ -128,12 +128,10 @@ def write_lab_project(
         _dump(folder / f"Pulumi.{stack}.yaml", {"config": config}, pin_note)
         return folder, [stack]
     inventory = values["inventory"]
-    region = read_yaml(inventory_path(project_dir, inventory, where))
+    keys = read_yaml(inventory_path(project_dir, inventory, where))
     copy_path = folder / inventory
     copy_path.parent.mkdir(parents=True, exist_ok=True)
-    _dump(
-        copy_path, _pin(region, plan, endpoints), f"{note}\n{inventory} with the lab's host keys."
-    )
+    _dump(copy_path, _pin(keys, plan, endpoints), f"{note}\n{inventory} with the lab's host keys.")
     stacks = _stacks_of_region(project_dir, inventory) if region else [stack]
     for name in stacks:
         own = read_stack_file_values(project_dir, name)

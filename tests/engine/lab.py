@@ -26,7 +26,7 @@ from lanes.lab.engine import Engine, Run
 from lanes.lab.netns import STATE_ROOT, VIEWS, NsHost
 from lanes.lab.site import AttachedLab, SiteModel, SiteOptions, bring_up, stack_site, take_down
 from lanes.lab.stack import lab_engine, lab_project
-from lanes.plan import Plan
+from lanes.model.plan import Plan
 from tests.support.machine import MachineGuard
 
 __all__ = ["BareLab", "HostState", "open_bare_lab", "step_hosts", "changed_urns"]

@@ -32,7 +32,7 @@ def _case(case_id: str):
 
 def _gate_off() -> None:
     import lanes.rules
-    from lanes.plan import plan_region
+    from lanes.model.plan import plan_region
 
     lanes.rules.checked_plan = lambda cfg: lanes.rules.Report(plan_region(cfg), ())
 

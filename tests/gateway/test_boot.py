@@ -16,7 +16,7 @@ import subprocess
 import pytest
 from netaddr import IPAddress
 
-from lanes.gateway import GatewayPaths
+from lanes.intents.gateway import GatewayPaths
 from lanes.lab.netns import NsHost
 from lanes.lab.reboot import boot, power_off
 from lanes.render.gateway_scripts import render_gateway

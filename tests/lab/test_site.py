@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from lanes.hostnet import build_host_net
 from lanes.lab.matrix import PROBE_PORT
 from lanes.lab.netns import STATE_ROOT, VIEWS, LabError, NsHost, SshClient, list_resources
 from lanes.lab.probe import seen, serve
 from lanes.lab.site import bring_up, lab_status, run_check, site_model, take_down
+from lanes.model.hostnet import build_host_net
 from lanes.render.scripts import host_files
 from tests.gateway.support import plan_of
 from tests.host.test_netplan_generate import NETPLAN, parse_unit, routes, rules

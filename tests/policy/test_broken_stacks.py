@@ -287,6 +287,18 @@ CASES = [
         props=edit("worker-4", vlan_of("ens1f0.300", 4095.0)),
     ),
     Case(
+        "nic-below-the-line",
+        "nic-mtu",
+        "prod",
+        "hosts.edge-1.nics[3].mtu: edge-1 ens3f0: mtu 1500 is below az-line's mtu 9000 [nic-mtu]",
+        config=lambda values: changed(
+            changed(changed(values, "line.mtu", 9000), "line.vlan", 900),
+            "hosts[0].nics[3].mtu",
+            1500,
+        ),
+        cli="hosts[0].nics[3].mtu: edge-1 ens3f0: mtu 1500 is below az-line's mtu 9000 [nic-mtu]",
+    ),
+    Case(
         "worker-outside-k8s-zone",
         "kubelet-node-ip",
         "prod",

@@ -310,7 +310,7 @@ def run_policies(
     for what no config can produce (a component that registers a wrong value).
     """
     import lanes.rules
-    from lanes.plan import plan_region
+    from lanes.model.plan import plan_region
 
     pack = load_pack()
     secrets = SECRETS if secrets is None else secrets

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["STANDINS", "write_shims", "main"]
+__all__ = ["STANDINS", "write_shims"]
 
 STANDINS = ("netplan", "sysctl", "systemctl")
 
@@ -55,26 +55,3 @@ def write_shims(folder: Path, python: str = sys.executable) -> Path:
         shim.write_text(_SHIM.format(name=name, real=_REAL[name], dispatch=dispatch))
         shim.chmod(0o755)
     return folder
-
-
-def main(argv: list[str]) -> int:
-    """``python -m lanes.lab.standins NAME ARGS...``."""
-    if not argv or argv[0] not in (*STANDINS, "boot", "power-off"):
-        print(f"usage: python -m lanes.lab.standins {{{','.join(STANDINS)}}} ARGS", file=sys.stderr)
-        return 2
-    name, args = argv[0], argv[1:]
-    if name == "netplan":
-        from lanes.lab.standins import netplan
-
-        return netplan.main(args)
-    if name == "sysctl":
-        from lanes.lab.standins import sysctl
-
-        return sysctl.main(args)
-    from lanes.lab.standins import systemctl
-
-    if name == "boot":
-        return systemctl.boot()
-    if name == "power-off":
-        return systemctl.power_off()
-    return systemctl.main(args)

@@ -36,7 +36,7 @@ _OURS = {None, "boot", "static"}
 STAND_IN = "lanes-netplan-stand-in"  # the ifalias that marks the devices this module made
 
 Route = tuple[str, str | None, str, str | None, int]  # to, via, dev, src, table
-RuleKey = tuple[str, str | None, int, int]  # from, to, table, priority
+RuleKey = tuple[str | None, str | None, int, int]  # from (None: all), to, table, priority
 
 
 def wanted(
@@ -44,7 +44,11 @@ def wanted(
 ) -> tuple[list[str], set[tuple[str, str]], list[Route], list[RuleKey], dict[str, int]]:
     """Devices, (device, cidr) addresses, routes, rules and MTUs a netplan document declares."""
     network = doc.get("network") or {}
-    devices, addresses, routes, rules, mtus = [], set(), [], [], {}
+    devices: list[str] = []
+    addresses: set[tuple[str, str]] = set()
+    routes: list[Route] = []
+    rules: list[RuleKey] = []
+    mtus: dict[str, int] = {}
     for section in _SECTIONS:
         for name, conf in (network.get(section) or {}).items():
             conf = conf or {}
@@ -87,12 +91,12 @@ def _table(value: Any) -> int | None:
 
 
 def _live_routes() -> list[Route]:
-    found = []
+    found: list[Route] = []
     for r in _ip_json("-4", "route", "show", "table", "all"):
         table = _table(r.get("table"))
         if table is None or r.get("protocol") not in _OURS or r.get("type", "unicast") != "unicast":
             continue
-        found.append((r["dst"], r.get("gateway"), r.get("dev"), r.get("prefsrc"), table))
+        found.append((r["dst"], r.get("gateway"), r.get("dev", ""), r.get("prefsrc"), table))
     return found
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes.plan import HostPlan, Plan
+from lanes.model.plan import HostPlan, Plan
 
 __all__ = ["Access", "entry_network", "access", "direct_hosts", "via_hosts"]
 
@@ -41,10 +41,10 @@ class Access:
 def entry_network(plan: Plan) -> str | None:
     """The outside network where the deploy box sits: the one a gateway maps the jump host in
     from. None when no gateway maps the jump host (every host is then reached as configured)."""
-    jump = plan.config.ssh.jump
+    jump = plan.ssh.jump
     if jump is None:
         return None
-    for gateway in plan.config.gateways:
+    for gateway in plan.gateways:
         for mapping in gateway.mappings:
             if str(mapping.outside) == jump.address:
                 return mapping.network
@@ -52,7 +52,7 @@ def entry_network(plan: Plan) -> str | None:
 
 
 def _gateway_hosts(plan: Plan) -> set[str]:
-    return {gateway.host for gateway in plan.config.gateways}
+    return {gateway.host for gateway in plan.gateways}
 
 
 def _direct_address(plan: Plan, host: HostPlan, network: str | None) -> str | None:
@@ -64,7 +64,7 @@ def _direct_address(plan: Plan, host: HostPlan, network: str | None) -> str | No
 
 def _mapped_inside(plan: Plan, address: str) -> str | None:
     """The host a gateway maps ``address`` to (its management address is the inside)."""
-    for gateway in plan.config.gateways:
+    for gateway in plan.gateways:
         for mapping in gateway.mappings:
             if str(mapping.outside) == address:
                 return mapping.host
@@ -73,23 +73,27 @@ def _mapped_inside(plan: Plan, address: str) -> str | None:
 
 def access(plan: Plan, host: HostPlan) -> Access:
     """How the deploy box reaches ``host``: directly (a gateway host on the entry network), or
-    at ``hosts[].ssh.address`` (default: its first management address), through the jump host
-    unless ``ssh.via_jump`` is false or it is the jump host. Raises ValueError naming the config
-    path when the host has no address to reach."""
-    ssh, port = host.config.ssh, host.config.ssh.port
+    at ``HostPlan.ssh_address`` (``ssh.address``, else its first address of the nodes'
+    network), through the jump host unless ``ssh.via_jump`` is false or it is the jump host.
+    Raises ValueError naming the config path when the host has no address to reach."""
+    port = host.ssh.port
     direct = _direct_address(plan, host, entry_network(plan))
     if direct is not None:
         return Access(host.name, direct, port, False, True, direct)
-    management = host.address("management")
-    address = ssh.address or (str(management.address) if management else None)
+    address = host.ssh_address
     if address is None:
-        raise ValueError(f"{host.path}.ssh.address: {host.name} has no management address to reach")
-    jump = plan.config.ssh.jump
-    via_jump = jump is not None and ssh.via_jump and jump.address != address
+        raise ValueError(
+            f"{host.path}.ssh.address: {host.name} has no {plan.kinds.nodes_network} address "
+            "to reach"
+        )
+    jump = plan.ssh.jump
+    via_jump = jump is not None and host.ssh.via_jump and jump.address != address
     own = {str(a.address) for a in host.addresses}
+    # A mapped address lands on the mapping's inside: the host's nodes' network address.
+    inside = host.address(plan.kinds.nodes_network)
     landing = address
-    if address not in own and _mapped_inside(plan, address) == host.name and management:
-        landing = str(management.address)
+    if address not in own and _mapped_inside(plan, address) == host.name and inside:
+        landing = str(inside.address)
     return Access(host.name, address, port, via_jump, False, landing)
 
 

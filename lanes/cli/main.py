@@ -9,8 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lanes.config import ConfigError
-from lanes.exits import (
+from lanes.cli.exits import (
     EXIT_INPUT,
     EXIT_OK,
     CommandError,
@@ -19,16 +18,17 @@ from lanes.exits import (
     say_config_error,
     say_violations,
 )
-from lanes.lab.cli import add_lab_commands, run_lab
-from lanes.outdir import write_files
-from lanes.preview_cli import add_preview_command, run_preview
+from lanes.cli.lab import add_lab_commands, run_lab
+from lanes.cli.outdir import write_files
+from lanes.cli.preview import add_preview_command, run_preview
+from lanes.cli.report import add_report_command, run_report
+from lanes.cli.verify import run_verify
+from lanes.config import ConfigError
+from lanes.config.stackfile import load_stack
 from lanes.render.plan import plan_tables, render_files
 from lanes.render.schema import config_table, render_schema
-from lanes.report.cli import add_report_command, run_report
 from lanes.rules import checked_plan
-from lanes.rules.catalog import RULES
-from lanes.stackfile import load_stack
-from lanes.verify_cli import run_verify
+from lanes.rules.catalog import RuleId
 
 __all__ = ["main", "build_parser"]
 
@@ -97,7 +97,7 @@ def _plan(args: argparse.Namespace) -> int:
             say(f"error: {exc}; nothing written")
             return EXIT_INPUT
         say(f"wrote {', '.join(sorted(files))} to {args.out}")
-    say(f"ok: {len(plan.hosts)} hosts, {len(RULES)} rules checked, none broken")
+    say(f"ok: {len(plan.hosts)} hosts, {len(RuleId)} rules checked, none broken")
     return EXIT_OK
 
 

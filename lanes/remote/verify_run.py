@@ -1,11 +1,11 @@
 """Run ``lanes verify``: reach every target over SSH, collect its live state, compare.
 
-Real hosts are reached the way the stack's Commands reach them (``lanes.access``): a gateway
+Real hosts are reached the way the stack's Commands reach them (``lanes.remote.access``): a gateway
 host on the deploy box's network at its own address there, any other at its SSH address and
 port through the stack's jump host, as the stack's user, and host keys pinned from the config (a host without a
 pinned key is refused, never trusted on first use). The private key is a Pulumi secret that
 only the Pulumi CLI decrypts, so verify takes a key file (``--identity``) instead. The lab
-(``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.ssh``); everything after the connection is the same.
+(``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.remote.ssh``); everything after the connection is the same.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanes.access import access
-from lanes.plan import HostPlan, Plan
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.access import access
+from lanes.remote.ssh import LocalOrigin, SshClient, SshEndpoint
+from lanes.remote.verify import Drift, Target, collect_script, compare, parse_live
 from lanes.render.scripts import sh_command
-from lanes.ssh import LocalOrigin, SshClient, SshEndpoint
-from lanes.verify import Drift, Target, collect_script, compare, parse_live
 
 __all__ = ["Outcome", "verify_targets", "RealHosts", "VerifyError"]
 
@@ -89,7 +89,7 @@ class RealHosts:
         self.close()
 
     def _endpoint(self, host: HostPlan) -> SshEndpoint:
-        ssh = host.config.ssh
+        ssh = host.ssh
         if ssh.host_key is None:
             raise VerifyError(f"{host.path}.ssh.host_key: not set; verify only trusts pinned keys")
         try:
@@ -97,11 +97,11 @@ class RealHosts:
         except ValueError as exc:
             raise VerifyError(str(exc)) from None
         return SshEndpoint(
-            route.address, route.port, self.plan.config.ssh.user, self.identity, ssh.host_key
+            route.address, route.port, self.plan.ssh.user, self.identity, ssh.host_key
         )
 
     def _jump(self) -> SshEndpoint | None:
-        jump = self.plan.config.ssh.jump
+        jump = self.plan.ssh.jump
         if jump is None:
             return None
         if jump.host_key is None:

@@ -18,10 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lanes.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say
+from lanes.cli.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say
+from lanes.config.stackfile import stack_file
 from lanes.lab.engine import Engine, EngineError
 from lanes.render.preview import read_events, render_preview
-from lanes.stackfile import stack_file
 
 __all__ = ["add_preview_command", "run_preview"]
 

@@ -10,8 +10,9 @@ import os
 import sys
 from pathlib import Path
 
+from lanes.cli.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.config import ConfigError
-from lanes.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
+from lanes.config.stackfile import load_stack
 from lanes.lab.engine import EngineError
 from lanes.lab.matrix import Flow
 from lanes.lab.netns import LabError
@@ -27,9 +28,8 @@ from lanes.lab.site import (
     take_down,
 )
 from lanes.lab.stack import run_pulumi
-from lanes.plan import Plan
+from lanes.model.plan import Plan
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 
 __all__ = ["add_lab_commands", "run_lab", "format_matrix", "matrix_json"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from lanes.gateway import GatewayModel
+from lanes.intents.gateway import GatewayModel
 from lanes.lab.netns import SshClient
 from lanes.lab.remote import LabHosts
 from lanes.render.gateway_scripts import render_gateway
