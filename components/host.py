@@ -150,7 +150,7 @@ class BareMetalHost(pulumi.ComponentResource):
 
 
 def ssh_target(plan: Plan, host: HostPlan) -> SshTarget:
-    """Where the host's SSH sessions connect (``lanes.access``): a gateway host on the entry
+    """Where the host's SSH sessions connect (``lanes.remote.access``): a gateway host on the entry
     network at its own address there, any other at ``ssh.address`` or its management address."""
     try:
         route = access(plan, host)

@@ -1,6 +1,6 @@
 """The stack's hosts, gateways and BGP speakers, declared in the order a new site needs them.
 
-The gateway hosts the deploy box reaches directly (``lanes.access``) come first, with their
+The gateway hosts the deploy box reaches directly (``lanes.remote.access``) come first, with their
 gateways (the one that maps the jump host in) and speakers; every other host goes through them,
 so each of its steps depends on all of theirs. ``pulumi destroy`` reverses the graph: the hosts
 behind the gateways are restored while their path still exists, and the jump mapping goes last.

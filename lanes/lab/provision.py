@@ -7,7 +7,7 @@ script runs unmodified: paths under ``/``, the real reload commands (``netplan a
 thing). Per host, as ``BareMetalHost``: prepare, copy each file, arm the rollback, apply each
 file, confirm over a fresh session; per gateway, as ``EdgeGateway``: prepare, arm, copies, apply,
 confirm through the management path; per AZ router, as ``BgpSpeaker``: prepare, copy, apply.
-In the order of ``lanes.access``: the gateway hosts the deploy box reaches directly first (their
+In the order of ``lanes.remote.access``: the gateway hosts the deploy box reaches directly first (their
 host files, gateways, BGP), then every other host through the jump host.
 
 Where Pulumi keeps state and skips what did not change, the lab asks the host: a host whose
@@ -150,7 +150,7 @@ class Provisioner:
         return self.endpoint(host.name, jump.address) if host is not None else None
 
     def session(self, name: str) -> SshClient:
-        """How the deploy box reaches a host (``lanes.access``): a gateway host on its network
+        """How the deploy box reaches a host (``lanes.remote.access``): a gateway host on its network
         straight at its own address there, any other as the stack says, through the jump host."""
         host = self.site.plan.host(name)
         assert host is not None

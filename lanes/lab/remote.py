@@ -1,6 +1,6 @@
 """``lanes verify`` against a lab: the lab's sessions into its hosts, as provisioning makes them.
 
-The deploy box reaches each host as provisioning does (``lanes.access``: a gateway host on its
+The deploy box reaches each host as provisioning does (``lanes.remote.access``: a gateway host on its
 network directly, the others through the jump host), with the lab's key and the host keys pinned
 at ``lab up``. A region lab serves every AZ stack of its region: ``lanes verify --stack
 prod-az-2 --lab --prefix <the region lab's>`` checks az-2's hosts in it; ``lab_targets`` is every

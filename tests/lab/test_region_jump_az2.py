@@ -4,7 +4,7 @@ The east region with jump-1 moved to az-2, mapped in by az-2's edge (10.0.2.52):
 are then reached through az-2's edge, jump-1, az-2's router, the line and az-1's router. The lab
 provisions every AZ's gateway hosts first, straight from the deploy box (their host files carry
 the routes over the line; their gateways the mapping), then every host through the jump host:
-the order of ``lanes.access``, the program's own.
+the order of ``lanes.remote.access``, the program's own.
 """
 
 from __future__ import annotations

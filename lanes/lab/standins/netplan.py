@@ -4,7 +4,7 @@ A namespace has no networkd. This stand-in does what ``netplan apply`` does up t
 real ``netplan get all`` parses every file of ``/etc/netplan`` with netplan's own parser (a file
 netplan rejects fails the apply, as on a real host) and merges them (the lab's base file, like a
 distribution's, and lanes' ``60-lanes.yaml``), and the namespace is converged on the result with
-the same ``ip`` commands as ``hostnet.ip_commands``: links' MTU, addresses, routes, policy rules.
+the same ``ip`` commands as ``lanes.lab.iproute``: links' MTU, addresses, routes, policy rules.
 A device the files name that the namespace lacks (a wrong VLAN id, a wrong NIC) becomes a
 stand-in (one end of a veth pair, as this kernel has no dummy, bond or VLAN devices): up,
 addressed, and connected to nothing, like a VLAN no switch port carries; stand-ins the files no
