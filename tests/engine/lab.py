@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,12 +26,12 @@ import yaml
 
 from lanes.lab.engine import Engine, Run
 from lanes.lab.netns import STATE_ROOT, VIEWS, NsHost
-from lanes.lab.site import AttachedLab, SiteModel, SiteOptions, bring_up, stack_site, take_down
+from lanes.lab.site import AttachedLab, SiteModel, SiteOptions, stack_site
 from lanes.lab.stack import lab_engine, lab_project
 from lanes.model.plan import Plan
 from tests.support.machine import MachineGuard
 
-__all__ = ["BareLab", "HostState", "open_bare_lab", "step_hosts", "changed_urns"]
+__all__ = ["BareLab", "HostState", "open_bare_lab", "lanes_lab", "step_hosts", "changed_urns"]
 
 REPO = Path(__file__).resolve().parents[2]
 COMMON = ("--non-interactive", "--color=never")
@@ -192,19 +194,32 @@ def changed_urns(preview: Run) -> set[str]:
     return {s["urn"] for s in doc.get("steps", []) if s.get("op") not in ("same", "read")}
 
 
+def lanes_lab(*args: str) -> subprocess.CompletedProcess:
+    """``python -m lanes lab ARGS`` in the repo, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "lanes", "lab", *args], cwd=REPO, capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+
+
 @contextmanager
 def open_bare_lab(
     plan: Plan, stack: str, region: bool = False
 ) -> Iterator[tuple[BareLab, MachineGuard]]:
-    """A bare lab of ``stack`` (``region``: its whole region) with its stacks; taken down, and
-    this machine checked untouched, afterwards."""
+    """A bare lab of ``stack`` (``region``: its whole region) with its stacks, made and removed
+    by the CLI (``lanes lab up --bare``, ``lanes lab down``); this machine is checked
+    untouched afterwards."""
     site = stack_site(plan, stack, region, SiteOptions(bare=True))
     guard = MachineGuard({k for net in site.nets.values() for k, _ in net.sysctls})
     prefix = f"le{secrets.token_hex(3)}-"
+    where = ["--stack", stack, "--prefix", prefix, *(["--region"] if region else [])]
     try:
-        bring_up(site, prefix, project_dir=REPO)
+        up = lanes_lab("up", "--bare", *where)
+        assert up.returncode == 0, up.stderr
+        assert f"lab {prefix}: stack(s) " in up.stderr, up.stderr
         yield BareLab(site, prefix, lab_engine(REPO, prefix)), guard
     finally:
         guard.note_views(prefix)
-        take_down(prefix)
+        down = lanes_lab("down", *where)
+    assert down.returncode == 0, down.stderr
     assert not lab_project(REPO, prefix).exists()

@@ -25,7 +25,14 @@ import sys
 import pytest
 
 from lanes.lab.site import run_check
-from tests.engine.lab import REPO, BareLab, changed_urns, open_bare_lab, step_hosts
+from tests.engine.lab import (
+    REPO,
+    BareLab,
+    changed_urns,
+    lanes_lab,
+    open_bare_lab,
+    step_hosts,
+)
 from tests.gateway.support import plan_of
 from tests.lab.test_site import require_root
 
@@ -90,6 +97,15 @@ def test_verify_from_the_deploy_box_finds_no_drift(lab: BareLab, greenfield):
     )  # fmt: skip
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
     assert proc.stderr == "verify dev: 5/5 host(s) verified, 0 drift(s)\n"
+
+
+def test_lanes_lab_pulumi_runs_the_cli_on_the_labs_stack(lab: BareLab, greenfield):
+    """As an operator would: the stack's outputs through ``lanes lab pulumi``."""
+    proc = lanes_lab("pulumi", "--stack", STACK, "--prefix", lab.prefix, "--", "stack", "output",
+                     "region")  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (0, "lab\n"), proc.stderr
+    missing = lanes_lab("pulumi", "--stack", "prod", "--prefix", lab.prefix, "--", "stack", "ls")
+    assert missing.returncode == 2 and "has no stack prod" in missing.stderr
 
 
 def test_an_unchanged_stack_previews_no_change(lab: BareLab, greenfield):
