@@ -51,47 +51,77 @@ schemas: venv
 	$(PY) -m tests.cluster.crd_schema
 
 # The real Pulumi engine the engine tier (tests/engine) runs the program under, built from the Go
-# modules pinned in engine/ into build/engine/bin/ (ignored). Each binary is rebuilt only when
-# its module's go.mod or go.sum is newer; the module and build caches live outside the repo, so a
-# warm rebuild takes seconds and a cold one minutes. Nothing is downloaded when a stack runs:
-# every plugin is beside `pulumi` and the tests disable automatic plugin acquisition.
-# - engine/cli: the CLI, stamped with the version go.mod pins.
-# - engine/python: the Python language host of sdk/v3 v3.79.0 (the newer host's module is refused
-#   by the proxy), started through engine/pulumi-language-python; its scripts come from the
-#   sdk/v3 module zips in the module cache (the CLI's sdk for the program, the host's for the
-#   policy analyzer, which the newer sdk no longer ships).
+# modules pinned in engine/ (a go.mod each, the binary a `tool` line) into build/engine/bin/
+# (ignored). Each binary is rebuilt only when its module's go.mod or go.sum is newer; the module
+# and build caches live outside the repo, so a warm rebuild takes seconds and a cold one minutes.
+# Nothing is downloaded when a stack runs: every plugin is beside `pulumi` and the tests disable
+# automatic plugin acquisition.
+# - engine/cli: the CLI (pkg/v3 v3.274.1), stamped with the version go.mod pins.
+# - engine/command: the command provider (pulumi-command/provider at its v1.2.1 commit), stamped
+#   1.2.1, the plugin version the pulumi_command SDK asks for.
+# - engine/python: the Python language host of v3.259.0 (pkg/v3 and sdk/v3 v3.259.0); its two
+#   scripts come from that sdk/v3 module in the module cache.
+# Two of these modules are served by ../shared/goproxy on the machines whose proxy refuses them:
+# when that folder exists it comes first in GOPROXY, the ordinary proxy after it. Their go.sum
+# lines are committed, so a build needs no GONOSUMDB (engine-tidy, which may add lines, does).
 ENGINE_BIN := build/engine/bin
-ENGINE := $(addprefix $(ENGINE_BIN)/,pulumi pulumi-language-python.bin pulumi-language-python \
-	pulumi-language-python-exec pulumi-resource-pulumi-python pulumi-analyzer-policy-python)
-SDK_DIR = $$(cd engine/$(1) && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+ENGINE := $(addprefix $(ENGINE_BIN)/,pulumi pulumi-resource-command pulumi-language-python \
+	pulumi-language-python-exec pulumi-resource-pulumi-python)
+LOCAL_GOPROXY := $(abspath $(CURDIR)/../shared/goproxy)
+ENGINE_GOPROXY = $$(p=$$(go env GOPROXY); \
+	if [ -d $(LOCAL_GOPROXY) ]; then echo "file://$(LOCAL_GOPROXY),$$p"; else echo "$$p"; fi)
+ENGINE_GOSUMS := github.com/pulumi/pulumi-command/provider,github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+ENGINE_GO = cd engine/$(1) && export GOPROXY=$(ENGINE_GOPROXY) GOFLAGS=-mod=readonly &&
+PYTHON_SDK = $$($(call ENGINE_GO,python) go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
 
 engine: $(ENGINE)
 
 $(ENGINE_BIN)/pulumi: engine/cli/go.mod engine/cli/go.sum
 	mkdir -p $(ENGINE_BIN)
-	cd engine/cli && version=$$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3) && \
+	$(call ENGINE_GO,cli) version=$$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3) && \
 	nice -n 10 go build -o $(CURDIR)/$@.tmp \
 		-ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$$version" \
 		github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 	mv $@.tmp $@
 
-$(ENGINE_BIN)/pulumi-language-python.bin: engine/python/go.mod engine/python/go.sum
+$(ENGINE_BIN)/pulumi-resource-command: engine/command/go.mod engine/command/go.sum
 	mkdir -p $(ENGINE_BIN)
-	cd engine/python && nice -n 10 go build -o $(CURDIR)/$@.tmp \
-		github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+	$(call ENGINE_GO,command) nice -n 10 go build -o $(CURDIR)/$@.tmp \
+		-ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=1.2.1" \
+		github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
 	mv $@.tmp $@
 
-$(ENGINE_BIN)/pulumi-language-python: engine/pulumi-language-python $(ENGINE_BIN)/pulumi-language-python.bin
-	install -m 755 $< $@
+$(ENGINE_BIN)/pulumi-language-python: engine/python/go.mod engine/python/go.sum
+	mkdir -p $(ENGINE_BIN)
+	$(call ENGINE_GO,python) version=$$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3) && \
+	nice -n 10 go build -o $(CURDIR)/$@.tmp \
+		-ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$$version" \
+		github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+	mv $@.tmp $@
 
-$(ENGINE_BIN)/pulumi-language-python-exec: $(ENGINE_BIN)/pulumi
-	install -m 755 "$(call SDK_DIR,cli)/python/cmd/pulumi-language-python-exec" $@
+$(ENGINE_BIN)/pulumi-language-python-exec: engine/python/go.mod engine/python/go.sum
+	mkdir -p $(ENGINE_BIN)
+	install -m 755 "$(PYTHON_SDK)/python/cmd/pulumi-language-python-exec" $@
 
-$(ENGINE_BIN)/pulumi-resource-pulumi-python: $(ENGINE_BIN)/pulumi
-	install -m 755 "$(call SDK_DIR,cli)/python/dist/pulumi-resource-pulumi-python" $@
+$(ENGINE_BIN)/pulumi-resource-pulumi-python: engine/python/go.mod engine/python/go.sum
+	mkdir -p $(ENGINE_BIN)
+	install -m 755 "$(PYTHON_SDK)/python/dist/pulumi-resource-pulumi-python" $@
 
-$(ENGINE_BIN)/pulumi-analyzer-policy-python: $(ENGINE_BIN)/pulumi-language-python.bin
-	install -m 755 "$(call SDK_DIR,python)/python/dist/pulumi-analyzer-policy-python" $@
+# After changing a version in engine/*/go.mod: refresh its go.mod and go.sum (the two modules of
+# ../shared/goproxy are not in the checksum database, hence GONOSUMDB here only).
+.PHONY: engine-tidy
+engine-tidy:
+	for m in cli command python; do \
+		( $(call ENGINE_GO,$$m) GONOSUMDB=$(ENGINE_GOSUMS) go mod tidy ) || exit 1; \
+	done
+
+# What a pull request's comment shows of STACK's preview (Markdown, .github/workflows/preview.yml):
+# per component kind the creates, updates, replaces and deletes, then the policy verdicts. The
+# backend and its secrets are the operator's: PULUMI_BACKEND_URL, and PULUMI_CONFIG_PASSPHRASE
+# (or PULUMI_ACCESS_TOKEN for Pulumi Cloud).
+.PHONY: preview
+preview: venv engine
+	@$(PY) -m lanes preview --stack $(STACK)
 
 # The CrossGuard pack over both stacks under the SDK's mocks (what CI runs without the CLI).
 policy: venv
@@ -113,6 +143,8 @@ bench: venv deps engine
 	$(SUDO) $(PY) benchmarks/lab_up.py
 	$(SUDO) $(PY) benchmarks/region_lab.py
 	$(PY) benchmarks/engine.py
+	$(SUDO) $(PY) benchmarks/engine_lab.py
+	$(PY) benchmarks/engine_build.py
 
 # Mutation testing of the core (`make mutate`; not part of `make test`): the shared mutrun runner
 # changes one expression of a target at a time and runs the selection's fast, namespace-free

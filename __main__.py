@@ -8,11 +8,9 @@ from pathlib import Path
 import pulumi
 import pulumi.runtime.config
 
-from components.bgp import declare_bgp
 from components.cluster import declare_cluster
-from components.gateway import declare_gateways
-from components.host import declare_hosts
 from components.network import declare_networks
+from components.site import declare_site
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig
 from lanes.config.stackfile import parse_config
 from lanes.render.cluster import plan_cluster
@@ -72,11 +70,8 @@ def main() -> None:
     config = pulumi.Config("lanes")
     private_key = config.require_secret("sshPrivateKey")
     networks = declare_networks(plan)
-    hosts = declare_hosts(plan, private_key)
-    # A gateway's nginx binds addresses its host's netplan creates: apply the host first.
-    declare_gateways(plan, private_key, depends_on=hosts)
-    # The AZ router learns the pod blocks from Calico (BIRD; Calico's side is in the cluster).
-    declare_bgp(plan, private_key, depends_on=hosts)
+    # Gateway hosts the deploy box reaches directly first; the hosts behind them after.
+    declare_site(plan, private_key)
     cluster = plan_cluster(plan)
     declare_cluster(cluster, config.get_secret("kubeconfig"), f"{plan.region}-cluster")
     pulumi.export("region", plan.region)

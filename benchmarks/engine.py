@@ -2,8 +2,9 @@
 
 The stack is the engine tier's (tests/engine): the dev stack's config grown to two AZs and
 applied as az-2, where no host is, so the program declares the four network components and its
-exports (the command provider is not served here). Each round uses fresh stacks on a file backend
-in a tmp dir and times, with and without the lanes-network-rules pack (engine/policy-pack):
+exports and no host (hosts under the engine: ``benchmarks/engine_lab.py``). Each round uses fresh
+stacks on a file backend in a tmp dir and times, with and without the lanes-network-rules pack
+(``--policy-pack policies``):
 ``pulumi preview`` of the empty stack, ``pulumi up --yes`` creating it, and the second
 ``pulumi preview`` that finds nothing to change. The CLI, the language host, the Python
 interpreter and the program start afresh in every command, so these are mostly start-up costs.

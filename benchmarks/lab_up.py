@@ -71,7 +71,7 @@ def main() -> int:
         checked = time.monotonic() - t0
         hosts = LabHosts(site, PREFIX)
         t0 = time.monotonic()
-        outcomes = verify_targets(expected_targets(report.plan, hosts.root), hosts.session)
+        outcomes = verify_targets(expected_targets(report.plan), hosts.session)
         verified = time.monotonic() - t0
     finally:
         t0 = time.monotonic()

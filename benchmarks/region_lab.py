@@ -55,7 +55,7 @@ def main() -> int:
         checked = time.monotonic() - t0
         hosts = LabHosts(site, PREFIX)
         t0 = time.monotonic()
-        outcomes = verify_targets(lab_targets(site, hosts.root), hosts.session)
+        outcomes = verify_targets(lab_targets(site), hosts.session)
         verified = time.monotonic() - t0
     finally:
         t0 = time.monotonic()

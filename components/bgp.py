@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import SshTarget, connection_args
+from components.connection import SshTarget, command, connection_args
 from components.host import jump_target, ssh_target
 from lanes.model.cluster import BgpRouter, bgp_routers
 from lanes.model.plan import Plan
@@ -19,6 +19,7 @@ from lanes.render.bird import (
     render_bird_apply,
     render_bird_delete,
     render_bird_prepare,
+    render_bird_unprepare,
 )
 from lanes.render.scripts import sh_command
 
@@ -39,23 +40,31 @@ class BgpSpeaker(pulumi.ComponentResource):
     """An AZ router's BIRD: ``<name>-prepare`` (the staging folder), ``<name>-config``
     (CopyToRemote of the rendered bird.conf) and ``<name>-apply`` (checked with ``bird -p``,
     moved in, ``birdc configure``; delete puts the previous file back). The triggers are the
-    content hashes, so an unchanged router is never touched.
+    content hashes, so an unchanged router is never touched. ``after``: what must be in place
+    before the first step, and is removed after the last.
     """
 
     TYPE = "lanes:gateway:BgpSpeaker"
 
-    def __init__(self, name: str, args: BgpSpeakerArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: BgpSpeakerArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        after: Sequence[pulumi.Resource] = (),
+    ):
         router = args.router
         config = render_bird(router)
         props = speaker_props(router, config)
         digest = props["sha256"]
         super().__init__(self.TYPE, name, props, opts)
         connection = connection_args(args.target, args.proxy, args.private_key)
-        prepare = remote.Command(
+        prepare = command(
             f"{name}-prepare",
             connection=connection,
             create=sh_command(render_bird_prepare()),
-            opts=pulumi.ResourceOptions(parent=self),
+            delete=sh_command(render_bird_unprepare()),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         copy = remote.CopyToRemote(
             f"{name}-config",
@@ -66,7 +75,7 @@ class BgpSpeaker(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
         )
         apply = render_bird_apply()
-        remote.Command(
+        command(
             f"{name}-apply",
             connection=connection,
             create=sh_command(apply),
@@ -94,19 +103,18 @@ def speaker_props(router: BgpRouter, config: str) -> dict[str, object]:
 
 
 def declare_bgp(
-    plan: Plan,
-    private_key: pulumi.Input[str],
-    depends_on: Mapping[str, pulumi.Resource] | None = None,
+    plan: Plan, private_key: pulumi.Input[str], hosts: Mapping[str, pulumi.Resource]
 ) -> dict[str, BgpSpeaker]:
-    """The stack's AZ router's BgpSpeaker (``<host>-bgp``), after its host's own provisioning."""
+    """The stack's AZ router's BgpSpeaker (``<host>-bgp``) when its host is in ``hosts`` (host
+    name -> its BareMetalHost), after its host's own provisioning."""
     speakers = {}
     for router in bgp_routers(plan):
         host = plan.host(router.host)
-        if router.az != plan.az or host is None:
+        if router.az != plan.az or host is None or host.name not in hosts:
             continue
         args = BgpSpeakerArgs(router, ssh_target(plan, host), jump_target(plan, host), private_key)
-        after = [depends_on[host.name]] if depends_on and host.name in depends_on else []
+        after = [hosts[host.name]]
         speakers[host.name] = BgpSpeaker(
-            f"{host.name}-bgp", args, pulumi.ResourceOptions(depends_on=after)
+            f"{host.name}-bgp", args, pulumi.ResourceOptions(depends_on=after), after
         )
     return speakers

@@ -1,13 +1,15 @@
-"""The SSH connection of a remote Command or CopyToRemote: pinned host keys, optional jump host."""
+"""The SSH connection of a remote Command or CopyToRemote (pinned host keys, optional jump host),
+and the remote Command as lanes declares it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_command import remote
 
-__all__ = ["SshTarget", "connection_args"]
+__all__ = ["SshTarget", "connection_args", "command"]
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,11 @@ def connection_args(
         host_key=target.host_key,
         proxy=jump,
     )
+
+
+def command(name: str, **kwargs: Any) -> remote.Command:
+    """A remote Command whose session carries no ``PULUMI_COMMAND_STDOUT``/``_STDERR``: lanes'
+    scripts never read the previous run's output, and a stock sshd refuses the variables (its
+    ``AcceptEnv`` names only the locale's), which the provider would report on every update and
+    delete. Nothing on the hosts needs to change for it."""
+    return remote.Command(name, add_previous_output_in_env=False, **kwargs)

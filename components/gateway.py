@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import SshTarget, connection_args
+from components.connection import SshTarget, command, connection_args
 from components.host import jump_target, ssh_target
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.intents.gateway import GatewayModel, derive_gateways
@@ -68,27 +68,34 @@ class EdgeGateway(pulumi.ComponentResource):
     the management path (the gateway's mapping of the jump host, when it has one). Without that
     confirmation the gateway puts the previous ruleset and proxies back by itself. Triggers are
     content hashes, so an unchanged gateway is never touched, and a change updates in place.
+    ``after``: what must be in place before the first step, and is removed after the last.
     """
 
     TYPE = "lanes:gateway:EdgeGateway"
 
     def __init__(
-        self, name: str, args: EdgeGatewayArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: EdgeGatewayArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        after: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(self.TYPE, name, _props(args), opts)
         files, paths, hashes = args.files, args.files.paths, args.files.hashes()
         connection = connection_args(args.target, args.proxy, args.private_key)
-        prepare = remote.Command(
+        prepare = command(
             f"{name}-prepare",
             connection=connection,
             create=sh_command(files.prepare),
-            opts=pulumi.ResourceOptions(parent=self),
+            delete=sh_command(files.unprepare),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         generation = [hashes[k] for k in sorted(hashes)]
-        arm = remote.Command(
+        arm = command(
             f"{name}-arm",
             connection=connection,
             create=sh_command(files.arm),
+            delete=sh_command(files.disarm),
             triggers=generation,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
         )
@@ -107,7 +114,7 @@ class EdgeGateway(pulumi.ComponentResource):
             )
             if content is not None
         ]
-        apply = remote.Command(
+        apply = command(
             f"{name}-apply",
             connection=connection,
             create=sh_command(files.apply),
@@ -116,7 +123,7 @@ class EdgeGateway(pulumi.ComponentResource):
             triggers=generation,
             opts=pulumi.ResourceOptions(parent=self, depends_on=copies),
         )
-        remote.Command(
+        command(
             f"{name}-confirm",
             connection=connection_args(
                 args.confirm_target or args.target,
@@ -167,19 +174,18 @@ def gateway_args(
 def declare_gateways(
     plan: Plan,
     private_key: pulumi.Input[str],
-    depends_on: Mapping[str, pulumi.Resource] | None = None,
+    hosts: Mapping[str, pulumi.Resource],
 ) -> dict[str, EdgeGateway]:
-    """One EdgeGateway per gateway of the stack's AZ, named after the gateway.
-
-    ``depends_on`` (host name -> resource) orders a gateway after its host's own provisioning,
-    so the addresses nginx binds exist first.
-    """
+    """One EdgeGateway per gateway whose host is in ``hosts`` (host name -> its BareMetalHost),
+    named after the gateway, each after its host's own provisioning (nginx binds addresses the
+    host's netplan creates), and so removed before it."""
     gateways = {}
     for model in derive_gateways(plan):
+        if model.host not in hosts:
+            continue
+        after = [hosts[model.host]]
         args = gateway_args(plan, model, private_key)
-        host = model.host
-        after = [depends_on[host]] if depends_on and host in depends_on else []
         gateways[model.name] = EdgeGateway(
-            model.name, args, pulumi.ResourceOptions(depends_on=after)
+            model.name, args, pulumi.ResourceOptions(depends_on=after), after
         )
     return gateways

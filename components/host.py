@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import SshTarget, connection_args
+from components.connection import SshTarget, command, connection_args
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.model.hostnet import HostNet, build_host_net
 from lanes.model.plan import HostPlan, Plan
+from lanes.remote.access import access
 from lanes.render.scripts import (
     HostFile,
     apply_script,
     arm_host_script,
     confirm_host_script,
     delete_script,
+    disarm_script,
     host_files,
     prepare_script,
     sh_command,
+    unprepare_script,
 )
 
 __all__ = [
@@ -90,15 +94,20 @@ class BareMetalHost(pulumi.ComponentResource):
     TYPE = "lanes:host:BareMetalHost"
 
     def __init__(
-        self, name: str, args: BareMetalHostArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: BareMetalHostArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        after: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(self.TYPE, name, _props(args), opts)
         connection = connection_args(args.target, args.proxy, args.private_key)
-        prepare = remote.Command(
+        prepare = command(
             f"{name}-prepare",
             connection=connection,
             create=sh_command(prepare_script()),
-            opts=pulumi.ResourceOptions(parent=self),
+            delete=sh_command(unprepare_script()),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         copies = [
             remote.CopyToRemote(
@@ -112,15 +121,16 @@ class BareMetalHost(pulumi.ComponentResource):
             for file in args.files
         ]
         generation = [f.sha256 for f in args.files]
-        previous: pulumi.Resource = remote.Command(
+        previous: pulumi.Resource = command(
             f"{name}-arm",
             connection=connection,
             create=sh_command(arm_host_script(name, args.files, args.confirm_timeout)),
+            delete=sh_command(disarm_script(name)),
             triggers=generation,
             opts=pulumi.ResourceOptions(parent=self, depends_on=copies),
         )
         for file in args.files:
-            previous = remote.Command(
+            previous = command(
                 f"{name}-{file.kind}-apply",
                 connection=connection,
                 create=sh_command(apply_script(file)),
@@ -128,7 +138,7 @@ class BareMetalHost(pulumi.ComponentResource):
                 triggers=[file.sha256],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
             )
-        remote.Command(
+        command(
             f"{name}-confirm",
             connection=connection_args(args.target, args.proxy, args.private_key),
             create=sh_command(confirm_host_script(name, args.files)),
@@ -140,20 +150,19 @@ class BareMetalHost(pulumi.ComponentResource):
 
 
 def ssh_target(plan: Plan, host: HostPlan) -> SshTarget:
-    """The host's SSH address (``HostPlan.ssh_address``: its own ``ssh.address``, else its first
-    management address) as the stack's SSH user."""
-    if host.ssh_address is None:
-        raise pulumi.RunError(
-            f"{host.path}.ssh.address: {host.name} has no {plan.kinds.nodes_network} address "
-            "to reach"
-        )
-    return SshTarget(host.ssh_address, host.ssh.port, plan.ssh.user, host.ssh.host_key)
+    """Where the host's SSH sessions connect (``lanes.remote.access``): a gateway host on the entry
+    network at its own address there, any other at ``ssh.address`` or its management address."""
+    try:
+        route = access(plan, host)
+    except ValueError as exc:
+        raise pulumi.RunError(str(exc)) from None
+    return SshTarget(route.address, route.port, plan.ssh.user, host.ssh.host_key)
 
 
 def jump_target(plan: Plan, host: HostPlan) -> SshTarget | None:
-    """The stack's jump host when the host goes through it (``ssh.via_jump``)."""
+    """The stack's jump host when the host's sessions go through it."""
     jump = plan.ssh.jump
-    if jump is None or not host.ssh.via_jump:
+    if jump is None or not access(plan, host).via_jump:
         return None
     return SshTarget(jump.address, jump.port, jump.user, jump.host_key)
 
@@ -173,9 +182,21 @@ def host_args(plan: Plan, host: HostPlan, private_key: pulumi.Input[str]) -> Bar
     )
 
 
-def declare_hosts(plan: Plan, private_key: pulumi.Input[str]) -> dict[str, BareMetalHost]:
-    """One BareMetalHost per inventory host of the stack's AZ, named after the host."""
+def declare_hosts(
+    plan: Plan,
+    private_key: pulumi.Input[str],
+    hosts: Sequence[HostPlan] | None = None,
+    after: Sequence[pulumi.Resource] = (),
+) -> dict[str, BareMetalHost]:
+    """One BareMetalHost per host of ``hosts`` (default: the stack's AZ), named after the host,
+    each after ``after``."""
+    chosen = plan.stack_hosts() if hosts is None else hosts
     return {
-        host.name: BareMetalHost(host.name, host_args(plan, host, private_key))
-        for host in plan.stack_hosts()
+        host.name: BareMetalHost(
+            host.name,
+            host_args(plan, host, private_key),
+            pulumi.ResourceOptions(depends_on=list(after)),
+            after,
+        )
+        for host in chosen
     }

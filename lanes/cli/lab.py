@@ -1,5 +1,6 @@
-"""``python -m lanes lab up|down|status|check --stack STACK [--region]``: the stack's site (or its
-whole region, every AZ and the line between them) in namespaces."""
+"""``python -m lanes lab up|down|status|check|pulumi --stack STACK [--region]``: the stack's site
+(or its whole region, every AZ and the line between them) in namespaces; ``up --bare`` leaves it
+to ``pulumi up``, run from the lab's deploy box with ``lab pulumi``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from lanes.cli.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.config import ConfigError
 from lanes.config.stackfile import load_stack
+from lanes.lab.engine import EngineError
 from lanes.lab.matrix import Flow
 from lanes.lab.netns import LabError
 from lanes.lab.site import (
@@ -20,10 +22,12 @@ from lanes.lab.site import (
     bring_up,
     lab_prefix,
     lab_status,
+    read_state,
     run_check,
     stack_site,
     take_down,
 )
+from lanes.lab.stack import run_pulumi
 from lanes.model.plan import Plan
 from lanes.rules import checked_plan
 
@@ -41,6 +45,7 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
         "down": "remove every namespace, link, process and state dir of the lab",
         "status": "list what exists of the lab",
         "check": "probe the reachability matrix with real TCP; non-zero exit on any failure",
+        "pulumi": "run the built Pulumi CLI on a bare lab's stack, from the lab's deploy box",
     }
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text)
@@ -61,7 +66,19 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
                 default="table",
                 help="json: the matrix for `lanes report --matrix`",
             )
+        if name == "pulumi":
+            sub.add_argument(
+                "pulumi_args",
+                nargs=argparse.REMAINDER,
+                metavar="-- ARGS",
+                help="the CLI's arguments, after --",
+            )
         if name == "up":
+            sub.add_argument(
+                "--bare",
+                action="store_true",
+                help="hosts with what SSH needs only, and the lab's stacks for `lab pulumi`",
+            )
             sub.add_argument(
                 "--without",
                 action="append",
@@ -132,10 +149,10 @@ def matrix_json(probes: list[Probe], stack: str) -> str:
 
 
 def _up(args: argparse.Namespace, prefix: str, plan: Plan | None) -> int:
-    options = SiteOptions(**{LEAVE_OUT[w]: False for w in args.without})
+    options = SiteOptions(**{LEAVE_OUT[w]: False for w in args.without}, bare=args.bare)
     site = _site(args, options, plan)
     try:
-        result = bring_up(site, prefix, say)
+        result = bring_up(site, prefix, say, args.project_dir)
     except BaseException:
         status = lab_status(prefix)
         if status["namespaces"] and not status["complete"]:
@@ -182,6 +199,21 @@ def _status(prefix: str) -> int:
     return EXIT_OK
 
 
+def _pulumi(args: argparse.Namespace, prefix: str) -> int:
+    state = read_state(prefix)
+    if state is None or not state.get("project"):
+        region = " --region" if args.region else ""
+        raise LabError(
+            f"lab {prefix} is no bare lab: run lab up --bare --stack {args.stack}{region}"
+        )
+    forwarded = list(args.pulumi_args)
+    if forwarded[:1] == ["--"]:
+        forwarded = forwarded[1:]
+    if not forwarded:
+        raise LabError("pulumi: no arguments: lanes lab pulumi --stack S -- up --yes")
+    return run_pulumi(args.project_dir, prefix, args.stack, forwarded)
+
+
 def run_lab(args: argparse.Namespace) -> int:
     """Dispatch ``lab <command>``; errors are one line on stderr and exit 2."""
     try:
@@ -199,9 +231,11 @@ def run_lab(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.lab_command == "status":
             return _status(prefix)
+        if args.lab_command == "pulumi":
+            return _pulumi(args, prefix)
         return _check(args, prefix, plan)
     except ConfigError as exc:
         return say_config_error(exc)
-    except (LabError, ValueError) as exc:
+    except (LabError, EngineError, ValueError) as exc:
         say(f"error: {exc}")
         return EXIT_INPUT

@@ -20,6 +20,7 @@ from lanes.cli.exits import (
 )
 from lanes.cli.lab import add_lab_commands, run_lab
 from lanes.cli.outdir import write_files
+from lanes.cli.preview import add_preview_command, run_preview
 from lanes.cli.report import add_report_command, run_report
 from lanes.cli.verify import run_verify
 from lanes.config import ConfigError
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_lab_commands(commands)
     add_report_command(commands)
+    add_preview_command(commands)
     verify = commands.add_parser(
         "verify", help="compare every host's and gateway's live state with the rendered config"
     )
@@ -110,6 +112,7 @@ COMMANDS = {
     "lab": run_lab,
     "verify": run_verify,
     "report": run_report,
+    "preview": run_preview,
 }
 
 

@@ -72,4 +72,4 @@ def _verify_lab(args: argparse.Namespace, plan) -> int:
     site = stack_site(plan, args.stack, args.region)
     region = plan.region if args.region else None
     hosts = LabHosts(site, args.prefix or lab_prefix(args.project_dir, args.stack, region))
-    return _report(args, verify_targets(lab_targets(site, hosts.root), hosts.session))
+    return _report(args, verify_targets(lab_targets(site), hosts.session))

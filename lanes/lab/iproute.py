@@ -1,4 +1,5 @@
-"""A host network model as iproute2 commands: how a namespace host of the lab carries it."""
+"""A host network model as iproute2 commands, for a namespace that stands for one host (a lab
+site's hosts apply their netplan files instead: ``lanes.lab.standins``)."""
 
 from __future__ import annotations
 

@@ -3,11 +3,21 @@
 Every resource lives in a namespace named ``<prefix><name>``; bridges live in the lab's own
 switch namespace ``<prefix>sw``, and veth pairs are created directly between namespaces, so the
 root namespace never holds an interface of the lab, not even for a moment. Files go under
-``/run/lanes-lab/<prefix>/`` and nowhere else (except ``/run/sshd``, which sshd insists on).
+``/run/lanes-lab/<prefix>/`` and nowhere else.
+
+A host may get a view of its own (``start_view``; every host of a site lab has one): a private
+mount namespace, held by one process, with overlays on ``/etc`` and ``/var/lib`` (their upper
+layers in the lab's state folder), a tmpfs on ``/run``, ``/proc/sys`` read-only outside ``net``,
+the lab's stand-ins (``lanes.lab.standins``) at ``/usr/local/sbin`` and none of this machine's
+services enabled. Its sshd, and so everything a session starts, runs in that view, as does every
+command the lab runs in the host: the components' scripts write to the host's own ``/etc`` and
+``/var/lib`` at their real paths, and nothing of this machine's ``/etc``, ``/var/lib`` or
+sysctls changes.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
@@ -21,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lanes.lab.standins import write_shims
 from lanes.remote import ssh
 from lanes.remote.ssh import SshEndpoint, SshResult
 
@@ -42,6 +53,30 @@ __all__ = [
 STATE_ROOT = Path("/run/lanes-lab")
 SSHD = "/usr/sbin/sshd"
 SWITCH = "sw"
+VIEWS = "views"  # <state dir>/views/<host>/: the upper layers of a host's /etc and /var/lib
+SSHD_CONFIG = "/etc/ssh/sshd_config"  # in a host's view
+HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
+AUTHORIZED = "/etc/ssh/authorized_keys"  # a folder: one file per user (AuthorizedKeysFile %u)
+UNITS = "/etc/systemd/system"
+
+# Run by `ip netns exec NS unshare --mount --propagation private`: the host's own filesystem
+# view, then a process that holds it (every other process of the host enters it: nsenter).
+_VIEW = r"""set -eu
+view=$1 shims=$2
+for dir in etc var-lib; do mkdir -p "$view/$dir/upper" "$view/$dir/work"; done
+mount -t overlay lanes-etc -o "lowerdir=/etc,upperdir=$view/etc/upper,workdir=$view/etc/work" /etc
+mount -t overlay lanes-var-lib \
+    -o "lowerdir=/var/lib,upperdir=$view/var-lib/upper,workdir=$view/var-lib/work" /var/lib
+mount --bind "$shims" /usr/local/sbin
+mount -o remount,bind,ro /usr/local/sbin
+mount --bind /proc/sys /proc/sys
+mount --bind /proc/sys/net /proc/sys/net
+mount -o remount,bind,ro /proc/sys
+mount -t tmpfs -o mode=0755,nosuid,nodev lanes-run /run
+mkdir -p /run/sshd /run/lock
+echo ready
+exec sleep infinity
+"""
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}-?$")
 # A lab's own prefix ends in "-" so that no other lab's prefix can start with it.
@@ -192,12 +227,75 @@ class NsHost:
         self.ns = lab.prefix + name
         self.addresses: list[str] = []
         self.endpoint: SshEndpoint | None = None
+        self.view_pid: int | None = _holder(self.view_dir)
 
     def __repr__(self) -> str:
         return f"NsHost({self.ns!r})"
 
+    @property
+    def view_dir(self) -> Path:
+        """Where the host's view keeps its /etc and /var/lib upper layers (``start_view``)."""
+        return self.lab.state_dir / VIEWS / self.name
+
     def argv(self, argv: list[str]) -> list[str]:
+        """``argv`` run in the host: its network namespace, and its view when it has one."""
+        if self.view_pid is not None:
+            return ["nsenter", f"--target={self.view_pid}", "--mount", "--net", "--", *argv]
         return ["ip", "netns", "exec", self.ns, *argv]
+
+    def start_view(self) -> None:
+        """Give the host its own /etc, /var/lib and /run (see the module), with none of this
+        machine's units enabled and none of its netplan files; every later command of the host
+        runs in it."""
+        if self.view_pid is not None:
+            raise LabError(f"{self.ns}: the host has a view already")
+        upper = self.view_dir / "etc" / "upper"
+        for wants in sorted(Path(UNITS).glob("*.wants")):
+            _opaque(upper / UNITS.removeprefix("/etc/") / wants.name)
+        _opaque(upper / "netplan")  # its network is its own, never this machine's
+        shims = write_shims(self.lab.state_dir / "standins")
+        proc = self.lab._spawn(
+            self,
+            ["unshare", "--mount", "--propagation", "private", "--",
+             "sh", "-c", _VIEW, "lanes-view", str(self.view_dir), str(shims)],
+            f"view-{self.name}",
+            wrap=["ip", "netns", "exec", self.ns],
+        )  # fmt: skip
+        log = self.lab.state_dir / "logs" / f"view-{self.name}.log"
+        deadline = time.monotonic() + 10
+        while "ready" not in (log.read_text() if log.exists() else ""):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise LabError(f"{self.ns}: the host's view did not come up: {log.read_text()}")
+            time.sleep(0.02)
+        start = _start_time(proc.pid)
+        (self.view_dir / "holder.pid").write_text(f"{proc.pid} {start}\n")
+        self.view_pid = proc.pid
+
+    def processes(self) -> dict[int, str]:
+        """pid -> command name of every process in the host's view (this machine has one
+        process table: a view's are those in its mount namespace), its holder's but."""
+        if self.view_pid is None:
+            raise LabError(f"{self.ns}: the host has no view")
+        view = _mount_ns(self.view_pid)
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != self.view_pid:
+                if _mount_ns(int(entry.name)) == view:
+                    try:
+                        found[int(entry.name)] = (entry / "comm").read_text().strip()
+                    except OSError:
+                        continue
+        return found
+
+    def write_file(self, path: str, content: str, mode: str = "644") -> None:
+        """Write a file of the host's own filesystem (its view's), its folder made if need be."""
+        script = 'umask 077; mkdir -p "${1%/*}"; cat > "$1"; chmod "$2" "$1"'
+        self.run(["sh", "-c", script, "write", path, mode], input=content)
+
+    def read_file(self, path: str) -> str | None:
+        """A file of the host's own filesystem (its view's), None when it has none."""
+        proc = self.run(["cat", "--", path], check=False)
+        return proc.stdout if proc.returncode == 0 else None
 
     @property
     def scratch_dir(self) -> Path:
@@ -264,23 +362,51 @@ class NsHost:
             return False
         return True
 
-    def start_sshd(self, listen: list[str] | None = None, port: int = 22) -> SshEndpoint:
-        """Run sshd in this namespace with a throwaway host key; return the pinned endpoint."""
+    def start_sshd(
+        self, listen: list[str] | None = None, port: int = 22, view: bool = False
+    ) -> SshEndpoint:
+        """Run sshd in this namespace with a throwaway host key; return the pinned endpoint.
+
+        ``view``: in the host's own view (``start_view``, made here if need be), configured as a
+        real host's is, under ``/etc/ssh``; else from the lab's state folder."""
         if self.endpoint is not None:
             raise LabError(f"{self.ns}: sshd already started")
         listen = list(listen) if listen else []
         for address in listen:
             ipaddress.ip_address(address)
         address = listen[0] if listen else self._default_address()
-        ssh_dir = self.lab.state_dir / "hosts" / self.name
-        ssh_dir.mkdir(parents=True, exist_ok=True)
-        host_key = ssh_dir / "ssh_host_ed25519_key"
-        _keygen(host_key)
         client_key = self.lab.client_key()
-        config = ssh_dir / "sshd_config"
-        config.write_text(_sshd_config(port, listen, host_key, ssh_dir, client_key))
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        proc = self.spawn([SSHD, "-D", "-e", "-f", str(config)], log_name=f"sshd-{self.name}")
+        if view:
+            if self.view_pid is None:
+                self.start_view()
+            etc = self.view_dir / "etc" / "upper"
+            host_key = etc / HOST_KEY.removeprefix("/etc/")
+            host_key.parent.mkdir(parents=True, exist_ok=True)
+            _keygen(host_key)
+            authorized = etc / AUTHORIZED.removeprefix("/etc/")
+            authorized.mkdir(parents=True, exist_ok=True)
+            (authorized / "root").write_text(client_key.with_suffix(".pub").read_text())
+            config = etc / SSHD_CONFIG.removeprefix("/etc/")
+            config.write_text(
+                _sshd_config(
+                    port, listen, Path(HOST_KEY), Path("/run/sshd.pid"), AUTHORIZED + "/%u"
+                )
+            )
+            argv = [SSHD, "-D", "-e", "-f", SSHD_CONFIG]
+        else:
+            ssh_dir = self.lab.state_dir / "hosts" / self.name
+            ssh_dir.mkdir(parents=True, exist_ok=True)
+            host_key = ssh_dir / "ssh_host_ed25519_key"
+            _keygen(host_key)
+            authorized_file = ssh_dir / "authorized_keys"
+            authorized_file.write_text(client_key.with_suffix(".pub").read_text())
+            config = ssh_dir / "sshd_config"
+            config.write_text(
+                _sshd_config(port, listen, host_key, ssh_dir / "sshd.pid", str(authorized_file))
+            )
+            Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+            argv = [SSHD, "-D", "-e", "-f", str(config)]
+        proc = self.spawn(argv, log_name=f"sshd-{self.name}")
         try:
             self.tcp_wait(address, port)
         except LabError as exc:
@@ -302,16 +428,40 @@ def _keygen(path: Path) -> None:
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lanes-lab", "-f", str(path)])
 
 
+def _mount_ns(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+
+
+def _holder(view_dir: Path) -> int | None:
+    """The pid holding a host's view, if it still runs (a recycled pid is not it)."""
+    try:
+        pid_text, start = (view_dir / "holder.pid").read_text().split()
+    except (OSError, ValueError):
+        return None
+    return int(pid_text) if _start_time(int(pid_text)) == start else None
+
+
+def _opaque(folder: Path) -> None:
+    """An empty folder in an overlay's upper layer that hides the lower layer's (its units)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        os.setxattr(folder, "trusted.overlay.opaque", b"y")
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            raise LabError(f"{folder}: cannot mark it opaque for the host's view: {exc}") from None
+
+
 def _sshd_config(
-    port: int, listen: list[str], host_key: Path, ssh_dir: Path, client_key: Path
+    port: int, listen: list[str], host_key: Path, pid_file: Path, authorized: str
 ) -> str:
-    authorized = ssh_dir / "authorized_keys"
-    authorized.write_text(client_key.with_suffix(".pub").read_text())
     lines = [f"Port {port}"]
     lines += [f"ListenAddress {a}" for a in listen]
     lines += [
         f"HostKey {host_key}",
-        f"PidFile {ssh_dir / 'sshd.pid'}",
+        f"PidFile {pid_file}",
         f"AuthorizedKeysFile {authorized}",
         "PermitRootLogin prohibit-password",
         "PasswordAuthentication no",
@@ -467,12 +617,18 @@ class NetLab:
         self.links.append(link)
         return link
 
-    def _spawn(self, host: NsHost, argv: list[str], log_name: str | None) -> subprocess.Popen:
+    def _spawn(
+        self,
+        host: NsHost,
+        argv: list[str],
+        log_name: str | None,
+        wrap: list[str] | None = None,
+    ) -> subprocess.Popen:
         n = self._next_id()
         log = self.state_dir / "logs" / f"{log_name or n}.log"
         with open(log, "ab") as out:
             proc = subprocess.Popen(
-                host.argv(argv),
+                [*wrap, *argv] if wrap is not None else host.argv(argv),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

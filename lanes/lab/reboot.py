@@ -1,77 +1,72 @@
-"""A gateway's reboot in a lab: what a reboot takes away, then what the boot units bring back.
+"""A lab host's reboot: what a reboot takes away, then what the host's boot brings back.
 
-A namespace has no systemd to boot, so the emulation is: every nft table of the namespace
-flushed away, the lanes nginx killed, forwarding off (a fresh kernel), then the start commands
-(``ExecStartPre``/``ExecStart``) of each enabled lanes unit run in the namespace, in unit order,
-skipping a unit whose ``ConditionPathExists`` does not hold, as systemd would.
+A namespace has no kernel or systemd of its own to reboot, so the emulation is, in the host's
+view (``lanes.lab.netns``): the units the stand-in ``systemctl`` started are stopped and ``/run``
+is emptied, every other process of the host is killed (the lanes nginx, a watchdog), every nft
+table flushed away and forwarding turned off (a fresh kernel); then the host boots
+(``lanes.lab.standins``, ``boot``): its network from its netplan files, its sysctl.d files, then
+every unit enabled on it, ``sysinit.target``'s first, each only while its
+``ConditionPathExists`` holds. The lab's own sshd (the host's way in) survives, as a real
+host's sshd comes back.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
-from lanes.intents.gateway import GatewayPaths
 from lanes.lab.netns import LabError, NsHost
-from lanes.render.systemd import NGINX_UNIT, TABLE_UNIT, start_commands, unit_dir
 
-__all__ = ["power_off", "boot"]
-
-_WANTED_BY = {TABLE_UNIT: "sysinit.target", NGINX_UNIT: "multi-user.target"}
+__all__ = ["power_off", "boot", "reboot"]
 
 
-def power_off(ns: NsHost, paths: GatewayPaths) -> None:
-    """What a reboot loses: the ruleset, the lanes nginx, forwarding."""
-    ns.run(["nft", "flush", "ruleset"])
-    pid_file = Path(paths.nginx_pid)
-    if pid_file.exists():
-        master = int(pid_file.read_text().split()[0])
-        doomed = [master, *_children(master)]  # the workers would outlive their master
+def _processes(ns: NsHost) -> list[int]:
+    """The host's processes (in its view), but the lab's sshd and its sessions."""
+    sshd = (ns.read_file("/run/sshd.pid") or "").strip()
+    spared = {int(sshd) if sshd.isdigit() else -1, os.getpid()}
+    return [pid for pid in ns.processes() if pid not in spared and not _child_of(pid, spared)]
+
+
+def _child_of(pid: int, parents: set[int]) -> bool:
+    """An sshd session (a child of the listener) is the lab's, not the host's."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return int(stat.rsplit(")", 1)[1].split()[1]) in parents
+
+
+def power_off(ns: NsHost) -> None:
+    """What a reboot loses: the units' and every other process of the host, /run, the nft
+    ruleset, forwarding."""
+    if ns.view_pid is None:
+        raise LabError(f"{ns.ns}: only a host with its own view reboots")
+    ns.run([sys.executable, "-m", "lanes.lab.standins", "power-off"])
+    doomed = _processes(ns)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in doomed:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 pass
-        deadline = time.monotonic() + 5
-        while any(Path(f"/proc/{p}").exists() for p in doomed) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in doomed):
             time.sleep(0.05)
-        pid_file.unlink()
-    ns.sysctl("net.ipv4.ip_forward", 0)
+    ns.run(["nft", "flush", "ruleset"])
+    ns.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"])
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
+def boot(ns: NsHost) -> str:
+    """The host's boot: network, sysctls, enabled units; what it said."""
+    proc = ns.run([sys.executable, "-m", "lanes.lab.standins", "boot"], check=False, timeout=120)
+    if proc.returncode != 0:
+        raise LabError(f"{ns.ns}: boot: {proc.stderr.strip()}")
+    return proc.stdout
 
 
-def boot(ns: NsHost, paths: GatewayPaths) -> list[list[str]]:
-    """Start every enabled lanes unit as systemd would; returns the commands run."""
-    ran = []
-    for name in (TABLE_UNIT, NGINX_UNIT):
-        link = Path(unit_dir(paths)) / f"{_WANTED_BY[name]}.wants" / name
-        if not link.exists():
-            continue
-        content = link.read_text()
-        conditions = [
-            line.partition("=")[2]
-            for line in content.splitlines()
-            if line.startswith("ConditionPathExists=")
-        ]
-        if not all(Path(c).exists() for c in conditions):
-            continue
-        for argv in start_commands(content):
-            proc = ns.run(argv, check=False)
-            if proc.returncode != 0:
-                raise LabError(f"{name}: {' '.join(argv)}: exit {proc.returncode}: {proc.stderr}")
-            ran.append(argv)
-    return ran
+def reboot(ns: NsHost) -> str:
+    power_off(ns)
+    return boot(ns)

@@ -1,19 +1,18 @@
-"""``lanes verify`` against a lab: the lab's sessions and the roots its hosts keep files under.
+"""``lanes verify`` against a lab: the lab's sessions into its hosts, as provisioning makes them.
 
-The deploy box reaches each host as provisioning did (a gateway on its network directly, the
-others through the jump host), with the lab's key and the host keys pinned at ``lab up``. A
-region lab serves every AZ stack of its region: ``lanes verify --stack prod-az-2 --lab --prefix
-<the region lab's>`` checks az-2's hosts in it; ``lab_targets`` is every AZ's.
+The deploy box reaches each host as provisioning does (``lanes.remote.access``: a gateway host on its
+network directly, the others through the jump host), with the lab's key and the host keys pinned
+at ``lab up``. A region lab serves every AZ stack of its region: ``lanes verify --stack
+prod-az-2 --lab --prefix <the region lab's>`` checks az-2's hosts in it; ``lab_targets`` is every
+AZ's. Each host keeps its files at their real paths, in its own view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from lanes.lab.netns import LabError, SshClient
+from lanes.lab.provision import Provisioner
 from lanes.lab.site import (
     AttachedLab,
-    Provisioner,
     SiteModel,
     az_plans,
     check_prefix,
@@ -26,7 +25,7 @@ __all__ = ["LabHosts", "lab_targets"]
 
 
 class LabHosts:
-    """Sessions into a complete lab, and each host's file root in it."""
+    """Sessions into a complete lab."""
 
     def __init__(self, site: SiteModel, prefix: str):
         state = read_state(check_prefix(prefix))
@@ -43,15 +42,12 @@ class LabHosts:
             raise LabError(f"lab {prefix} is a lab of stack {state['stack']}, not {site.stack}")
         self.prov = Provisioner(site, AttachedLab(prefix), state["endpoints"])
 
-    def root(self, name: str) -> str:
-        return self.prov.root(name)
-
     def session(self, name: str) -> SshClient:
         return self.prov.session(name)
 
 
-def lab_targets(site: SiteModel, root_of: Callable[[str], str]) -> list[Target]:
+def lab_targets(site: SiteModel) -> list[Target]:
     """What ``lanes verify`` checks in the lab: the stack's AZ, or every AZ of a region lab."""
     if not site.region:
-        return expected_targets(site.plan, root_of)
-    return [t for plan in az_plans(site.plan).values() for t in expected_targets(plan, root_of)]
+        return expected_targets(site.plan)
+    return [t for plan in az_plans(site.plan).values() for t in expected_targets(plan)]

@@ -4,30 +4,27 @@ One namespace per host of the stack's AZ (gateway hosts included), one bridge pe
 segment, and a ``deploy`` namespace standing in for the box Pulumi runs on, on the outside
 network the gateway maps into, and a namespace per outside party of the gateway intents (the
 front load balancer, a proxy's upstream, a published service, a consumer: ``derive_parties``) on
-its outside network. The lab is provisioned the way ``pulumi up`` provisions the real
-site: sshd in every host, then every gateway's and every host's rendered files copied over SFTP
-and applied by the very scripts the Commands run, from the deploy box and through the jump host.
-Differences, each forced by the namespace, and nothing else:
+its outside network. Each host has its own view (``lanes.lab.netns``: its own ``/etc``,
+``/var/lib`` and ``/run``) and starts as a bare host does: its links, the address SSH reaches it
+on (a netplan file of its own, ``lanes.lab.provision.base_netplan``) and an sshd. The lab is
+then provisioned the way ``pulumi up`` provisions the real site (``lanes.lab.provision``): the
+very steps and scripts of the components, unmodified, over SFTP and SSH from the deploy box, the
+gateway hosts on its network first, straight at their own address there, then every other host
+through the jump host. ``--bare`` stops before that: ``pulumi up`` provisions it
+(``lanes.lab.stack``). Differences, each forced by the namespace, and nothing else:
 
-- Every file goes under ``<state dir>/roots/<host>`` (never this machine's /etc): the namespaces
-  share one filesystem.
-- There is no systemd or networkd in a namespace: the lab applies the host model the netplan file
-  is rendered from (``ip_commands``) with iproute2 before sshd starts, the netplan "reload" is a
-  no-op, the sysctl reload loads the rendered drop-in with ``sysctl -p`` (sysctls are per
-  namespace), the kubelet reload is a no-op.
+- There is no networkd, systemd-sysctl or systemd in a namespace: ``netplan apply``,
+  ``sysctl --system`` and ``systemctl`` are the lab's stand-ins (``lanes.lab.standins``).
 - This kernel has no bond or VLAN devices: every layer-3 device of the model (``eth0``,
   ``bond0.200``) is a plain veth of that name on its network's bridge.
-- Bootstrap: the jump host is reached through the gateway's 1:1 mapping, so the gateways are
-  applied first, from the deploy box straight to the gateway host's outside address; then the
-  hosts, through the jump host as the stack's ssh settings say.
 - sshd logs in as root with the lab's own throwaway keys, pinned per host.
 
 The region lab (``region_site_model``, ``lab up --region``) builds every AZ of the region at
 once: one segment per platform network per AZ (``management-az-1``; layer 2 never leaves an AZ),
 one for the line between the AZ routers, and the outside networks as above (every AZ's edge on
-the one enterprise segment). It is provisioned the same way: the gateways from the deploy box,
-then every host through the jump host, which reaches the other AZs' hosts through its AZ's
-router and the line. Its matrix adds the cells between AZs (``lanes.lab.crossaz``).
+the one enterprise segment). It is provisioned the same way: every AZ's gateway hosts from the
+deploy box, then every host through the jump host, which reaches the other AZs' hosts through
+their AZ's router and the line, wherever the jump host sits. Its matrix adds the cells between AZs (``lanes.lab.crossaz``).
 
 State lives in ``/run/lanes-lab/<prefix>/`` (``site.json`` once the lab is complete). The prefix
 is derived from the project directory and the stack (``lab_prefix``), so two stacks or two
@@ -41,7 +38,7 @@ import hashlib
 import itertools
 import json
 import re
-import shlex
+import shutil
 import subprocess
 import threading
 import time
@@ -51,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
+from lanes.intents.gateway import GatewayModel, derive_gateways
 from lanes.lab.crossaz import (
     CrossCell,
     derive_cross_cells,
@@ -59,7 +56,6 @@ from lanes.lab.crossaz import (
     region_azs,
     segment_key,
 )
-from lanes.lab.iproute import ip_commands
 from lanes.lab.l2probe import probe_l2
 from lanes.lab.matrix import (
     DEPLOY,
@@ -79,23 +75,16 @@ from lanes.lab.netns import (
     LabResources,
     NetLab,
     NsHost,
-    SshClient,
-    SshEndpoint,
     cleanup_stale,
     list_resources,
 )
 from lanes.lab.probe import Ask, seen_many, serve
+from lanes.lab.provision import BASE_NETPLAN, Provisioner, base_netplan, provision
+from lanes.lab.stack import lab_project, open_stacks, write_lab_project
 from lanes.model.flows import L2_KINDS
 from lanes.model.hostnet import HostNet, build_host_net
 from lanes.model.plan import PLATFORM_SPACE, HostPlan, Plan
-from lanes.render.gateway_scripts import render_gateway
-from lanes.render.scripts import (
-    apply_script,
-    host_files,
-    prepare_script,
-    sh_command,
-)
-from lanes.render.sysctl import SYSCTL_PATH
+from lanes.remote.access import access
 
 __all__ = [
     "SiteOptions",
@@ -118,10 +107,8 @@ __all__ = [
 ]
 
 STATE_FILE = "site.json"
-PROVISION_WORKERS = 8
 _LAB_PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}-$")
 Progress = Callable[[str], None]
-_CHANGE_RE = re.compile(r"^lanes: .*\b(changed|loaded table|nginx started|nginx reloaded)\b", re.M)
 
 
 @dataclass(frozen=True)
@@ -130,6 +117,7 @@ class SiteOptions:
 
     policy_routing: bool = True
     line_routes: bool = True  # the AZ routers' routes over the line (a region lab's)
+    bare: bool = False  # hosts with what SSH needs only: lanes is provisioned by `pulumi up`
 
 
 @dataclass(frozen=True)
@@ -367,127 +355,6 @@ class AttachedLab:
             return next(self._ids)
 
 
-def _jump_host(site: SiteModel) -> HostPlan | None:
-    jump = site.plan.ssh.jump
-    if jump is None:
-        return None
-    for host in site.hosts():
-        if host.ssh.address == jump.address:
-            return host
-    return None
-
-
-def _ssh_address(host: HostPlan, nodes: str) -> str:
-    if host.ssh_address is None:
-        raise LabError(f"{host.path}.ssh.address: {host.name} has no {nodes} address")
-    return host.ssh_address
-
-
-class Provisioner:
-    """The deploy box's SSH sessions and the apply steps of the components, in lab roots."""
-
-    def __init__(self, site: SiteModel, lab: NetLab | AttachedLab, endpoints: dict[str, dict]):
-        self.site = site
-        self.lab = lab
-        self.deploy = NsHost(lab, DEPLOY)  # type: ignore[arg-type]
-        self.endpoints = endpoints
-        self.changes = 0
-        self._lock = threading.Lock()
-
-    def endpoint(self, name: str, address: str | None = None) -> SshEndpoint:
-        e = self.endpoints[name]
-        return SshEndpoint(
-            address or e["address"],
-            e["port"],
-            "root",
-            self.lab.state_dir / "client_ed25519",
-            e["host_key"],
-        )
-
-    def client(self, host: HostPlan) -> SshClient:
-        plan = self.site.plan
-        jump = _jump_host(self.site)
-        proxy = None
-        if jump is not None and host.ssh.via_jump and jump.name != host.name:
-            proxy = self.endpoint(jump.name, plan.ssh.jump.address)  # type: ignore[union-attr]
-        return SshClient(self.endpoint(host.name), self.deploy, proxy)  # type: ignore[arg-type]
-
-    def root(self, name: str) -> str:
-        return str(self.lab.state_dir / "roots" / name)
-
-    def _run(self, ssh: SshClient, script: str, what: str) -> str:
-        result = ssh.run(sh_command(script))
-        if result.exit_code != 0:
-            raise LabError(f"{what}: exit {result.exit_code}: {result.stderr.strip()}")
-        with self._lock:
-            self.changes += len(_CHANGE_RE.findall(result.stdout))
-        return result.stdout
-
-    def copy(self, ssh: SshClient, files: list[tuple[str, str]]) -> None:
-        """CopyToRemote of (content, path) each: Pulumi copies only when the trigger (the
-        content hash) changed; the lab, which keeps no Pulumi state, asks the remote files
-        instead, all in one session."""
-        quoted = " ".join(shlex.quote(path) for _, path in files)
-        listing = ssh.run(f"sha256sum -- {quoted} 2>/dev/null || true").stdout
-        have = {}
-        for line in listing.splitlines():
-            digest, _, path = line.partition("  ")
-            have[path] = digest
-        for content, path in files:
-            if have.get(path) != content_hash(content):
-                ssh.copy(content, path)
-
-    def outside_address(self, model: GatewayModel) -> str | None:
-        """The gateway host's address on the deploy box's network, if it has one."""
-        host = self.site.plan.host(model.host)
-        assert host is not None
-        network = self.site.deploy.network
-        return next((str(a.address) for a in host.addresses if a.network == network), None)
-
-    def session(self, name: str) -> SshClient:
-        """How the deploy box reaches a host: a gateway host on its own network straight (the
-        bootstrap: that gateway maps the jump host in), any other as the stack says."""
-        for model in self.site.models:
-            outside = self.outside_address(model) if model.host == name else None
-            if outside is not None:
-                return SshClient(self.endpoint(name, outside), self.deploy)  # type: ignore[arg-type]
-        return self.client(self.site.plan.host(name))  # type: ignore[arg-type]
-
-    def gateway(self, model: GatewayModel) -> str:
-        """As EdgeGateway: prepare, copy ruleset (and nginx), apply. A gateway on the deploy
-        box's network is reached straight (the bootstrap), any other as the stack says."""
-        ssh = self.session(model.host)
-        files = render_gateway(model, GatewayPaths(self.root(model.host)))
-        self._run(ssh, files.prepare, f"gateway {model.name}: prepare")
-        copies = [(files.ruleset, files.paths.ruleset)]
-        if files.nginx is not None:
-            copies.append((files.nginx, files.paths.nginx_conf))
-        self.copy(ssh, copies)
-        out = self._run(ssh, files.apply, f"gateway {model.name}: apply")
-        return "; ".join(line.removeprefix("lanes: ") for line in out.splitlines())
-
-    def host(self, host: HostPlan) -> str:
-        """As BareMetalHost: prepare, copy each file to staging (content-addressed, so all
-        before the first apply is the same), then apply each."""
-        ssh = self.client(host)
-        root = self.root(host.name)
-        self._run(ssh, prepare_script(root), f"host {host.name}: prepare")
-        files = host_files(self.site.nets[host.name])
-        self.copy(ssh, [(file.content, root + file.staged_path) for file in files])
-        said = []
-        for file in files:
-            out = self._run(ssh, apply_script(file, root, _lab_reload(file.kind, root)), file.kind)
-            said.append(out.strip().removeprefix("lanes: ").split(" /", 1)[0])
-        return ", ".join(said)
-
-
-def _lab_reload(kind: str, root: str) -> tuple[tuple[str, ...], ...]:
-    if kind == "sysctl":
-        return (("sysctl", "-q", "-p", root + SYSCTL_PATH),)
-    # netplan: the lab applied the same model with iproute2; kubelet: none runs here.
-    return (("true",),)
-
-
 def _wire(lab: NetLab, site: SiteModel, progress: Progress) -> dict[str, NsHost]:
     segments = {name: lab.segment(name) for name in sorted(set(site.segments.values()))}
     progress(f"segments: {', '.join(f'{s.name}={s.bridge}' for s in segments.values())}")
@@ -497,10 +364,7 @@ def _wire(lab: NetLab, site: SiteModel, progress: Progress) -> dict[str, NsHost]
         for device in net.layer3():
             network = net.link(device).networks[0]  # type: ignore[union-attr]
             lab.link(ns, segments[site.segment_of(name, network)], device)
-        commands = ip_commands(net)
-        for argv in commands:
-            ns.run(argv)
-        progress(f"host {name}: {len(net.layer3())} link(s), {len(commands)} ip command(s)")
+        progress(f"host {name}: {len(net.layer3())} link(s)")
     deploy = hosts[DEPLOY] = lab.host(DEPLOY)
     d = site.deploy
     lab.link(
@@ -528,9 +392,15 @@ def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress
     for name, host in hosts.items():
         plan_host = site.plan.host(name) if name in site.nets else None
         if plan_host is not None:
-            e = host.start_sshd(port=plan_host.ssh.port)
+            # Its own /etc, /var/lib and /run, and its network before lanes: what SSH needs.
+            host.start_view()
+            host.write_file(
+                BASE_NETPLAN, base_netplan(site.plan, plan_host, site.nets[name]), "600"
+            )
+            host.run(["/usr/local/sbin/netplan", "apply"])
+            e = host.start_sshd(port=plan_host.ssh.port, view=True)
             endpoints[name] = {
-                "address": _ssh_address(plan_host, site.plan.kinds.nodes_network),
+                "address": access(site.plan, plan_host).address,
                 "port": e.port,
                 "host_key": e.host_key,
             }
@@ -548,22 +418,6 @@ def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress
     return endpoints
 
 
-def _provision(prov: Provisioner, progress: Progress) -> None:
-    """Gateways the deploy box reaches directly first (they map the jump host in), then the
-    hosts, then the other gateways (through the jump host, like the hosts)."""
-    direct = [m for m in prov.site.models if prov.outside_address(m) is not None]
-    for model in direct:
-        progress(f"gateway {model.name} on {model.host}: {prov.gateway(model)}")
-    hosts = prov.site.hosts()
-    # Hosts are independent of each other: provision them side by side, as Pulumi would.
-    with ThreadPoolExecutor(max_workers=PROVISION_WORKERS) as pool:
-        for host, said in zip(hosts, pool.map(prov.host, hosts), strict=True):
-            progress(f"host {host.name} over ssh: {said}")
-    for model in prov.site.models:
-        if model not in direct:
-            progress(f"gateway {model.name} on {model.host}: {prov.gateway(model)}")
-
-
 def read_state(prefix: str) -> dict[str, Any] | None:
     path = STATE_ROOT / prefix / STATE_FILE
     return json.loads(path.read_text()) if path.is_file() else None
@@ -578,15 +432,25 @@ def _reapply(site: SiteModel, prefix: str, state: dict, progress: Progress) -> U
     missing = sorted(set(state["namespaces"]) - set(found.namespaces))
     if missing:
         raise LabError(f"lab {prefix} lost namespace(s) {', '.join(missing)}: run lab down first")
+    if site.options.bare:
+        progress(f"lab {prefix} exists (bare: lanes provisions nothing)")
+        return UpResult(prefix, False, 0, None)
     progress(f"lab {prefix} exists: re-applying over ssh")
     prov = Provisioner(site, AttachedLab(prefix), state["endpoints"])
-    _provision(prov, progress)
+    provision(prov, progress)
     return UpResult(prefix, False, prov.changes, None)
 
 
-def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> UpResult:
+def bring_up(
+    site: SiteModel,
+    prefix: str,
+    progress: Progress | None = None,
+    project_dir: Path | None = None,
+) -> UpResult:
     """Create the lab, or re-apply an existing one (then ``changes`` counts what changed).
 
+    A bare lab (``site.options.bare``) also gets its Pulumi project in ``project_dir``
+    (``lanes.lab.stack``: the stacks pinned to the lab's hosts, the lab's key their secret).
     A failure leaves what was made for inspection; ``take_down(prefix)`` removes it.
     """
     say = progress or (lambda line: None)
@@ -601,7 +465,10 @@ def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> 
     hosts = _wire(lab, site, say)
     endpoints = _start_servers(site, hosts, say)
     prov = Provisioner(site, AttachedLab(prefix), endpoints)
-    _provision(prov, say)
+    if not site.options.bare:
+        provision(prov, say)
+    if site.options.bare and project_dir is None:
+        raise LabError("a bare lab needs the project folder, for its stacks")
     state = {
         "prefix": prefix,
         "stack": site.stack,
@@ -611,7 +478,18 @@ def bring_up(site: SiteModel, prefix: str, progress: Progress | None = None) -> 
         "namespaces": sorted([lab.switch_ns, *(h.ns for h in hosts.values())]),
         "endpoints": endpoints,
     }
+    if project_dir is not None and site.options.bare:
+        folder = lab_project(project_dir, prefix)
+        state["project"] = str(folder)
     (lab.state_dir / STATE_FILE).write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    if project_dir is not None and site.options.bare:
+        _, stacks = write_lab_project(
+            project_dir, site.stack, site.plan, prefix, endpoints, site.region
+        )
+        open_stacks(project_dir, prefix, stacks)
+        say(
+            f"lab {prefix}: stack(s) {', '.join(stacks)} in {folder}: lanes lab pulumi --stack S -- ARGS"
+        )
     say(f"lab {prefix} up in {time.monotonic() - start:.1f}s")
     return UpResult(prefix, True, prov.changes, lab)
 
@@ -624,8 +502,13 @@ def check_prefix(prefix: str) -> str:
 
 
 def take_down(prefix: str) -> LabResources:
-    """Kill every process, delete every namespace (and so every link), remove the state dir."""
-    return cleanup_stale(check_prefix(prefix))
+    """Kill every process, delete every namespace (and so every link), remove the state dir
+    and a bare lab's project folder (its stacks' state)."""
+    state = read_state(check_prefix(prefix))
+    found = cleanup_stale(prefix)
+    if state is not None and state.get("project"):
+        shutil.rmtree(state["project"], ignore_errors=True)
+    return found
 
 
 def _links(ns: str) -> list[str]:

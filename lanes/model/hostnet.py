@@ -1,8 +1,8 @@
 """The host network model: links, addresses, routes, tables, policy rules and sysctls of one host.
 
 ``build_host_net(host, plan)`` is a pure function of the plan. The netplan renderer turns the
-model into YAML; the namespace lab applies the same model with iproute2 (``lanes.lab.iproute``), so
-what a real host and a rehearsal host carry cannot drift apart.
+model into YAML; a lab host gets that very file and applies it (``lanes.lab.standins``), so what
+a real host and a rehearsal host carry cannot drift apart.
 
 Routing design (seed 001's unsolved case, brief "Hosts"):
 

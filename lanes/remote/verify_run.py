@@ -1,7 +1,8 @@
 """Run ``lanes verify``: reach every target over SSH, collect its live state, compare.
 
-Real hosts are reached the way the stack's Commands reach them: the stack's user and jump host,
-each host's SSH address and port, and host keys pinned from the config (a host without a
+Real hosts are reached the way the stack's Commands reach them (``lanes.remote.access``): a gateway
+host on the deploy box's network at its own address there, any other at its SSH address and
+port through the stack's jump host, as the stack's user, and host keys pinned from the config (a host without a
 pinned key is refused, never trusted on first use). The private key is a Pulumi secret that
 only the Pulumi CLI decrypts, so verify takes a key file (``--identity``) instead. The lab
 (``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.remote.ssh``); everything after the connection is the same.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lanes.model.plan import HostPlan, Plan
+from lanes.remote.access import access
 from lanes.remote.ssh import LocalOrigin, SshClient, SshEndpoint
 from lanes.remote.verify import Drift, Target, collect_script, compare, parse_live
 from lanes.render.scripts import sh_command
@@ -90,11 +92,13 @@ class RealHosts:
         ssh = host.ssh
         if ssh.host_key is None:
             raise VerifyError(f"{host.path}.ssh.host_key: not set; verify only trusts pinned keys")
-        address = host.ssh_address
-        if address is None:
-            nodes = self.plan.kinds.nodes_network
-            raise VerifyError(f"{host.path}.ssh.address: {host.name} has no {nodes} address")
-        return SshEndpoint(address, ssh.port, self.plan.ssh.user, self.identity, ssh.host_key)
+        try:
+            route = access(self.plan, host)
+        except ValueError as exc:
+            raise VerifyError(str(exc)) from None
+        return SshEndpoint(
+            route.address, route.port, self.plan.ssh.user, self.identity, ssh.host_key
+        )
 
     def _jump(self) -> SshEndpoint | None:
         jump = self.plan.ssh.jump
@@ -107,7 +111,5 @@ class RealHosts:
     def session(self, name: str) -> SshClient:
         host = self.plan.host(name)
         assert host is not None
-        target, jump = self.endpoints[name], self.jump
-        # The jump host itself, and hosts that do not go through it, are reached directly.
-        through = jump is not None and host.ssh.via_jump and target.host != jump.host
-        return SshClient(target, self.origin, jump if through else None)
+        proxy = self.jump if access(self.plan, host).via_jump else None
+        return SshClient(self.endpoints[name], self.origin, proxy)

@@ -32,6 +32,7 @@ __all__ = [
     "neighbor_name",
     "render_bird",
     "render_bird_prepare",
+    "render_bird_unprepare",
     "render_bird_apply",
     "render_bird_delete",
 ]
@@ -99,16 +100,33 @@ def render_bird_prepare(staged: str = STAGED_CONF) -> str:
     return f'#!/bin/sh\nset -eu\nstaged={quote(staged)}\nmkdir -p "${{staged%/*}}"\n'
 
 
+def render_bird_unprepare(staged: str = STAGED_CONF) -> str:
+    """The prepare step's delete: the staging folder (and lanes' state folder) once empty."""
+    return (
+        f"#!/bin/sh\nset -eu\nstaged={quote(staged)}\n"
+        'rmdir "${staged%/*}" 2>/dev/null || true\n'
+        'rmdir "${staged%/*/*}" 2>/dev/null || true\n'
+    )
+
+
 def render_bird_apply(staged: str = STAGED_CONF, conf: str = BIRD_CONF) -> str:
-    """Check the staged file, move it in when it differs, then reload or start BIRD."""
+    """Check the staged file, move it in when it differs, then reload or start BIRD. The first
+    apply notes whether BIRD was enabled and running before lanes, for the delete."""
     return f"""#!/bin/sh
 # lanes: BGP of the AZ router. The staged file is checked by BIRD itself before it is used.
 set -eu
 staged={quote(staged)}
 conf={quote(conf)}
+before="${{staged%/*}}/bird.before"
 for tool in bird birdc cmp; do
 	command -v "$tool" >/dev/null 2>&1 || {{ echo "lanes: $tool is not installed (bird2)" >&2; exit 1; }}
 done
+if [ ! -f "$before" ]; then
+	enabled=disabled; running=stopped
+	if systemctl is-enabled --quiet bird 2>/dev/null; then enabled=enabled; fi
+	if birdc show status >/dev/null 2>&1; then running=running; fi
+	echo "$enabled $running" > "$before"
+fi
 if ! bird -p -c "$staged"; then
 	echo "lanes: bird rejects $staged; the running BGP config stays" >&2
 	exit 1
@@ -131,15 +149,26 @@ fi
 
 
 def render_bird_delete(staged: str = STAGED_CONF, conf: str = BIRD_CONF) -> str:
-    """Put the distribution's file back (or remove lanes'), reload BIRD, drop the staged copy."""
+    """Put the distribution's file back (or remove lanes'), and BIRD as it was before lanes:
+    stopped and disabled again if lanes started and enabled it, else on the file put back."""
     return f"""#!/bin/sh
-# lanes: remove the AZ router's BGP config; the file that was there before comes back.
+# lanes: remove the AZ router's BGP config; the file and the service state that were there
+# before come back.
 set -eu
 staged={quote(staged)}
 conf={quote(conf)}
+before="${{staged%/*}}/bird.before"
+was=$(cat "$before" 2>/dev/null || echo "enabled running")
 if [ -f "$conf.lanes-orig" ]; then mv "$conf.lanes-orig" "$conf"; else rm -f "$conf"; fi
 rm -f "$staged"
+case $was in
+	disabled*) systemctl disable --quiet bird 2>/dev/null || true ;;
+esac
 if birdc show status >/dev/null 2>&1; then
-	if [ -f "$conf" ]; then birdc configure; else systemctl stop bird; fi
+	case $was in
+		*stopped) systemctl stop bird; echo "lanes: bird stopped, as before lanes" ;;
+		*) if [ -f "$conf" ]; then birdc configure; else systemctl stop bird; fi ;;
+	esac
 fi
+rm -f "$before"
 """

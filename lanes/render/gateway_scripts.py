@@ -17,7 +17,7 @@ from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash
 from lanes.render.nftables import FAMILY, render_ruleset
 from lanes.render.nginx import NginxSettings, render_nginx
-from lanes.render.rollback import Expect, Undo, arm_script, confirm_script
+from lanes.render.rollback import Expect, Undo, arm_script, confirm_script, disarm_script
 from lanes.render.systemd import NGINX_UNIT, TABLE_UNIT, Unit, render_units, unit_dir
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "render_delete",
     "render_arm",
     "render_confirm",
+    "render_unprepare",
+    "render_disarm",
     "render_gateway",
 ]
 
@@ -235,6 +237,11 @@ def render_arm(
     return arm_script(model.name, paths.state_dir, undos, timeout, after, watchdog)
 
 
+def render_disarm(model: GatewayModel, paths: GatewayPaths) -> str:
+    """The arm step's delete: no rollback of the gateway after ``pulumi destroy``."""
+    return disarm_script(model.name, paths.state_dir)
+
+
 def render_confirm(
     model: GatewayModel, paths: GatewayPaths, ruleset: str, nginx: str | None
 ) -> str:
@@ -263,6 +270,8 @@ class GatewayFiles:
     arm: str = ""
     confirm: str = ""
     units: tuple[Unit, ...] = ()
+    unprepare: str = ""
+    disarm: str = ""
 
     def hashes(self) -> dict[str, str]:
         """sha256 per rendered piece: the triggers of the provisioning steps."""
@@ -278,6 +287,13 @@ class GatewayFiles:
 def render_prepare(paths: GatewayPaths) -> str:
     """Create the directory the files are copied into (CopyToRemote does not create parents)."""
     return "\n".join(["set -eu", f"mkdir -p {quote(paths.conf_dir)}"]) + "\n"
+
+
+def render_unprepare(paths: GatewayPaths) -> str:
+    """The prepare step's delete (after the apply's delete removed lanes' files): lanes' config
+    and state folders go once they are empty."""
+    dirs = [paths.conf_dir, paths.conf_dir.rsplit("/", 1)[0], paths.state_dir.rsplit("/", 1)[0]]
+    return "\n".join(["set -eu", *(f"rmdir {quote(d)} 2>/dev/null || true" for d in dirs)]) + "\n"
 
 
 def render_gateway(
@@ -301,4 +317,6 @@ def render_gateway(
         render_arm(model, paths, timeout, watchdog),
         render_confirm(model, paths, ruleset, conf),
         render_units(model.name, paths, bool(model.proxies)),
+        render_unprepare(paths),
+        render_disarm(model, paths),
     )

@@ -30,6 +30,7 @@ __all__ = [
     "Expect",
     "arm_script",
     "confirm_script",
+    "disarm_script",
 ]
 
 TXN_DIR = "txn"  # under the caller's state directory
@@ -195,6 +196,31 @@ def _checks(expects: tuple[Expect, ...]) -> list[str]:
     return lines
 
 
+_STOP_WATCHDOG = [
+    '    if [ -f "$txn/watchdog.pid" ]; then kill -- "-$(cat "$txn/watchdog.pid")"'
+    " 2>/dev/null || true; fi",
+    '    if [ -f "$txn/watchdog.timer" ]; then systemctl stop "$(cat "$txn/watchdog.timer")"'
+    " 2>/dev/null || true; fi",
+]
+
+
+def disarm_script(name: str, state_dir: str) -> str:
+    """The arm step's delete (``pulumi destroy``, after every apply put its file back): a change
+    still awaiting its verdict is decided, so its watchdog never puts a removed configuration
+    back; then the transaction folder goes."""
+    lines = _head(name, state_dir) + [
+        'id="$(cat "$txns/current" 2>/dev/null || true)"',
+        'txn="$txns/$id"',
+        'if [ -n "$id" ] && [ -d "$txn" ] && mkdir "$txn/decided" 2>/dev/null; then',
+        *_STOP_WATCHDOG,
+        '  echo "lanes: $name: disarm: the change armed as $id will not be rolled back"',
+        "fi",
+        'rm -rf "$txns"',
+        'echo "lanes: $name: disarmed"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def confirm_script(name: str, state_dir: str, expects: tuple[Expect, ...]) -> str:
     """Decide for the change if the watchdog has not; fail when it was rolled back, or when
     a file does not hold what was applied."""
@@ -203,10 +229,7 @@ def confirm_script(name: str, state_dir: str, expects: tuple[Expect, ...]) -> st
         'txn="$txns/$id"',
         'if [ -n "$id" ] && [ -d "$txn" ]; then',
         '  if mkdir "$txn/decided" 2>/dev/null; then',
-        '    if [ -f "$txn/watchdog.pid" ]; then kill -- "-$(cat "$txn/watchdog.pid")"'
-        " 2>/dev/null || true; fi",
-        '    if [ -f "$txn/watchdog.timer" ]; then systemctl stop "$(cat "$txn/watchdog.timer")"'
-        " 2>/dev/null || true; fi",
+        *_STOP_WATCHDOG,
         '    : > "$txn/confirmed"',
         "  fi",
         "  waited=0",

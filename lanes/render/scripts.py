@@ -26,6 +26,7 @@ from lanes.render.checks import check_path, check_value
 from lanes.render.kubelet import KUBELET_PATH, render_kubelet
 from lanes.render.netplan import NETPLAN_PATH, render_netplan
 from lanes.render.rollback import Expect, Undo, arm_script, confirm_script
+from lanes.render.rollback import disarm_script as _disarm
 from lanes.render.sysctl import SYSCTL_PATH, render_sysctl
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "check_path",
     "arm_host_script",
     "confirm_host_script",
+    "disarm_script",
+    "unprepare_script",
 ]
 
 STATE_DIR = "/var/lib/lanes"
@@ -148,6 +151,27 @@ def prepare_script(root: str = "") -> str:
     )
 
 
+def unprepare_script(root: str = "") -> str:
+    """The prepare step's delete (``pulumi destroy``, after every file was put back): the staging
+    and backup folders go once they are empty, and lanes' state folder with them."""
+    prefix = _root(root)
+    dirs = " ".join(shlex.quote(prefix + d) for d in (STAGING_DIR, BACKUP_DIR))
+    state = shlex.quote(prefix + STATE_DIR)
+    return (
+        "\n".join(
+            [
+                "set -eu",
+                f"for dir in {dirs}; do",
+                '  if [ -d "$dir" ]; then find "$dir" -depth -type d -empty -delete; fi',
+                "done",
+                f"rmdir {state} 2>/dev/null || true",
+                "echo 'lanes: staging removed'",
+            ]
+        )
+        + "\n"
+    )
+
+
 def apply_script(file: HostFile, root: str = "", reload: Reload | None = None) -> str:
     """Install the staged file at its target; a second run prints ``unchanged``.
 
@@ -239,6 +263,11 @@ def arm_host_script(
         for f in files
     )
     return arm_script(name, prefix + STATE_DIR, undos, timeout, watchdog=watchdog)
+
+
+def disarm_script(name: str, root: str = "") -> str:
+    """The arm step's delete: no rollback of the host's files after ``pulumi destroy``."""
+    return _disarm(name, _root(root) + STATE_DIR)
 
 
 def confirm_host_script(name: str, files: tuple[HostFile, ...], root: str = "") -> str:

@@ -1,13 +1,14 @@
-"""The real Pulumi engine (``make engine``) on throwaway projects: a file backend in a tmp dir."""
+"""The real Pulumi engine (``make engine``) on throwaway projects: a file backend in a tmp dir.
+
+The CLI runs as ``lanes.lab.engine.Engine`` runs it (its own PULUMI_HOME with the command
+provider installed from the built binary, nothing downloaded); this harness adds the secret's
+masking and the count of runs that showed it."""
 
 from __future__ import annotations
 
 import copy
-import os
 import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from lanes.lab import engine as built
 
 __all__ = [
     "REPO",
@@ -28,24 +31,16 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-ENGINE_BIN = REPO / "build" / "engine" / "bin"
-# The pack's executable entry point (a folder pack cannot start under the old language host).
-POLICY_PACK = REPO / "engine" / "policy-pack"
-_BINARIES = (
-    "pulumi",
-    "pulumi-language-python",
-    "pulumi-language-python.bin",
-    "pulumi-language-python-exec",
-    "pulumi-resource-pulumi-python",
-    "pulumi-analyzer-policy-python",
-)
+ENGINE_BIN = built.engine_bin(REPO)
+# The pack as an operator gives it: its folder (it shares the program's .venv).
+POLICY_PACK = REPO / "policies"
 # A run that hangs (a plugin waiting on a download, a prompt) fails instead of blocking CI.
 _TIMEOUT = 300
 
 
 def missing_binaries() -> list[str]:
     """What ``make engine`` puts in build/engine/bin and is not there."""
-    return [name for name in _BINARIES if not os.access(ENGINE_BIN / name, os.X_OK)]
+    return built.missing_binaries(REPO)
 
 
 def az_without_hosts() -> dict[str, Any]:
@@ -97,33 +92,15 @@ class Engine:
         # The secret's distinctive line: found whatever quoting or escaping a format applies.
         self.marker = marker
         self.results: list[Result] = []
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
-        self.env.update(
-            PATH=f"{ENGINE_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            PULUMI_HOME=str(root / "home"),
-            PULUMI_SKIP_UPDATE_CHECK="true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-            PULUMI_CONFIG_PASSPHRASE="lanes-engine-tier",
-            PYTHONDONTWRITEBYTECODE="1",
-        )
+        self.cli = built.Engine(REPO, home=root / "home", backend=root / "state")
 
     def run(self, cwd: Path, *args: str, stdin: str | None = None) -> Result:
         """``pulumi <args>`` in ``cwd``; the result's output has the secret masked."""
-        started = time.perf_counter()
-        proc = subprocess.run(
-            [str(ENGINE_BIN / "pulumi"), *args],
-            cwd=cwd,
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-        )
-        seconds = time.perf_counter() - started
-        text = proc.stdout + proc.stderr
+        run = self.cli.run(cwd, *args, stdin=stdin, timeout=_TIMEOUT)
+        text = run.stdout + run.stderr
         leaks = text.count(self.marker)
         result = Result(
-            args, proc.returncode, text.replace(self.marker, "[MASKED]"), leaks, seconds
+            args, run.returncode, text.replace(self.marker, "[MASKED]"), leaks, run.seconds
         )
         self.results.append(result)
         return result
@@ -180,9 +157,6 @@ def open_engine(secret: str, marker: str) -> Iterator[Engine]:
         )
     root = Path(tempfile.mkdtemp(prefix="lanes-engine-"))
     try:
-        (root / "state").mkdir()
-        engine = Engine(root, secret, marker)
-        engine.check(root, "login", f"file://{root / 'state'}")
-        yield engine
+        yield Engine(root, secret, marker)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -1,15 +1,16 @@
 """The program under the real Pulumi engine (``make engine``): preview, up, policy pack, errors.
 
 The stack is the dev stack's config grown to two AZs and applied as az-2, where no host is: the
-program declares the four network components and its exports, nothing that needs the command
-provider (not served on these machines). Everything runs on a file backend in a tmp dir.
+program declares the four network components and its exports and no host (the stacks with
+hosts run on bare labs: ``test_dev_lab``, ``test_region_lab``). Everything runs on a file
+backend in a tmp dir; the pack is given as its folder (``--policy-pack policies``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
-import shutil
 import subprocess
 import sys
 
@@ -164,13 +165,21 @@ pulumi.export("az", plan.az)
 '''
 
 
-def test_pack_rejects_what_the_program_would_not_declare(engine: Engine, project):
-    # The real program checks every rule the pack enforces before it declares anything, so no
-    # stack config lets a violation reach the pack: a program that skips those checks does.
+@pytest.fixture(scope="module")
+def tampered(engine: Engine):
+    """A project whose program declares the network components with traffic on management's
+    VLAN, lanes' own checks skipped."""
     folder = engine.project("tampered", main=None)
     source = TAMPERED.format(repo=str(REPO), project=str(folder), stack="tampered")
     (folder / "__main__.py").write_text(source)
     engine.stack(folder, "tampered", az_without_hosts())
+    return folder
+
+
+def test_pack_rejects_what_the_program_would_not_declare(engine: Engine, tampered):
+    # The real program checks every rule the pack enforces before it declares anything, so no
+    # stack config lets a violation reach the pack: a program that skips those checks does.
+    folder = tampered
     plain = engine.run(folder, "preview", "--stack", "tampered", "--non-interactive")
     assert plain.ok, plain.log
     checked = engine.run(
@@ -207,33 +216,73 @@ def test_moving_a_stack_to_a_region_file_changes_none_of_its_resources(engine: E
     engine.stack(folder, "moved", config)
     up = engine.run(folder, "up", "--yes", "--stack", "moved", "--non-interactive")
     assert up.ok, up.log
-    # The region file is a path of the project, which the program learns from the language host;
-    # the host make engine builds does not say, so the program takes its own folder (the repo:
-    # the tier's Pulumi.yaml sets main:). build/ is ignored; the file is removed after.
-    region_dir = REPO / "build" / "engine-tests" / secrets.token_hex(4)
-    region_dir.mkdir(parents=True)
+    # The region file is a path of the project, which the program learns from the language
+    # host (the project's folder, where Pulumi.yaml is; main: names the repo's program).
+    region_dir = folder / "regions"
+    region_dir.mkdir()
+    inventory = "regions/region.yaml"
+    region = {k.removeprefix("lanes:"): v for k, v in config.items() if k != "lanes:az"}
+    (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
+    stack_file = folder / "Pulumi.moved.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    kept = {k: v for k, v in doc["config"].items() if k in ("lanes:az", "lanes:sshPrivateKey")}
+    doc["config"] = kept | {"lanes:inventory": inventory}
+    stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert set(doc["config"]) == {"lanes:az", "lanes:sshPrivateKey", "lanes:inventory"}
+
+    moved = engine.run(
+        folder, "preview", "--expect-no-changes", "--stack", "moved", "--non-interactive"
+    )
+    assert moved.ok, moved.log
+    assert "5 unchanged" in moved.output, moved.log
+
+    region["networks"]["storage"]["vlan"] = 33
+    (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
+    changed = engine.run(folder, "preview", "--stack", "moved", "--non-interactive")
+    assert changed.ok, changed.log
+    assert "~  lanes:network:StorageNetwork" in changed.output, changed.log
+    assert "1 to update" in changed.output, changed.log
+
+
+def lanes_preview(engine: Engine, folder, stack: str) -> subprocess.CompletedProcess:
+    """``make preview``'s command on a project of the harness: its backend and passphrase."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    env |= {
+        "PULUMI_BACKEND_URL": f"file://{engine.root / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE_FILE": str(engine.cli.passphrase),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "lanes", "preview", "--stack", stack, "--project-dir", str(folder),
+         "--engine-dir", str(REPO), "--policy-pack", str(POLICY_PACK)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_the_pull_request_comment_counts_changes_per_component_kind(
+    engine: Engine, project, deployed
+):
+    assert deployed.ok, deployed.log
+    stack_file = project / f"Pulumi.{STACK}.yaml"
+    original = stack_file.read_text()
+    doc = yaml.safe_load(original)
+    doc["config"]["lanes:networks"]["storage"]["vlan"] = 33
+    stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     try:
-        inventory = f"{region_dir.relative_to(REPO)}/region.yaml"
-        region = {k.removeprefix("lanes:"): v for k, v in config.items() if k != "lanes:az"}
-        (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
-        stack_file = folder / "Pulumi.moved.yaml"
-        doc = yaml.safe_load(stack_file.read_text())
-        kept = {k: v for k, v in doc["config"].items() if k in ("lanes:az", "lanes:sshPrivateKey")}
-        doc["config"] = kept | {"lanes:inventory": inventory}
-        stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
-        assert set(doc["config"]) == {"lanes:az", "lanes:sshPrivateKey", "lanes:inventory"}
-
-        moved = engine.run(
-            folder, "preview", "--expect-no-changes", "--stack", "moved", "--non-interactive"
-        )
-        assert moved.ok, moved.log
-        assert "5 unchanged" in moved.output, moved.log
-
-        region["networks"]["storage"]["vlan"] = 33
-        (region_dir / "region.yaml").write_text(yaml.safe_dump(region, sort_keys=False))
-        changed = engine.run(folder, "preview", "--stack", "moved", "--non-interactive")
-        assert changed.ok, changed.log
-        assert "~  lanes:network:StorageNetwork" in changed.output, changed.log
-        assert "1 to update" in changed.output, changed.log
+        proc = lanes_preview(engine, project, STACK)
     finally:
-        shutil.rmtree(region_dir, ignore_errors=True)
+        stack_file.write_text(original)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"### `pulumi preview` of stack `{STACK}`\n"), proc.stdout
+    assert "| StorageNetwork | 0 | 1 | 0 | 0 |\n" in proc.stdout
+    assert "- StorageNetwork update: `lab-storage`\n" in proc.stdout
+    assert "ManagementNetwork" not in proc.stdout
+    assert "policies of lanes-network-rules 0.1.0 pass." in proc.stdout
+    assert engine.marker not in proc.stdout + proc.stderr
+
+
+def test_the_pull_request_comment_names_a_mandatory_violation(engine: Engine, tampered):
+    proc = lanes_preview(engine, tampered, "tampered")
+    assert proc.returncode == 1, proc.stderr
+    assert "| mandatory | vlan-ids | `lanes-tampered` | " in proc.stdout, proc.stdout  # the stack
+    assert "networks.traffic.vlan: 10 is already the VLAN of management" in proc.stdout
+    assert "Preview failed." in proc.stdout

@@ -4,8 +4,11 @@ component does it, and probes that report which server answered and whom it saw.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
+
+import yaml
 
 from lanes.config import parse_stack_config
 from lanes.intents.gateway import GatewayModel, GatewayPaths, derive_gateways
@@ -58,6 +61,16 @@ def wire_gateway(
     return ns
 
 
+def wired_netplan(ns: NsHost) -> str:
+    """A netplan file of the addresses the host's devices carry now."""
+    devices: dict[str, dict] = {}
+    for link in json.loads(ns.run(["ip", "-j", "-4", "address"]).stdout):
+        cidrs = [f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", [])]
+        if link["ifname"] != "lo" and cidrs:
+            devices[link["ifname"]] = {"addresses": cidrs}
+    return yaml.safe_dump({"network": {"version": 2, "ethernets": devices}}, sort_keys=True)
+
+
 def node(lab: NetLab, name: str, segment: Segment, cidr: str, via: str | None = None) -> NsHost:
     """A single-homed host; ``via`` its default gateway."""
     host = lab.host(name)
@@ -68,14 +81,17 @@ def node(lab: NetLab, name: str, segment: Segment, cidr: str, via: str | None = 
 
 
 class Gateway:
-    """One gateway namespace reached over SSH, provisioned exactly as EdgeGateway does it:
-    prepare, CopyToRemote of each file, then the apply command (``sh -c`` of the script)."""
+    """One gateway host reached over SSH, provisioned exactly as EdgeGateway does it: prepare,
+    CopyToRemote of each file, then the apply command (``sh -c`` of the script). The host has
+    its own view (its files at their real paths) and a netplan file of the addresses it was
+    wired with, so its boot brings them back."""
 
     def __init__(self, lab: NetLab, ns: NsHost, model: GatewayModel, ssh_from: NsHost, listen: str):
         self.ns = ns
         self.model = model
-        self.paths = GatewayPaths(str(lab.state_dir / "roots" / model.name))
-        endpoint = ns.start_sshd(listen=[listen])
+        self.paths = GatewayPaths()
+        endpoint = ns.start_sshd(listen=[listen], view=True)
+        ns.write_file("/etc/netplan/50-lab.yaml", wired_netplan(ns), "600")
         self.ssh = SshClient(endpoint, ssh_from)
 
     def files(self, model: GatewayModel | None = None) -> GatewayFiles:

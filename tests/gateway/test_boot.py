@@ -1,8 +1,9 @@
 """Gateways after a reboot, and no collateral from a change.
 
 The boot units (golden, ``systemd-analyze verify``), installed by the apply and removed by the
-delete over real SSH; an emulated reboot (tables flushed, nginx killed, forwarding off, then the
-units' start commands) brings NAT and proxies back; replacing the ruleset keeps an established
+delete over real SSH; an emulated reboot (``lanes.lab.reboot``: the host's processes killed,
+tables flushed, forwarding off, then its boot: its netplan, sysctl.d and enabled units) brings
+NAT and proxies back; replacing the ruleset keeps an established
 stream through an unchanged mapping, and the nginx reload keeps one through a proxy.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from netaddr import IPAddress
 
 from lanes.intents.gateway import GatewayPaths
+from lanes.lab.netns import NsHost
 from lanes.lab.reboot import boot, power_off
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.nginx import NginxSettings
@@ -89,13 +90,15 @@ def test_a_bad_name_never_reaches_a_unit():
 # --- over SSH, in namespaces --------------------------------------------------------------------
 
 
-def units_of(paths: GatewayPaths) -> dict[str, bool]:
-    """Unit name -> enabled, for the lanes units under the gateway's root."""
-    root = Path(unit_dir(paths))
+def units_of(gateway: Gateway) -> dict[str, bool]:
+    """Unit name -> enabled, for the lanes units of the gateway host (in its own /etc)."""
+    ns: NsHost = gateway.ns
+    root = unit_dir(gateway.paths)
     found = {}
     for name, wanted_by in ((TABLE_UNIT, "sysinit.target"), (NGINX_UNIT, "multi-user.target")):
-        if (root / name).exists():
-            found[name] = (root / f"{wanted_by}.wants" / name).resolve() == (root / name)
+        if ns.read_file(f"{root}/{name}") is not None:
+            link = ns.run(["readlink", "-f", f"{root}/{wanted_by}.wants/{name}"], check=False)
+            found[name] = link.stdout.strip() == f"{root}/{name}"
     return found
 
 
@@ -116,18 +119,18 @@ def sso(netlab):
 @pytest.mark.netns
 def test_apply_installs_and_enables_the_units_and_delete_removes_them(sso):
     gateway, _, _ = sso
-    assert units_of(gateway.paths) == {TABLE_UNIT: True, NGINX_UNIT: True}
+    assert units_of(gateway) == {TABLE_UNIT: True, NGINX_UNIT: True}
     again = gateway.apply()
     assert "installed" not in again.stdout  # unchanged units are not rewritten
     # Without proxies the nginx unit goes; the table unit stays.
     plain = dataclasses.replace(gateway.model, proxies=())
     gone = gateway.apply(plain)
     assert "nginx stopped" in gone.stdout
-    assert units_of(gateway.paths) == {TABLE_UNIT: True}
+    assert units_of(gateway) == {TABLE_UNIT: True}
     assert gateway.delete().exit_code == 0
-    assert units_of(gateway.paths) == {}
-    wants = Path(unit_dir(gateway.paths))
-    assert not [p for p in wants.rglob("*") if p.is_file() or p.is_symlink()]
+    assert units_of(gateway) == {}
+    left = gateway.ns.run(["find", unit_dir(gateway.paths), "-name", "lanes-*"])
+    assert left.stdout == ""  # no unit and no wants link of lanes' (the host's own stay)
 
 
 @pytest.mark.netns
@@ -136,16 +139,15 @@ def test_after_a_reboot_the_units_bring_back_the_proxy_and_forwarding(sso):
     serve(upstream, "sso", "10.0.0.2", 443)
     assert seen(console, "100.64.128.2", 443) == "sso 10.0.0.3"
 
-    power_off(gateway.ns, gateway.paths)
+    power_off(gateway.ns)
     assert seen(console, "100.64.128.2", 443, timeout=0.5) is None
     assert "table ip lanes" not in gateway.ruleset()
-    ran = boot(gateway.ns, gateway.paths)
+    assert "nginx" not in gateway.ns.processes().values()
+    said = boot(gateway.ns)
 
-    assert [argv[0] for argv in ran] == [
-        "/usr/sbin/nft",
-        "/usr/sbin/sysctl",
-        "/usr/sbin/nginx",
-        "/usr/sbin/nginx",
+    assert said.splitlines() == [
+        f"boot: {TABLE_UNIT}: started",
+        f"boot: {NGINX_UNIT}: started",
     ]
     assert seen(console, "100.64.128.2", 443) == "sso 10.0.0.3"
     assert "table ip lanes" in gateway.ruleset()
@@ -213,7 +215,7 @@ def test_after_a_reboot_the_mappings_come_back(router):
     gateway, devbox, lb = router
     serve(lb, "lb", "100.64.0.53", 80)
     assert seen(devbox, "192.168.0.53", 80) == "lb 192.168.0.105"
-    power_off(gateway.ns, gateway.paths)
+    power_off(gateway.ns)
     assert seen(devbox, "192.168.0.53", 80, timeout=0.5) is None
-    boot(gateway.ns, gateway.paths)
+    boot(gateway.ns)
     assert seen(devbox, "192.168.0.53", 80) == "lb 192.168.0.105"

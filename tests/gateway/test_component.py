@@ -84,15 +84,19 @@ def test_steps_run_in_order(dev):
     assert urn["lab-router-apply"] in dev.by_name("lab-router-confirm").dependencies
 
 
-def test_connection_pins_the_router_key_and_goes_through_the_jump_host(dev):
-    steps = ("prepare", "arm", "ruleset", "apply", "confirm")
-    for name in (f"lab-router-{step}" for step in steps):
+def test_the_router_is_reached_directly_and_confirmed_through_its_jump_mapping(dev):
+    # The router maps the jump host in: the deploy box reaches it at its own enterprise address
+    # (a new site has no other path), and the confirm step through the mapping it just loaded.
+    for name in (f"lab-router-{step}" for step in ("prepare", "arm", "ruleset", "apply")):
         connection = dev.by_name(name).inputs["connection"]["value"]
-        assert connection["host"] == "100.64.0.1"
+        assert connection["host"] == "192.168.0.51"
         assert connection["hostKey"] == ROUTER_KEY
         assert connection["privateKey"] == KEY
-        assert connection["proxy"]["host"] == "192.168.0.52"
-        assert connection["proxy"]["hostKey"] == DEV_JUMP_KEY
+        assert "proxy" not in connection
+    confirm = dev.by_name("lab-router-confirm").inputs["connection"]["value"]
+    assert confirm["host"] == "100.64.0.1" and confirm["hostKey"] == ROUTER_KEY
+    assert confirm["proxy"]["host"] == "192.168.0.52"
+    assert confirm["proxy"]["hostKey"] == DEV_JUMP_KEY
 
 
 def test_props_carry_the_model_and_file_hashes_but_no_secret(dev):

@@ -219,3 +219,48 @@ def test_changing_one_host_changes_only_that_hosts_resources():
         "worker-2-netplan-apply",
         "worker-2-confirm",
     }
+
+
+@pytest.mark.parametrize(
+    ("stack", "direct"),
+    [
+        ("dev", {"router": "192.168.0.51"}),
+        ("prod", {"edge-1": "10.0.1.1", "sso-gw": "10.0.0.3"}),
+        ("prod-az-2", {"edge-2": "10.0.2.1"}),
+    ],
+)
+def test_hosts_behind_the_gateways_wait_for_the_ones_reached_directly(stack, direct):
+    """A new site's order: the gateway hosts on the deploy box's network (reached at their own
+    address there) with their gateways and BGP first; every step of every other host after all
+    of theirs, so ``pulumi destroy`` restores those hosts while their path still exists."""
+    run = run_program(stack, secrets=SECRETS)
+    commands = [r for r in run.resources if r.type.startswith("command:remote:")]
+    owner = {r.urn: _host_of(run, r) for r in commands}
+    deps = {r.urn: set(r.dependencies) for r in run.resources}
+    first = {urn for urn, host in owner.items() if host in direct}
+    assert {owner[urn] for urn in first} == set(direct)
+    for r in commands:
+        if r.urn in first:
+            assert not set(r.dependencies) - first, f"{r.name} waits for a host behind it"
+            if not r.name.endswith("-confirm"):
+                assert r.inputs["connection"]["value"]["host"] == direct[owner[r.urn]], r.name
+                assert "proxy" not in r.inputs["connection"]["value"], r.name
+        else:
+            assert first <= _closure(deps, r.urn), f"{r.name} does not wait for {sorted(direct)}"
+
+
+def _closure(deps: dict[str, set[str]], urn: str) -> set[str]:
+    """Everything ``urn`` waits for, directly or through what it waits for."""
+    seen, todo = set(), [urn]
+    while todo:
+        for dep in deps.get(todo.pop(), ()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+def _host_of(run: Run, resource) -> str:
+    """The host a step runs on: its component's ``host`` prop (hosts, gateways, speakers)."""
+    parent = next(r for r in run.resources if r.urn == resource.parent)
+    return parent.inputs["host"]

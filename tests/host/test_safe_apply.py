@@ -20,9 +20,11 @@ from lanes.render.scripts import (
     apply_script,
     arm_host_script,
     confirm_host_script,
+    disarm_script,
     host_files,
     prepare_script,
     sh_command,
+    unprepare_script,
 )
 from lanes.rules import checked_plan
 from tests.host.test_golden import STACKS
@@ -165,6 +167,27 @@ def test_a_file_that_was_never_there_is_removed_again(scratch):
     assert not kubelet.exists()
 
 
+def test_destroy_disarms_a_pending_change_and_leaves_no_state(scratch):
+    """pulumi destroy deletes the applies (each file put back), then the arm (disarm), then the
+    prepare step: no rollback of the removed change comes later, and nothing of lanes is left."""
+    new = changed_netplan(scratch)
+    assert scratch.arm(new, 2).returncode == 0
+    scratch.install(new[:1])
+    disarmed = scratch.sh(disarm_script("m1", str(scratch.root)))
+    assert disarmed.returncode == 0 and "will not be rolled back" in disarmed.stdout
+    scratch.target("netplan").write_text("# what the destroy left\n")
+    time.sleep(3)  # past the timeout: the watchdog is gone
+    assert scratch.target("netplan").read_text() == "# what the destroy left\n"
+    for f in scratch.files:
+        (scratch.root / f.staged_path.lstrip("/")).unlink(missing_ok=True)
+    for sub in ("backup", "staged"):  # what the applies' deletes leave: empty folders
+        for path in sorted((scratch.root / "var/lib/lanes" / sub).rglob("*"), reverse=True):
+            if path.is_file():
+                path.unlink()
+    assert scratch.sh(unprepare_script(str(scratch.root))).returncode == 0
+    assert not (scratch.root / "var/lib/lanes").exists()
+
+
 def test_a_confirmation_fails_when_a_file_is_not_as_applied(scratch):
     scratch.target("sysctl").write_text("# someone else's\n")
     result = scratch.confirm(scratch.files)
@@ -185,7 +208,9 @@ def test_the_host_component_arms_before_the_applies_and_confirms_afresh_after():
     assert confirm.inputs["create"] == sh_command(confirm_host_script("master-1", files))
     hashes = [f.sha256 for f in files]
     assert arm.inputs["triggers"] == hashes == confirm.inputs["triggers"]
-    assert "delete" not in arm.inputs and "delete" not in confirm.inputs
+    # The arm's delete (pulumi destroy) decides a pending change, so no rollback follows it.
+    assert arm.inputs["delete"] == sh_command(disarm_script("master-1"))
+    assert "delete" not in confirm.inputs
     urn = {r.name: r.urn for r in run.resources}
     deps = {r.name: r.dependencies for r in run.resources}
     assert {urn[f"master-1-{f.kind}-copy"] for f in files} <= set(deps["master-1-arm"])

@@ -7,7 +7,8 @@ The prod lab (``bring_up``, as ``lanes lab up`` builds it) gets, in namespaces o
   pod on the node, and a blackhole for the node's /26 block;
 - in worker-1, a BIRD standing in for calico-node's (a small config this test writes: the
   node's AS, its traffic address, the block, plus prefixes the router must refuse);
-- in edge-1 (the az-1 router, 100.65.0.1), BIRD with ``lanes.render.bird``'s config;
+- in edge-1 (the az-1 router, 100.65.0.1), the BIRD ``lab up`` provisioned as the BgpSpeaker
+  does (``lanes.render.bird``'s config, started by the host's ``systemctl``);
 - in worker-1, Calico's natOutgoing toward storage as one nft masquerade rule.
 
 vpc-1-nat also consumes vpc-2-web on the management network (``test_exposure_consumers``) and
@@ -97,12 +98,10 @@ def wait_for(predicate, what: str, explain=lambda: "", timeout: float = 30.0) ->
 class Birds:
     """The two BIRDs' control sockets, and birdc against them."""
 
-    def __init__(self, lab, router, node, state):
+    def __init__(self, router, node):
         self.router, self.node = router, node
-        self.router_sock, self.node_sock = (
-            str(state / "bird-router.ctl"),
-            str(state / "bird-node.ctl"),
-        )
+        # The router's own BIRD (Debian's socket); the node's, in the node's own /run.
+        self.router_sock, self.node_sock = "/run/bird/bird.ctl", "/run/bird-node.ctl"
 
     def router_c(self, *args: str) -> str:
         return self.router.run(["birdc", "-s", self.router_sock, *args], check=False).stdout
@@ -154,20 +153,17 @@ def lab():
         node.ip("route", "add", "blackhole", BLOCK)
         # Calico's natOutgoing toward storage (no no-NAT pool covers it: cluster.storage host-nat)
         node.run(["nft", "-f", "-"], input=CALICO_NAT)
-        state = net.state_dir
-        # The az-1 router: the node is in az-1 (the other AZs' routers are not in this lab).
+        # The az-1 router (the node is in az-1; the other AZs' routers are not in this lab)
+        # runs what lab up provisioned: lanes' config, the one BIRD of the host.
         (router_router,) = [r for r in bgp_routers(plan) if r.az == plan.az]
-        (state / "bird-router.conf").write_text(render_bird(router_router))
-        (state / "bird-node.conf").write_text(node_bird_conf())
-        birds = Birds(net, router, node, state)
-        for ns, conf, sock in (
-            (router, "bird-router.conf", birds.router_sock),
-            (node, "bird-node.conf", birds.node_sock),
-        ):
-            ns.spawn(
-                ["bird", "-f", "-c", str(state / conf), "-s", sock, "-P", f"{sock}.pid"],
-                log_name=f"bird-{ns.name}",
-            )
+        assert router.read_file("/etc/bird/bird.conf") == render_bird(router_router)
+        node.write_file("/run/bird-node.conf", node_bird_conf())
+        birds = Birds(router, node)
+        node.spawn(
+            ["bird", "-f", "-c", "/run/bird-node.conf", "-s", birds.node_sock, "-P",
+             f"{birds.node_sock}.pid"],
+            log_name="bird-node",
+        )  # fmt: skip
         wait_for(birds.established, "the node's BGP session to the router", birds.explain)
         wait_for(lambda: BLOCK in birds.router_routes(), "the node's block at the router")
         yield plan, router, node, pods, birds

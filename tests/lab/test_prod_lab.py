@@ -71,7 +71,7 @@ def test_every_cell_of_the_prod_matrix_passes(prod):
 
 def drift(site, prefix: str, only: str | None = None) -> list[str]:
     hosts = LabHosts(site, prefix)
-    targets = [t for t in expected_targets(site.plan, hosts.root) if only in (None, t.name)]
+    targets = [t for t in expected_targets(site.plan) if only in (None, t.name)]
     outcomes = verify_targets(targets, hosts.session)
     assert [o.error for o in outcomes if o.error] == []
     return [str(d) for o in outcomes for d in o.drifts]
@@ -96,7 +96,7 @@ def test_a_tampered_edge_table_fails_exactly_its_cells_and_up_restores_it(prod):
     }
     # verify names the two elements (and the lanes nginx of the SSO gateway, stopped too).
     sso = result.lab.hosts["sso-gw"]
-    pid = (result.lab.state_dir / "roots/sso-gw/var/lib/lanes/gateway/nginx/nginx.pid").read_text()
+    pid = sso.read_file("/var/lib/lanes/gateway/nginx/nginx.pid") or ""
     sso.run(["kill", "-QUIT", pid.strip()])
     sso.run(["sh", "-c", f"while kill -0 {pid.strip()} 2>/dev/null; do sleep 0.05; done"])
     assert drift(site, result.prefix) == [

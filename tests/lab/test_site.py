@@ -1,7 +1,8 @@
 """``lab up`` on the dev stack with real namespaces, sshd, SSH provisioning and TCP probes.
 
-One lab is brought up for the module (about 17 s); the proof that a probe can fail gets its
-own lab, built through the CLI with policy routing left out.
+One lab is brought up for the module (about 20 s); the proof that a probe can fail gets its
+own lab, built through the CLI with policy routing left out. Each host writes to its own view:
+this machine's /etc, /var/lib and kernel keys are checked unchanged after the module's lab.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from lanes.lab.matrix import PROBE_PORT
-from lanes.lab.netns import STATE_ROOT, LabError, NsHost, SshClient, list_resources
+from lanes.lab.netns import STATE_ROOT, VIEWS, LabError, NsHost, SshClient, list_resources
 from lanes.lab.probe import seen, serve
 from lanes.lab.site import bring_up, lab_status, run_check, site_model, take_down
 from lanes.model.hostnet import build_host_net
-from lanes.render.netplan import NETPLAN_PATH
 from lanes.render.scripts import host_files
 from tests.gateway.support import plan_of
 from tests.host.test_netplan_generate import NETPLAN, parse_unit, routes, rules
+from tests.support.machine import MachineGuard
 from tests.support.pulumi_run import ROOT
 
 pytestmark = pytest.mark.netns
@@ -70,15 +71,19 @@ def dev():
     require_root()
     before = [p.exists() for p in REAL_TARGETS]
     site = site_model(plan_of("dev"), "dev")
+    guard = MachineGuard({k for net in site.nets.values() for k, _ in net.sysctls})
     prefix = new_prefix()
     lines: list[str] = []
     try:
         result = bring_up(site, prefix, lines.append)
         yield site, result, lines
     finally:
+        guard.note_views(prefix)
         found = take_down(prefix)
         assert_gone(prefix, found.pids)
     assert [p.exists() for p in REAL_TARGETS] == before  # this machine's /etc untouched
+    assert len(guard.seen) > 50  # every host wrote its files, to its own view
+    assert guard.changes() == []
 
 
 def ports(n: int) -> list[str]:
@@ -92,6 +97,9 @@ def ns(result, name: str) -> NsHost:
 def test_up_shows_progress_and_builds_one_namespace_per_host(dev):
     site, result, lines = dev
     assert result.created and result.changes == 1 + 2 + 3 + 3 + 2 + 2  # table + files
+    assert lines.index("host router over ssh: netplan: changed, sysctl: changed") < lines.index(
+        "host jump over ssh: netplan: changed, sysctl: changed"
+    )  # the router is reached directly and provisioned first: it maps the jump host in
     assert lines[0].startswith(f"lab {result.prefix}: 5 host(s) of dev")
     assert "host master-1 over ssh: netplan: changed, sysctl: changed, kubelet: changed" in lines
     assert lines[-1].startswith(f"lab {result.prefix} up in ")
@@ -131,11 +139,12 @@ def test_the_jump_host_is_port_mapped_and_carries_ssh_to_the_hosts(dev):
     master = ns(result, "master-1").endpoint.at("100.64.0.2")
     out = SshClient(master, deploy, proxy=jump).run("ip -o -4 address show dev eth0", check=True)
     assert "inet 100.64.0.2/21" in out.stdout
-    # The files the hosts got over that path are the rendered ones, in the lab's root.
+    # The files the hosts got over that path are the rendered ones, at their real paths in
+    # the host's own view; this machine has none of them.
     plan = site.plan
     for file in host_files(build_host_net(plan.host("master-1"), plan)):
-        landed = result.lab.state_dir / "roots" / "master-1" / file.path.lstrip("/")
-        assert landed.read_text() == file.content
+        assert ns(result, "master-1").read_file(file.path) == file.content
+        assert not Path(file.path).exists()
 
 
 def test_the_lb_is_port_mapped(dev):
@@ -156,8 +165,8 @@ def live_state(result) -> dict[str, str]:
             ["sysctl", "-a", "--pattern", "net.ipv4"],
         ):
             state[f"{name}: {' '.join(argv)}"] = host.run(argv).stdout
-    roots = result.lab.state_dir / "roots"
-    for path in sorted(roots.rglob("*")):
+    views = result.lab.state_dir / VIEWS  # every file the hosts wrote: their views' upper layers
+    for path in sorted(views.glob("*/*/upper/**/*")):
         if path.is_file():
             state[str(path)] = f"{path.read_bytes()!r} {path.stat().st_mtime_ns}"
     return state
@@ -171,7 +180,7 @@ def test_up_twice_changes_nothing(dev):
     assert (again.created, again.changes) == (False, 0)
     assert lines[0] == f"lab {result.prefix} exists: re-applying over ssh"
     assert "gateway lab-router on router: table ip lanes is up to date" in lines
-    assert "host lb over ssh: netplan: unchanged, sysctl: unchanged" in lines
+    assert "host lb over ssh: unchanged" in lines
     after = live_state(result)
     assert [k for k in before if before[k] != after.get(k)] == []
 
@@ -286,9 +295,14 @@ def test_the_lab_hosts_carry_what_the_netplan_compiler_makes_of_their_file(dev, 
     for name in ("router", "master-1", "worker-1", "jump", "lb"):
         host = ns(result, name)
         root = tmp_path / name
-        landed = result.lab.state_dir / "roots" / name / NETPLAN_PATH.lstrip("/")
-        (root / NETPLAN_PATH.lstrip("/")).parent.mkdir(parents=True)
-        shutil.copy(landed, root / NETPLAN_PATH.lstrip("/"))
+        # Every file of the host's /etc/netplan: its own (the base) and lanes', merged.
+        netplan = root / "etc" / "netplan"
+        netplan.mkdir(parents=True)
+        listed = host.run(["sh", "-c", "ls /etc/netplan"]).stdout.split()
+        assert listed == ["50-lab.yaml", "60-lanes.yaml"]
+        for file in listed:
+            (netplan / file).write_text(host.read_file(f"/etc/netplan/{file}"))
+            (netplan / file).chmod(0o600)
         proc = subprocess.run(
             [NETPLAN, "generate", "--root-dir", str(root)], capture_output=True, text=True
         )

@@ -1,16 +1,18 @@
-"""The lab's ``netplan apply``: make a namespace's addresses, routes and rules a netplan file's.
+"""The lab's ``netplan apply``: netplan's own compiler and merge, then the namespace converged.
 
-A namespace has no networkd, so ``lab up`` configures hosts from the model with iproute2 and
-its netplan reload is a no-op. Safe-apply rehearsals need a reload that really changes the
-network (and cuts the host off when the file is wrong), and a rollback that really brings it
-back: this reads the file and converges the namespace on it with the same ``ip`` commands as
-``hostnet.ip_commands``. A device the file names that the namespace lacks (a wrong VLAN id, a
-wrong NIC) becomes a stand-in (one end of a veth pair, as this kernel has no dummy, bond or
-VLAN devices): up, addressed, and connected to nothing, like a VLAN no switch port carries;
-stand-ins the file no longer names are deleted; addresses, routes and rules
-the file does not hold go away (connected and local routes are the kernel's).
+A namespace has no networkd. This stand-in does what ``netplan apply`` does up to networkd: the
+real ``netplan get all`` parses every file of ``/etc/netplan`` with netplan's own parser (a file
+netplan rejects fails the apply, as on a real host) and merges them (the lab's base file, like a
+distribution's, and lanes' ``60-lanes.yaml``), and the namespace is converged on the result with
+the same ``ip`` commands as ``lanes.lab.iproute``: links' MTU, addresses, routes, policy rules.
+A device the files name that the namespace lacks (a wrong VLAN id, a wrong NIC) becomes a
+stand-in (one end of a veth pair, as this kernel has no dummy, bond or VLAN devices): up,
+addressed, and connected to nothing, like a VLAN no switch port carries; stand-ins the files no
+longer name are deleted; addresses, routes and rules the files do not hold go away (connected
+and local routes are the kernel's, and routes of routing daemons, BIRD's, are theirs).
 
-Run inside the namespace: ``python -m lanes.lab.netplan_apply FILE``.
+Run inside a lab host's view: ``netplan apply`` (the shim), or
+``python -m lanes.lab.standins netplan apply``; ``converge(doc)`` for a document in hand.
 """
 
 from __future__ import annotations
@@ -19,18 +21,18 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lanes.lab.iproute import rule_argv
+__all__ = ["wanted", "converge", "merged_config", "main"]
 
-__all__ = ["wanted", "converge", "main"]
-
+NETPLAN = "/usr/sbin/netplan"
 MAIN = 254
 _KEEP_PRIORITIES = {0, 32766, 32767}
 _SECTIONS = ("ethernets", "bonds", "vlans")
+# Routes other tools own: the kernel's, and routing daemons' (BIRD's learnt pod blocks).
+_OURS = {None, "boot", "static"}
 STAND_IN = "lanes-netplan-stand-in"  # the ifalias that marks the devices this module made
 
 Route = tuple[str, str | None, str, str | None, int]  # to, via, dev, src, table
@@ -39,26 +41,29 @@ RuleKey = tuple[str | None, str | None, int, int]  # from (None: all), to, table
 
 def wanted(
     doc: dict[str, Any],
-) -> tuple[list[str], set[tuple[str, str]], list[Route], list[RuleKey]]:
-    """Devices, (device, cidr) addresses, routes and rules a netplan document declares."""
+) -> tuple[list[str], set[tuple[str, str]], list[Route], list[RuleKey], dict[str, int]]:
+    """Devices, (device, cidr) addresses, routes, rules and MTUs a netplan document declares."""
     network = doc.get("network") or {}
     devices: list[str] = []
     addresses: set[tuple[str, str]] = set()
     routes: list[Route] = []
     rules: list[RuleKey] = []
+    mtus: dict[str, int] = {}
     for section in _SECTIONS:
         for name, conf in (network.get(section) or {}).items():
             conf = conf or {}
             devices.append(name)
+            if conf.get("mtu") is not None:
+                mtus[name] = int(conf["mtu"])
             addresses |= {(name, cidr) for cidr in conf.get("addresses") or []}
             for r in conf.get("routes") or []:
-                to = r["to"]
+                to = "default" if r["to"] in ("default", "0.0.0.0/0") else r["to"]
                 routes.append((to, r.get("via"), name, r.get("from"), int(r.get("table", MAIN))))
             rules += [
                 (_host(p["from"]), _host(p.get("to")), int(p["table"]), int(p["priority"]))
                 for p in conf.get("routing-policy") or []
             ]
-    return devices, addresses, routes, rules
+    return devices, addresses, routes, rules, mtus
 
 
 def _host(prefix: str | None) -> str | None:
@@ -85,15 +90,13 @@ def _table(value: Any) -> int | None:
     return int(value) if str(value).isdigit() else None  # local, default: not ours
 
 
-def _live_routes() -> list[tuple[Route, str]]:
-    found: list[tuple[Route, str]] = []
+def _live_routes() -> list[Route]:
+    found: list[Route] = []
     for r in _ip_json("-4", "route", "show", "table", "all"):
         table = _table(r.get("table"))
-        if table is None or r.get("protocol") == "kernel" or r.get("type", "unicast") != "unicast":
+        if table is None or r.get("protocol") not in _OURS or r.get("type", "unicast") != "unicast":
             continue
-        to = r["dst"]
-        key = (to, r.get("gateway"), r.get("dev", ""), r.get("prefsrc"), table)
-        found.append((key, to))
+        found.append((r["dst"], r.get("gateway"), r.get("dev", ""), r.get("prefsrc"), table))
     return found
 
 
@@ -106,9 +109,15 @@ def _route_argv(verb: str, route: Route) -> list[str]:
     return [*argv, "table", str(table)]
 
 
+def _rule_argv(verb: str, source: str, to: str | None, table: int, priority: int) -> list[str]:
+    argv = ["ip", "rule", verb, "from", source]
+    argv += ["to", to] if to else []
+    return [*argv, "table", str(table), "priority", str(priority)]
+
+
 def converge(doc: dict[str, Any]) -> list[list[str]]:
     """The ip commands that make this namespace what ``doc`` says; runs them, returns them."""
-    devices, addresses, routes, rules = wanted(doc)
+    devices, addresses, routes, rules, mtus = wanted(doc)
     links = {link["ifname"]: link for link in _ip_json("link", "show") if link["ifname"] != "lo"}
     links = {name: link for name, link in links.items() if not _is_peer(link)}
     commands: list[list[str]] = []
@@ -123,6 +132,8 @@ def converge(doc: dict[str, Any]) -> list[list[str]]:
                 ["ip", "link", "set", name, "alias", STAND_IN],
                 ["ip", "link", "set", peer, "up"],
             ]
+        if name in mtus and links.get(name, {}).get("mtu") != mtus[name]:
+            commands.append(["ip", "link", "set", name, "mtu", str(mtus[name])])
         commands.append(["ip", "link", "set", name, "up"])
     live_addresses = {
         (a["ifname"], f"{i['local']}/{i['prefixlen']}")
@@ -133,7 +144,7 @@ def converge(doc: dict[str, Any]) -> list[list[str]]:
     for dev, cidr in sorted(live_addresses - addresses):
         commands.append(["ip", "address", "del", cidr, "dev", dev])
     commands += [["ip", "address", "replace", cidr, "dev", dev] for dev, cidr in sorted(addresses)]
-    for key, _ in _live_routes():
+    for key in _live_routes():
         if key not in routes:
             commands.append(_route_argv("del", key))
     commands += [_route_argv("replace", r) for r in routes]
@@ -143,10 +154,10 @@ def converge(doc: dict[str, Any]) -> list[list[str]]:
         if r["priority"] not in _KEEP_PRIORITIES
     }
     for source, to, table, priority in sorted(live_rules - set(rules), key=str):
-        commands.append(rule_argv("del", source or "all", to, table or MAIN, priority))
+        commands.append(_rule_argv("del", source or "all", to, table or MAIN, priority))
     for source, to, table, priority in rules:
         if (source, to, table, priority) not in live_rules:
-            commands.append(rule_argv("add", source or "all", to, table, priority))
+            commands.append(_rule_argv("add", source or "all", to, table, priority))
     for argv in commands:
         # A route whose device or source went away with an address is gone already.
         subprocess.run(argv, capture_output=True, check=not argv[2] == "del")
@@ -158,14 +169,24 @@ def _is_peer(link: dict[str, Any]) -> bool:
     return str(link["ifname"]).startswith("lz") and "ifalias" not in link
 
 
+def merged_config() -> dict[str, Any]:
+    """Every file of /etc/netplan parsed and merged by netplan itself (its parser refuses what
+    ``netplan apply`` refuses). Raises ValueError with netplan's own message."""
+    get = subprocess.run([NETPLAN, "get", "all"], capture_output=True, text=True)
+    if get.returncode != 0:
+        said = [line for line in get.stderr.splitlines() if not line.startswith(("Traceback", " "))]
+        raise ValueError("\n".join(said[-3:]) or f"netplan get: exit {get.returncode}")
+    return yaml.safe_load(get.stdout) or {}
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m lanes.lab.netplan_apply FILE", file=sys.stderr)
+    if argv != ["apply"]:
+        print("usage: netplan apply (the lab's stand-in)", file=sys.stderr)
         return 2
-    path = Path(argv[0])
-    converge(yaml.safe_load(path.read_text()) or {})
+    try:
+        doc = merged_config()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    converge(doc)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
