@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lanes.config import ConfigError
 from lanes.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
+from lanes.lab.cluster_cli import add_cluster_commands, run_cluster
 from lanes.lab.matrix import Flow
 from lanes.lab.netns import LabError
 from lanes.lab.site import (
@@ -69,6 +70,7 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
                 default=[],
                 help="leave a piece of the design out (to see the matrix fail)",
             )
+    add_cluster_commands(commands)
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -184,6 +186,8 @@ def _status(prefix: str) -> int:
 
 def run_lab(args: argparse.Namespace) -> int:
     """Dispatch ``lab <command>``; errors are one line on stderr and exit 2."""
+    if args.lab_command == "cluster":  # loopback processes only: no root needed
+        return run_cluster(args)
     try:
         prefix, plan = _prefix(args)
         if os.geteuid() != 0:

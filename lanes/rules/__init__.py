@@ -12,7 +12,9 @@ rebuilt from resource props.
 - ``hosts``: names and numbers, NIC layouts, kubelet's address, SSH access;
 - ``gateways``: references, own addresses, listeners, the derived NAT models;
 - ``cluster``: pod and service ranges, pools, tenants, grants;
-- ``line``: the dedicated line between the AZ routers.
+- ``line``: the dedicated line between the AZ routers;
+- ``objects``: the Kubernetes objects every AZ stack renders, against the API server's limits
+  (judged last: rendering needs a plan that breaks no other rule).
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ from lanes.rules.networks import (
     check_reserved_unused,
     check_vlans,
 )
+from lanes.rules.objects import *  # noqa: F403
+from lanes.rules.objects import __all__ as _objects
+from lanes.rules.objects import check_cluster_objects
 
 __all__ = [
     "check_config",
@@ -77,6 +82,7 @@ __all__ = [
     *_gateways,
     *_cluster,
     *_line,
+    *_objects,
 ]
 
 
@@ -132,11 +138,17 @@ def check(cfg: StackConfig, plan: Plan | None = None) -> list[Violation]:
     found = check_config(cfg)
     if plan is not None:
         found = sort_violations(found + _plan_rules(cfg, plan))
+        found = sort_violations(found + _object_rules(plan, found))
     return _without_consequences(found)
 
 
 def _plan_rules(cfg: StackConfig, plan: Plan) -> list[Violation]:
     return check_plan(plan) + check_pins(cfg, plan) + check_gateways(plan)
+
+
+def _object_rules(plan: Plan, found: list[Violation]) -> list[Violation]:
+    """The rendered objects' rules, once every other rule passes (the renderer assumes it)."""
+    return [] if found else check_cluster_objects(plan)
 
 
 def _without_consequences(violations: list[Violation]) -> list[Violation]:
@@ -164,4 +176,5 @@ def checked_plan(cfg: StackConfig) -> Report:
             tuple(sort_violations([*violations, Violation(exc.path, "plan-layout", exc.message)])),
         )
     found = sort_violations(violations + _plan_rules(cfg, plan))
+    found = sort_violations(found + _object_rules(plan, found))
     return Report(plan, tuple(_without_consequences(found)))

@@ -79,4 +79,12 @@ RULES: dict[str, str] = {
     "cni-autodetect": "Calico finds node addresses in the traffic blocks only",
     "bgp-import": "an AZ router's BGP imports pod prefixes only, from nodes' traffic addresses",
     "tenant-default-deny": "every tenant namespace denies all traffic by default",
+    # the rendered Kubernetes objects, against the API server's own limits
+    "k8s-name": "every name, namespace and label lanes renders is within Kubernetes' limits, and "
+    "a name Envoy Gateway makes a label of fits a label value",
+    "gateway-listener-name": "a Gateway's listener names are unique and Gateway API SectionNames "
+    "(a DNS subdomain of at most 253 characters)",
+    "gateway-addresses": "an AZ's Gateway lists at most 16 addresses (its ingress nodes)",
+    "hostname-dns": "every hostname is a DNS name: labels of 1 to 63 characters, 253 in all",
+    "calico-as-number": "a BGP AS number fits Calico's asNumber (int32 in its CRDs)",
 }
