@@ -59,10 +59,6 @@ _LABELLED_NAMES = "Envoy Gateway labels the proxies' objects with it"
 _LISTENER_NAMES = "lanes names a listener <tenant>-<port>-<hostname>, '*' spelt wildcard"
 
 
-def _length(value: str, limit: int) -> str | None:
-    return f"is {len(value)} characters; at most {limit} are allowed" if len(value) > limit else None
-
-
 def dns_label_problem(hostname: str) -> str | None:
     """What makes ``hostname`` no DNS name: a label over 63 characters (RFC 1035 2.3.4), or a
     whole name over 253; None when it is one."""

@@ -24,7 +24,8 @@ __all__ = [
     "use_lab_cluster",
     "cluster_project",
     "stack_objects",
-    "preview_steps",
+    "changed_steps",
+    "urn_type",
     "live",
     "check_applied",
     "check_removed",
@@ -78,11 +79,23 @@ def stack_objects(project: Path, stack: str) -> list[dict[str, Any]]:
     return [m.body for m in without_releases(plan_cluster(report.plan)).manifests]
 
 
-def preview_steps(engine: Engine, project: Path, stack: str) -> tuple[Result, dict[str, str]]:
-    """``pulumi preview --json``: urn -> op of every step that is not ``same``."""
-    result = engine.run(project, "preview", "--json", "--stack", stack, "--non-interactive")
+def urn_type(urn: str) -> str:
+    """A URN's resource type (its parents' types stripped)."""
+    return urn.split("::")[2].rsplit("$", 1)[-1]
+
+
+def changed_steps(
+    engine: Engine, project: Path, stack: str, command: str = "preview"
+) -> tuple[Result, dict[str, str]]:
+    """``pulumi preview --json`` (or ``up --yes --json``): urn -> op of every step not ``same``."""
+    extra = ("--yes",) if command == "up" else ()
+    result = engine.run(
+        project, command, *extra, "--json", "--stack", stack, "--non-interactive"
+    )
     assert result.ok, result.log
-    steps = json.loads(result.output[result.output.index("{") :]).get("steps") or []
+    # up --json: the plan's document (its steps), then the update's events, one per line
+    plan, _ = json.JSONDecoder().raw_decode(result.output, result.output.index("{"))
+    steps = plan.get("steps") or []
     return result, {s["urn"]: s["op"] for s in steps if s["op"] != "same"}
 
 

@@ -16,15 +16,18 @@ import yaml
 
 from tests.engine.harness import REPO, Engine, missing_binaries, open_engine
 from tests.engine.kube import (
+    changed_steps,
     check_applied,
     check_removed,
     cluster_project,
-    preview_steps,
     stack_objects,
+    urn_type,
     use_lab_cluster,
 )
 
 STACK = "dev"
+# Set by the destroy test once nothing of dev's is left: the fixture's cleanup is then a no-op.
+DESTROYED: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +47,9 @@ def project(engine: Engine, lab_apiserver):
     config = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
     folder = cluster_project(engine, lab_apiserver, "dev-cluster", STACK, config)
     yield folder
-    # Whatever the tests did, nothing of dev's stays for the next region's stacks.
-    engine.run(folder, "state", "unprotect", "--all", "--yes", "--stack", STACK)
-    engine.run(folder, "destroy", "--yes", "--stack", STACK, "--non-interactive")
+    if STACK not in DESTROYED:  # whatever the tests did, nothing of dev's stays for prod's
+        engine.run(folder, "state", "unprotect", "--all", "--yes", "--stack", STACK)
+        engine.run(folder, "destroy", "--yes", "--stack", STACK, "--non-interactive")
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +60,8 @@ def deployed(engine: Engine, project):
 def test_up_creates_every_object_on_the_server(engine, project, deployed, lab_apiserver):
     assert deployed.ok, deployed.log
     objects = stack_objects(project, STACK)
-    # the component, its provider and one resource per object (the stack itself is not counted)
-    assert f"{len(objects) + 2} created" in deployed.output, deployed.log
+    # the stack, the component, its provider and one resource per object
+    assert f"{len(objects) + 3} created" in deployed.output, deployed.log
     assert check_applied(lab_apiserver.client, objects) == []
     node = lab_apiserver.client.get("/api/v1/nodes/worker-1")["metadata"]["labels"]
     assert node["lanes.io/role"] == "worker" and node["topology.kubernetes.io/zone"] == "az-1"
@@ -80,18 +83,16 @@ def test_a_tenant_change_touches_that_tenants_objects_only(engine, project, depl
     (sandbox,) = [t for t in doc["config"]["lanes:cluster"]["tenants"] if t["name"] == "sandbox"]
     sandbox["egress"] = [{"network": "storage"}]
     stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
-    preview, steps = preview_steps(engine, project, STACK)
-    kube = {urn: op for urn, op in steps.items() if "::kubernetes:" in urn}
+    up, steps = changed_steps(engine, project, STACK, "up")
+    kube = {urn: op for urn, op in steps.items() if urn_type(urn).startswith("kubernetes:")}
     assert kube == {
         "urn:pulumi:dev::lanes::lanes:cluster:ClusterNetwork$kubernetes:networking.k8s.io/v1:"
         "NetworkPolicy::lab-cluster-netpol-sandbox-allow-egress-grants": "create"
-    }, preview.log
+    }, up.log
     # the component's recorded object list grows by that policy; nothing else changes
     assert set(steps) - set(kube) <= {
         "urn:pulumi:dev::lanes::lanes:cluster:ClusterNetwork::lab-cluster"
-    }, preview.log
-    up = engine.run(project, "up", "--yes", "--stack", STACK, "--non-interactive")
-    assert up.ok, up.log
+    }, up.log
     assert check_applied(lab_apiserver.client, stack_objects(project, STACK)) == []
 
 
@@ -106,5 +107,6 @@ def test_destroy_needs_the_protected_objects_unprotected_then_leaves_nothing(
     engine.check(project, "state", "unprotect", "--all", "--yes", "--stack", STACK)
     destroyed = engine.run(project, "destroy", "--yes", "--stack", STACK, "--non-interactive")
     assert destroyed.ok, destroyed.log
+    DESTROYED.add(STACK)
     assert check_removed(lab_apiserver.client, objects) == []
     assert "client-key-data" not in "".join(r.output for r in engine.results)
