@@ -46,11 +46,17 @@ def without_releases(cluster: ClusterPlan) -> ClusterPlan:
 
 
 def use_lab_cluster(engine: Engine) -> None:
-    """The plugin on PATH (never downloaded: the harness turns acquisition off) and the repo
-    importable by the program (it shares ``without_releases`` with the checks)."""
+    """The plugin on PATH (never downloaded: the harness turns acquisition off), the repo
+    importable by the program (it shares ``without_releases`` with the checks), and a tmp dir
+    of the engine's own."""
     plugin = tool_path("pulumi-resource-kubernetes").parent
     engine.env["PATH"] = f"{plugin}{os.pathsep}{engine.env['PATH']}"
     engine.env["PYTHONPATH"] = str(REPO)
+    # The plugin writes the kubeconfig it is given to a file of its own in $TMPDIR (for Helm)
+    # and never removes it: keep those copies in the engine's tmp dir, removed with it.
+    tmp = engine.root / "tmp"
+    tmp.mkdir(exist_ok=True)
+    engine.env["TMPDIR"] = str(tmp)
 
 
 def cluster_project(

@@ -110,3 +110,5 @@ def test_destroy_needs_the_protected_objects_unprotected_then_leaves_nothing(
     DESTROYED.add(STACK)
     assert check_removed(lab_apiserver.client, objects) == []
     assert "client-key-data" not in "".join(r.output for r in engine.results)
+    # The plugin's copies of the kubeconfig are in the engine's tmp dir, removed with it.
+    assert list((engine.root / "tmp").glob("kubeconfig*"))
