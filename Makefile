@@ -38,8 +38,10 @@ deps:
 plan: venv
 	$(PY) -m lanes plan --stack $(STACK)
 
+# ruff, then mypy over the core, the components, the pack and the program (pyproject [tool.mypy]).
 lint: venv
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test: venv deps lint schemas engine cluster-tools
 	$(SUDO) env LANES_CLUSTER_TOOLS=$(CLUSTER_TOOLS_CACHE) $(PY) -m pytest -q

@@ -13,10 +13,11 @@ from components.cluster import declare_cluster
 from components.gateway import declare_gateways
 from components.host import declare_hosts
 from components.network import declare_networks
-from lanes.cluster import plan_cluster
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig
+from lanes.config.stackfile import parse_config
+from lanes.render.cluster import plan_cluster
+from lanes.render.limits import checked_objects
 from lanes.rules import checked_plan
-from lanes.stackfile import parse_config
 
 
 def project_dir() -> Path:
@@ -62,7 +63,7 @@ def read_config() -> StackConfig:
 
 def main() -> None:
     try:
-        report = checked_plan(read_config())
+        report = checked_objects(checked_plan(read_config()))
     except ConfigError as exc:
         raise pulumi.RunError("invalid lanes config:\n" + str(exc)) from None
     if not report.ok or report.plan is None:

@@ -19,12 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lanes.config import parse_stack_config  # noqa: E402
-from lanes.gateway import derive_gateways  # noqa: E402
+from lanes.intents.gateway import derive_gateways  # noqa: E402
 from lanes.lab.netns import NetLab, NsHost  # noqa: E402
-from lanes.plan import plan_region  # noqa: E402
 from lanes.render.nftables import render_ruleset  # noqa: E402
 from lanes.rules import checked_plan  # noqa: E402
-from lanes.stackfile import read_stack_values  # noqa: E402
+from tests.support.stacks import read_stack_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_PORT = 10000
@@ -75,9 +74,7 @@ def ruleset(exposures: int) -> str:
     started = time.perf_counter()
     report = checked_plan(parse_stack_config(values))
     assert report.ok, report.violations[:3]
-    model = next(
-        m for m in derive_gateways(plan_region(report.plan.config)) if m.name == "vpc-1-nat"
-    )
+    model = next(m for m in derive_gateways(report.plan) if m.name == "vpc-1-nat")
     text = render_ruleset(model)
     print(
         f"  {exposures:>6} exposures: checked, derived and rendered in "

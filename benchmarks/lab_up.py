@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.lab.remote import LabHosts  # noqa: E402
 from lanes.lab.site import bring_up, run_check, site_model, take_down  # noqa: E402
+from lanes.remote.verify import expected_targets  # noqa: E402
+from lanes.remote.verify_run import verify_targets  # noqa: E402
 from lanes.rules import checked_plan  # noqa: E402
-from lanes.stackfile import read_stack_values  # noqa: E402
-from lanes.verify import expected_targets  # noqa: E402
-from lanes.verify_run import verify_targets  # noqa: E402
+from tests.support.stacks import read_stack_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "lbench-"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.region import az_routers, generated_hosts  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
 from lanes.rules import checked_plan  # noqa: E402
-from lanes.stackfile import read_stack_values  # noqa: E402
+from tests.support.stacks import read_stack_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -41,12 +41,12 @@ from components import bgp as bgp_component  # noqa: E402
 from components import gateway as gateway_component  # noqa: E402
 from components import host as host_component  # noqa: E402
 from components.network import network_type  # noqa: E402
-from lanes.cluster import bgp_routers, plan_cluster  # noqa: E402
 from lanes.config import parse_stack_config  # noqa: E402
-from lanes.gateway import derive_gateways  # noqa: E402
-from lanes.plan import Plan, plan_region  # noqa: E402
+from lanes.intents.gateway import derive_gateways  # noqa: E402
+from lanes.model.cluster import bgp_routers  # noqa: E402
+from lanes.model.plan import Plan, plan_region  # noqa: E402
 from lanes.render.bird import render_bird  # noqa: E402
-from lanes.stackfile import read_stack_values  # noqa: E402
+from lanes.render.cluster import plan_cluster  # noqa: E402
 from tests.support.policy_run import (  # noqa: E402
     SECRETS,
     STACK_TYPE,
@@ -56,6 +56,7 @@ from tests.support.policy_run import (  # noqa: E402
     run_pack,
 )
 from tests.support.pulumi_run import Registered, run_program  # noqa: E402
+from tests.support.stacks import read_stack_values  # noqa: E402
 
 EXTRA_POOLS = IPNetwork("100.108.0.0/14")  # the pod range's fourth /14: no AZ pool takes it
 
@@ -130,7 +131,7 @@ def _networks(stack: Stack) -> None:
             for az in plan.azs
         }
         stack.add(
-            network_type(net.name).TYPE,
+            network_type(plan, net.name).TYPE,
             f"{plan.region}-{net.name}",
             {"region": plan.region, "azs": list(plan.azs), **net.to_dict()},
             outputs={
@@ -191,7 +192,7 @@ def _bgp(stack: Stack) -> None:
             continue
         args = bgp_component.BgpSpeakerArgs(
             router,
-            host_component.ssh_target(host, plan.config.ssh.user),
+            host_component.ssh_target(plan, host),
             host_component.jump_target(plan, host),
             SECRETS["sshPrivateKey"],
         )

@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lanes.lab.flows import L2_KINDS  # noqa: E402
+from lanes.config.stackfile import load_stack  # noqa: E402
 from lanes.lab.remote import LabHosts, lab_targets  # noqa: E402
 from lanes.lab.site import bring_up, region_site_model, run_check, take_down  # noqa: E402
+from lanes.model.flows import L2_KINDS  # noqa: E402
+from lanes.remote.verify_run import verify_targets  # noqa: E402
 from lanes.rules import checked_plan  # noqa: E402
-from lanes.stackfile import load_stack  # noqa: E402
-from lanes.verify_run import verify_targets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "lbregion-"

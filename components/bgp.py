@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import connection_args
-from components.host import SshTarget, jump_target, ssh_target
-from lanes.cluster import BgpRouter, bgp_routers
-from lanes.plan import Plan
+from components.connection import SshTarget, connection_args
+from components.host import jump_target, ssh_target
+from lanes.model.cluster import BgpRouter, bgp_routers
+from lanes.model.plan import Plan
 from lanes.render.bird import (
     STAGED_CONF,
     render_bird,
@@ -93,7 +94,9 @@ def speaker_props(router: BgpRouter, config: str) -> dict[str, object]:
 
 
 def declare_bgp(
-    plan: Plan, private_key: pulumi.Input[str], depends_on: dict[str, pulumi.Resource] | None = None
+    plan: Plan,
+    private_key: pulumi.Input[str],
+    depends_on: Mapping[str, pulumi.Resource] | None = None,
 ) -> dict[str, BgpSpeaker]:
     """The stack's AZ router's BgpSpeaker (``<host>-bgp``), after its host's own provisioning."""
     speakers = {}
@@ -101,9 +104,7 @@ def declare_bgp(
         host = plan.host(router.host)
         if router.az != plan.az or host is None:
             continue
-        args = BgpSpeakerArgs(
-            router, ssh_target(host, plan.config.ssh.user), jump_target(plan, host), private_key
-        )
+        args = BgpSpeakerArgs(router, ssh_target(plan, host), jump_target(plan, host), private_key)
         after = [depends_on[host.name]] if depends_on and host.name in depends_on else []
         speakers[host.name] = BgpSpeaker(
             f"{host.name}-bgp", args, pulumi.ResourceOptions(depends_on=after)

@@ -1,4 +1,4 @@
-"""ClusterNetwork: the cluster objects of lanes.cluster, declared through pulumi-kubernetes."""
+"""ClusterNetwork: the cluster objects of lanes.render.cluster, declared through pulumi-kubernetes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from lanes.cluster import ClusterPlan, HelmRelease, Manifest
+from lanes.render.cluster import ClusterPlan, HelmRelease, Manifest
 
 __all__ = [
     "ClusterNetworkArgs",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
 
-__all__ = ["Target", "connection_args"]
+__all__ = ["SshTarget", "connection_args"]
 
 
-class Target(Protocol):
-    """Where an SSH connection goes (components.host.SshTarget has this shape)."""
+@dataclass(frozen=True)
+class SshTarget:
+    """Where an SSH connection goes and the host key it must present (pinned, never learned)."""
 
     host: str
     port: int
@@ -20,7 +21,7 @@ class Target(Protocol):
 
 
 def connection_args(
-    target: Target, proxy: Target | None, private_key: pulumi.Input[str]
+    target: SshTarget, proxy: SshTarget | None, private_key: pulumi.Input[str]
 ) -> remote.ConnectionArgs:
     """Key auth with the stack's secret key; each host key pinned, never learned."""
     jump = None

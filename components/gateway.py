@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi_command import remote
 
-from components.connection import connection_args
-from components.host import SshTarget, jump_target, ssh_target
+from components.connection import SshTarget, connection_args
+from components.host import jump_target, ssh_target
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.confirm import confirm_address
-from lanes.gateway import GatewayModel, derive_gateways
-from lanes.plan import HostPlan, Plan
+from lanes.intents.gateway import GatewayModel, derive_gateways
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
 
@@ -136,10 +137,10 @@ def _through_jump_mapping(
     plan: Plan, model: GatewayModel, host: HostPlan
 ) -> tuple[SshTarget, SshTarget] | None:
     """The confirm step's target and jump host, when it goes through the jump mapping."""
-    address, jump = confirm_address(plan, model), plan.config.ssh.jump
+    address, jump = confirm_address(plan, model), plan.ssh.jump
     if address is None or jump is None:
         return None
-    own = ssh_target(host, plan.config.ssh.user)
+    own = ssh_target(plan, host)
     through = SshTarget(jump.address, jump.port, jump.user, jump.host_key)
     return SshTarget(address, own.port, own.user, own.host_key), through
 
@@ -150,12 +151,12 @@ def gateway_args(
     """What a gateway's component is built from: its model, files and SSH targets."""
     host = plan.host(model.host)
     assert host is not None  # derive_gateways resolved it
-    timeout = plan.config.apply.confirm_timeout
+    timeout = plan.confirm_timeout
     confirm = _through_jump_mapping(plan, model, host)
     return EdgeGatewayArgs(
         model,
         render_gateway(model, timeout=timeout),
-        ssh_target(host, plan.config.ssh.user),
+        ssh_target(plan, host),
         jump_target(plan, host),
         private_key,
         timeout,
@@ -164,7 +165,9 @@ def gateway_args(
 
 
 def declare_gateways(
-    plan: Plan, private_key: pulumi.Input[str], depends_on: dict[str, pulumi.Resource] | None = None
+    plan: Plan,
+    private_key: pulumi.Input[str],
+    depends_on: Mapping[str, pulumi.Resource] | None = None,
 ) -> dict[str, EdgeGateway]:
     """One EdgeGateway per gateway of the stack's AZ, named after the gateway.
 

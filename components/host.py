@@ -8,10 +8,10 @@ from typing import Any
 import pulumi
 from pulumi_command import remote
 
-from components.connection import connection_args
+from components.connection import SshTarget, connection_args
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.hostnet import HostNet, build_host_net
-from lanes.plan import HostPlan, Plan
+from lanes.model.hostnet import HostNet, build_host_net
+from lanes.model.plan import HostPlan, Plan
 from lanes.render.scripts import (
     HostFile,
     apply_script,
@@ -32,16 +32,6 @@ __all__ = [
     "host_args",
     "declare_hosts",
 ]
-
-
-@dataclass(frozen=True)
-class SshTarget:
-    """Where an SSH connection goes and the host key it must present (pinned, never learned)."""
-
-    host: str
-    port: int
-    user: str
-    host_key: str | None
 
 
 @dataclass(frozen=True)
@@ -149,22 +139,21 @@ class BareMetalHost(pulumi.ComponentResource):
         self.register_outputs(_outputs(args))
 
 
-def ssh_target(host: HostPlan, user: str) -> SshTarget:
-    """The host's SSH address: its own ``ssh.address``, else its first management address."""
-    ssh = host.config.ssh
-    management = host.address("management")
-    address = ssh.address or (str(management.address) if management else None)
-    if address is None:
+def ssh_target(plan: Plan, host: HostPlan) -> SshTarget:
+    """The host's SSH address (``HostPlan.ssh_address``: its own ``ssh.address``, else its first
+    management address) as the stack's SSH user."""
+    if host.ssh_address is None:
         raise pulumi.RunError(
-            f"{host.path}.ssh.address: {host.name} has no management address to reach"
+            f"{host.path}.ssh.address: {host.name} has no {plan.kinds.nodes_network} address "
+            "to reach"
         )
-    return SshTarget(address, ssh.port, user, ssh.host_key)
+    return SshTarget(host.ssh_address, host.ssh.port, plan.ssh.user, host.ssh.host_key)
 
 
 def jump_target(plan: Plan, host: HostPlan) -> SshTarget | None:
     """The stack's jump host when the host goes through it (``ssh.via_jump``)."""
-    jump = plan.config.ssh.jump
-    if jump is None or not host.config.ssh.via_jump:
+    jump = plan.ssh.jump
+    if jump is None or not host.ssh.via_jump:
         return None
     return SshTarget(jump.address, jump.port, jump.user, jump.host_key)
 
@@ -177,10 +166,10 @@ def host_args(plan: Plan, host: HostPlan, private_key: pulumi.Input[str]) -> Bar
         host.number,
         host.az,
         host_files(net),
-        ssh_target(host, plan.config.ssh.user),
+        ssh_target(plan, host),
         jump_target(plan, host),
         private_key,
-        plan.config.apply.confirm_timeout,
+        plan.confirm_timeout,
     )
 
 

@@ -1,4 +1,4 @@
-"""The platform networks (one per lanes.kinds row) as ComponentResources carrying their plan."""
+"""The platform networks (one per lanes.config.kinds row) as ComponentResources carrying their plan."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 
 import pulumi
 
-from lanes import kinds
-from lanes.plan import NetworkPlan, Plan
+from lanes.model.plan import NetworkPlan, Plan
 
 __all__ = [
     "NetworkArgs",
@@ -17,6 +16,7 @@ __all__ = [
     "ManagementNetwork",
     "TrafficNetwork",
     "StorageNetwork",
+    "NETWORK_COMPONENTS",
     "network_type",
     "declare_networks",
 ]
@@ -50,11 +50,11 @@ class PlatformNetworkResource(pulumi.ComponentResource):
         props = {"region": args.region, "azs": list(args.azs), **plan.to_dict()}
         super().__init__(self.TYPE, name, props, opts)
         blocks = {
-            az: {(z.name or "-"): str(z.block(az).cidr) for z in plan.zones if z.block(az)}
+            az: {(z.name or "-"): str(b.cidr) for z in plan.zones if (b := z.block(az))}
             for az in args.azs
         }
         gateways = {
-            az: {(z.name or "-"): str(z.block(az).gateway) for z in plan.zones if z.block(az)}
+            az: {(z.name or "-"): str(b.gateway) for z in plan.zones if (b := z.block(az))}
             for az in args.azs
         }
         self.blocks = pulumi.Output.from_input(blocks)
@@ -64,55 +64,64 @@ class PlatformNetworkResource(pulumi.ComponentResource):
         )
 
 
+# One class per row of the kinds table, its TYPE the row's type token (a test holds the two
+# together).
+
+
 class AdjacencyNetwork(PlatformNetworkResource):
     """Neutral transit: exposure addresses and NAT pairs between overlapping networks."""
 
-    TYPE = kinds.component_type("adjacency")
+    TYPE = "lanes:network:AdjacencyNetwork"
 
 
 class ManagementNetwork(PlatformNetworkResource):
     """API server, etcd, kubelet, registry, ops: four zones, each split per AZ."""
 
-    TYPE = kinds.component_type("management")
+    TYPE = "lanes:network:ManagementNetwork"
 
 
 class TrafficNetwork(PlatformNetworkResource):
     """Pod east-west and north-south, ingress and egress."""
 
-    TYPE = kinds.component_type("traffic")
+    TYPE = "lanes:network:TrafficNetwork"
 
 
 class StorageNetwork(PlatformNetworkResource):
     """Hosts and pods to storage, databases and caches."""
 
-    TYPE = kinds.component_type("storage")
+    TYPE = "lanes:network:StorageNetwork"
 
 
-_CLASSES: dict[str, type[PlatformNetworkResource]] = {
-    cls.TYPE: cls for cls in (ManagementNetwork, TrafficNetwork, StorageNetwork, AdjacencyNetwork)
-}
+# The component class of each network kind's type token.
+NETWORK_COMPONENTS: tuple[type[PlatformNetworkResource], ...] = (
+    ManagementNetwork,
+    TrafficNetwork,
+    StorageNetwork,
+    AdjacencyNetwork,
+)
 
 
-def network_type(name: str) -> type[PlatformNetworkResource]:
-    """The component class of a network kind (lanes.kinds); a kind registered without a class
-    of its own here gets one named after its row, with its row's type token."""
-    row = kinds.kind(name)
-    if row is None:
-        raise KeyError(f"{name} is not a network kind")
-    cls = _CLASSES.get(row.type_token)
-    if cls is None:
-        doc = f"The {row.name} network: {row.carries}."
-        cls = type(
-            row.component, (PlatformNetworkResource,), {"TYPE": row.type_token, "__doc__": doc}
-        )
-        _CLASSES[row.type_token] = cls
-    return cls
+def network_type(
+    plan: Plan,
+    name: str,
+    components: tuple[type[PlatformNetworkResource], ...] = NETWORK_COMPONENTS,
+) -> type[PlatformNetworkResource]:
+    """The component class of a network kind of the plan: the one of ``components`` whose type
+    token is the kind's."""
+    row = plan.kinds.kind(name)
+    found = next((c for c in components if row is not None and c.TYPE == row.type_token), None)
+    if found is None:
+        raise KeyError(f"{name} is not a network kind with a component class")
+    return found
 
 
-def declare_networks(plan: Plan) -> dict[str, PlatformNetworkResource]:
-    """One component per platform network, named ``<region>-<network>``."""
+def declare_networks(
+    plan: Plan, components: tuple[type[PlatformNetworkResource], ...] = NETWORK_COMPONENTS
+) -> dict[str, PlatformNetworkResource]:
+    """One component per platform network, named ``<region>-<network>``; ``components`` holds
+    a class per kind of the plan (a test with a kind of its own hands in its class too)."""
     return {
-        net.name: network_type(net.name)(
+        net.name: network_type(plan, net.name, components)(
             f"{plan.region}-{net.name}", NetworkArgs(net, plan.azs, plan.region)
         )
         for net in plan.networks

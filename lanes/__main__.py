@@ -2,6 +2,6 @@
 
 import sys
 
-from lanes.cli import main
+from lanes.cli.main import main
 
 sys.exit(main())

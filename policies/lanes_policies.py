@@ -20,7 +20,6 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from netaddr import IPAddress, IPNetwork
@@ -43,15 +42,14 @@ from components.cluster import ClusterNetwork  # noqa: E402
 from components.gateway import EdgeGateway  # noqa: E402
 from components.host import BareMetalHost  # noqa: E402
 from components.network import PlatformNetworkResource  # noqa: E402
-from lanes import kinds  # noqa: E402
-from lanes.addressing import block_gateway, host_number  # noqa: E402
-from lanes.gateway import (  # noqa: E402
-    GatewayModel,
-    gateway_from_dict,
-)
-from lanes.hostnet import TABLES, Address, HostNet  # noqa: E402
-from lanes.plan import Block, HostAddress, HostPlan, NetworkPlan, Plan, ZonePlan  # noqa: E402
+from lanes.config.kinds import NETWORK_KINDS  # noqa: E402
+from lanes.intents.gateway import GatewayModel, gateway_from_dict  # noqa: E402
+from lanes.model.addressing import block_gateway, host_number  # noqa: E402
+from lanes.model.cluster import TENANT_LABEL  # noqa: E402
+from lanes.model.hostnet import Address, HostNet  # noqa: E402
+from lanes.model.plan import Block, HostAddress, HostPlan, NetworkPlan, ZonePlan  # noqa: E402
 from lanes.rules import (  # noqa: E402
+    RuleId,
     Violation,
     check_autodetect,
     check_bgp_import,
@@ -109,14 +107,13 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 GATEWAY = ("kubernetes:gateway.networking.k8s.io/v1:Gateway",)
 KUBERNETES = ("kubernetes:",)
-TENANT_LABEL = "lanes.io/tenant"
 
 Props = Mapping[str, Any]
 
 
 def network_types() -> dict[str, str]:
-    """Type token -> network name, one per network kind (lanes.kinds)."""
-    return {k.type_token: k.name for k in kinds.kinds()}
+    """Type token -> network name, one per network kind (lanes.config.kinds)."""
+    return {k.type_token: k.name for k in NETWORK_KINDS}
 
 
 ResourceCheck = Callable[[str, str, Props], list[Violation]]
@@ -223,13 +220,14 @@ def hostnet_from_dict(data: Props, path: str = "") -> HostNet:
 
 def _gateway_of(net: HostNet, address: Address, block: IPNetwork) -> IPAddress | None:
     """The network's gateway as the host routes to it; a block's first+1 when the host is it."""
-    table = TABLES.get(address.network)
+    kind = NETWORK_KINDS.kind(address.network)
+    table = kind.table if kind is not None else None
     via = next(
         (r.via for r in net.routes if r.table == table and r.to == "default" and r.via), None
     )
     if via is not None:
         return IPAddress(via)
-    return block_gateway(block) if address.network in kinds.PLATFORM_NETWORKS else None
+    return block_gateway(block) if kind is not None else None
 
 
 @_memo
@@ -251,11 +249,9 @@ def host_from_props(props: Props) -> tuple[HostPlan, HostNet]:
         )
     number = _int(props.get("number"))
     if number is None:
-        first = next((e for e in addresses if e.network in kinds.PLATFORM_NETWORKS), None)
+        first = next((e for e in addresses if e.network in NETWORK_KINDS), None)
         number = host_number(first.address, first.block) if first else 0
-    plan = HostPlan(
-        name, number, props["role"], props.get("az") or "AZ", tuple(addresses), path, None
-    )  # type: ignore[arg-type]
+    plan = HostPlan(name, number, props["role"], props.get("az") or "AZ", tuple(addresses), path)
     return plan, net
 
 
@@ -280,26 +276,6 @@ def gateway_from_props(props: Props) -> GatewayModel:
 
 
 # --- adapters: the cluster ----------------------------------------------------------------
-
-
-def _cluster_view(props: Props) -> Plan:
-    """The part of a Plan ``check_cluster_overlaps`` reads, from a ClusterNetwork's props.
-
-    The component carries the pod and service ranges but not the plan's networks: this view
-    checks them against the CNI-internal ranges and each other; the stack policy
-    ``pod-pools-disjoint`` checks the declared pools against the networks.
-    """
-    cluster = SimpleNamespace(pod_cidr=props["pod_cidr"], service_cidr=props["service_cidr"])
-    return Plan(
-        props.get("region", ""),
-        "",
-        props.get("az", ""),
-        (),
-        (),
-        (),
-        (),
-        SimpleNamespace(cluster=cluster),  # type: ignore[arg-type]
-    )
 
 
 def _cluster_prefixes(props: Props) -> list[tuple[str, str]]:
@@ -348,22 +324,25 @@ def _network_reserved(type_: str, name: str, props: Props) -> list[Violation]:
 
 
 def _management_zones(type_: str, name: str, props: Props) -> list[Violation]:
-    return check_management_zones(network_from_props(props))
+    net = network_from_props(props)
+    kind = NETWORK_KINDS.kind(net.name)
+    return check_management_zones(net, kind.zones if kind is not None else ())
 
 
 def _host_addresses(type_: str, name: str, props: Props) -> list[Violation]:
     host, _ = host_from_props(props)
-    return check_host_addresses(host) + check_host_numbering(host)
+    platform = NETWORK_KINDS.names
+    return check_host_addresses(host, platform) + check_host_numbering(host, platform)
 
 
 def _host_links(type_: str, name: str, props: Props) -> list[Violation]:
     host, net = host_from_props(props)
-    return check_host_links(net, host.path)
+    return check_host_links(net, host.path, NETWORK_KINDS)
 
 
 def _node_ip(type_: str, name: str, props: Props) -> list[Violation]:
     host, net = host_from_props(props)
-    return check_kubelet_node_ip(host, net.node_ip)
+    return check_kubelet_node_ip(host, net.node_ip, NETWORK_KINDS.nodes_network)
 
 
 def _gateway_snat(type_: str, name: str, props: Props) -> list[Violation]:
@@ -371,7 +350,10 @@ def _gateway_snat(type_: str, name: str, props: Props) -> list[Violation]:
 
 
 def _cluster_ranges(type_: str, name: str, props: Props) -> list[Violation]:
-    return check_cluster_overlaps(_cluster_view(props))
+    """The pod and service ranges a ClusterNetwork carries, against the CNI-internal ranges and
+    each other (it carries no networks: the stack policy ``pod-pools-disjoint`` checks the
+    declared pools against them)."""
+    return check_cluster_overlaps(props["pod_cidr"], props["service_cidr"])
 
 
 def _route_listeners(type_: str, name: str, props: Props) -> list[Violation]:
@@ -418,7 +400,7 @@ def _hosts_unique(resources: Sequence[Any]) -> list[Violation]:
         for name in [r.props["host"]]
         for entry in r.props["network"].get("addresses") or ()
     ]
-    return check_unique_holdings(holdings)
+    return check_unique_holdings(holdings, NETWORK_KINDS.names)
 
 
 def _pod_pools(resources: Sequence[Any]) -> list[Violation]:
@@ -431,7 +413,8 @@ def _pod_pools(resources: Sequence[Any]) -> list[Violation]:
 
 
 def _autodetect(resources: Sequence[Any]) -> list[Violation]:
-    traffic = next((n for n in networks_of_stack(resources) if n.name == "traffic"), None)
+    pods = NETWORK_KINDS.pods_network
+    traffic = next((n for n in networks_of_stack(resources) if n.name == pods), None)
     if traffic is None:
         return []
     found = []
@@ -457,7 +440,7 @@ def _tenant_isolation(resources: Sequence[Any]) -> list[Violation]:
         if TENANT_LABEL in (_metadata(r).get("labels") or {})
     ]
     policies = [
-        (_metadata(r).get("namespace"), _spec(r)) for r in _of_type(resources, NETWORK_POLICY)
+        (str(_metadata(r).get("namespace")), _spec(r)) for r in _of_type(resources, NETWORK_POLICY)
     ]
     return check_tenant_default_deny(namespaces, policies)
 
@@ -476,7 +459,7 @@ class LanesPolicy:
 
     name: str
     description: str
-    rules: frozenset[str]
+    rules: frozenset[RuleId]
     resource_check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
     types: tuple[str, ...] = ()
@@ -535,7 +518,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="cidr-on-boundary",
         description="Every CIDR a network or the cluster declares sits on its own boundary "
         "(100.64.111.0/20 is refused, never masked to 100.64.96.0/20).",
-        rules=frozenset({"cidr-boundary"}),
+        rules=frozenset({RuleId.CIDR_BOUNDARY}),
         resource_check=_prefix_boundaries,
         types=NETWORKS + CLUSTER,
     ),
@@ -543,7 +526,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="platform-space",
         description="Every platform network lies inside 100.64.0.0/10 (RFC 6598 shared address "
         "space), so it collides with no enterprise range.",
-        rules=frozenset({"platform-space"}),
+        rules=frozenset({RuleId.PLATFORM_SPACE}),
         resource_check=_network_space,
         types=NETWORKS,
     ),
@@ -553,11 +536,11 @@ SPECS: tuple[LanesPolicy, ...] = (
         "in AZ order from the start, each with its first address as gateway.",
         rules=frozenset(
             {
-                "block-order",
-                "block-outside-parent",
-                "block-gateway",
-                "zone-outside-parent",
-                "zone-overlap",
+                RuleId.BLOCK_ORDER,
+                RuleId.BLOCK_OUTSIDE_PARENT,
+                RuleId.BLOCK_GATEWAY,
+                RuleId.ZONE_OUTSIDE_PARENT,
+                RuleId.ZONE_OVERLAP,
             }
         ),
         resource_check=_network_layout,
@@ -567,7 +550,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="reserved-blocks-unused",
         description="Reserved blocks and reserved zones stay empty: no AZ block lies in them and "
         "no two blocks overlap.",
-        rules=frozenset({"reserved-unused", "block-overlap"}),
+        rules=frozenset({RuleId.RESERVED_UNUSED, RuleId.BLOCK_OVERLAP}),
         resource_check=_network_reserved,
         types=NETWORKS,
     ),
@@ -576,22 +559,22 @@ SPECS: tuple[LanesPolicy, ...] = (
         description="A zoned management network has the plan's four zones, in order: "
         "cloud-management, k8s-nodes, enterprise-mapping and reserved (the last one reserved), "
         "each a quarter of the network.",
-        rules=frozenset({"management-zones"}),
+        rules=frozenset({RuleId.MANAGEMENT_ZONES}),
         resource_check=_management_zones,
-        types=("lanes:network:ManagementNetwork",),
+        types=tuple(k.type_token for k in NETWORK_KINDS if k.zones),
     ),
     LanesPolicy(
         name="networks-disjoint",
         description="No two platform networks of the stack overlap: management, traffic, "
         "storage and adjacency never share an address.",
-        rules=frozenset({"network-overlap"}),
+        rules=frozenset({RuleId.NETWORK_OVERLAP}),
         stack_check=_networks_disjoint,
     ),
     LanesPolicy(
         name="vlan-ids",
         description="Every platform network's VLAN id is within 1..4094 and no two networks "
         "share one.",
-        rules=frozenset({"vlan-range", "vlan-distinct"}),
+        rules=frozenset({RuleId.VLAN_RANGE, RuleId.VLAN_DISTINCT}),
         stack_check=_network_vlans,
     ),
     # --- hosts
@@ -599,7 +582,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="host-addresses-unique",
         description="No two hosts of the stack hold the same address (two outside networks, "
         "such as overlapping tenant VPCs, may reuse each other's addresses).",
-        rules=frozenset({"address-unique"}),
+        rules=frozenset({RuleId.ADDRESS_UNIQUE}),
         stack_check=_hosts_unique,
     ),
     LanesPolicy(
@@ -607,7 +590,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         description="Every host address is a usable address of the host's AZ block of that "
         "network (never the block's network or broadcast address; the gateway's only for "
         "gateway hosts).",
-        rules=frozenset({"host-in-block"}),
+        rules=frozenset({RuleId.HOST_IN_BLOCK}),
         resource_check=_host_addresses,
         types=HOSTS,
     ),
@@ -615,7 +598,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="host-number-same",
         description="A host keeps the same host number in every platform network: its address "
         "is its block's first address plus its number everywhere.",
-        rules=frozenset({"host-number-same"}),
+        rules=frozenset({RuleId.HOST_NUMBER_SAME}),
         resource_check=_host_addresses,
         types=HOSTS,
     ),
@@ -623,7 +606,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="nic-networks",
         description="Management, traffic and storage never share one NIC; only traffic and "
         "storage may share one (as two VLANs).",
-        rules=frozenset({"nic-three-networks", "nic-shared"}),
+        rules=frozenset({RuleId.NIC_THREE_NETWORKS, RuleId.NIC_SHARED}),
         resource_check=_host_links,
         types=HOSTS,
     ),
@@ -631,7 +614,15 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="host-vlans",
         description="Every VLAN interface of a host carries an id within 1..4094, and no two "
         "networks on one NIC use the same VLAN.",
-        rules=frozenset({"nic-vlan-range", "nic-vlan-distinct"}),
+        rules=frozenset({RuleId.NIC_VLAN_RANGE, RuleId.NIC_VLAN_DISTINCT}),
+        resource_check=_host_links,
+        types=HOSTS,
+    ),
+    LanesPolicy(
+        name="nic-mtu",
+        description="No VLAN interface of a host carries its network at a larger MTU than its "
+        "NIC has: a NIC at MTU 1500 never carries the line or a network at 9000 as a VLAN.",
+        rules=frozenset({RuleId.NIC_MTU}),
         resource_check=_host_links,
         types=HOSTS,
     ),
@@ -639,7 +630,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="kubelet-node-ip",
         description="kubelet on every Kubernetes node (master, worker, ingress) binds --node-ip "
         "to the node's management address in the k8s-nodes zone.",
-        rules=frozenset({"kubelet-node-ip"}),
+        rules=frozenset({RuleId.KUBELET_NODE_IP}),
         resource_check=_node_ip,
         types=HOSTS,
     ),
@@ -647,7 +638,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="ssh-host-keys-pinned",
         description="Every SSH connection Pulumi opens (to a host, and through the jump host) "
         "pins the host key it accepts. Advisory: a first bootstrap may not know a key yet.",
-        rules=frozenset({"connection-host-key"}),
+        rules=frozenset({RuleId.CONNECTION_HOST_KEY}),
         resource_check=_host_keys,
         types=SSH_RESOURCES,
         level=ADVISORY,
@@ -657,7 +648,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="egress-snat-exempts-platform",
         description="A gateway's egress SNAT and 1:1 mappings never translate traffic toward "
         "100.64.0.0/10: between the platform's own networks addresses are kept.",
-        rules=frozenset({"gateway-snat-exempt"}),
+        rules=frozenset({RuleId.GATEWAY_SNAT_EXEMPT}),
         resource_check=_gateway_snat,
         types=GATEWAYS,
     ),
@@ -665,7 +656,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="specific-snat-before-egress",
         description="A gateway tries its specific SNAT (ingress replies, exposures, mappings) "
         "before the general egress SNAT, so an ingress node's reply leaves as its front address.",
-        rules=frozenset({"gateway-snat-order"}),
+        rules=frozenset({RuleId.GATEWAY_SNAT_ORDER}),
         resource_check=_gateway_snat,
         types=GATEWAYS,
     ),
@@ -674,7 +665,7 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="cluster-ranges-disjoint",
         description="The pod and service ranges overlap each other and no range a CNI keeps for "
         "itself (OVN-Kubernetes join 100.64.0.0/16 and transit 100.88.0.0/16, link-local).",
-        rules=frozenset({"cluster-overlap"}),
+        rules=frozenset({RuleId.CLUSTER_OVERLAP}),
         resource_check=_cluster_ranges,
         types=CLUSTER,
     ),
@@ -682,21 +673,21 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="pod-pools-disjoint",
         description="Every Calico IP pool pods get addresses from overlaps no platform network, "
         "no CNI-internal range and no other pool.",
-        rules=frozenset({"pool-overlap"}),
+        rules=frozenset({RuleId.POOL_OVERLAP}),
         stack_check=_pod_pools,
     ),
     LanesPolicy(
         name="cni-autodetect-traffic",
         description="Calico finds each node's address in the traffic blocks (cidrs method), so "
         "pod traffic uses the traffic NIC whatever holds the default route.",
-        rules=frozenset({"cni-autodetect"}),
+        rules=frozenset({RuleId.CNI_AUTODETECT}),
         stack_check=_autodetect,
     ),
     LanesPolicy(
         name="router-bgp-imports-pods",
         description="An AZ router's BGP speaker imports only prefixes inside the pod range, "
         "from its AZ's nodes' traffic addresses, so no node can steer its platform routes.",
-        rules=frozenset({"bgp-import"}),
+        rules=frozenset({RuleId.BGP_IMPORT}),
         resource_check=_bgp_import,
         types=BGP_SPEAKERS,
     ),
@@ -704,14 +695,14 @@ SPECS: tuple[LanesPolicy, ...] = (
         name="tenant-default-deny",
         description="Every tenant namespace holds a NetworkPolicy that selects all its pods and "
         "denies all ingress and egress; what a tenant may reach is allowed on top of it.",
-        rules=frozenset({"tenant-default-deny"}),
+        rules=frozenset({RuleId.TENANT_DEFAULT_DENY}),
         stack_check=_tenant_isolation,
     ),
     LanesPolicy(
         name="gateway-routes-tenant-scoped",
         description="Every listener of a Gateway admits HTTPRoutes of one tenant namespace only "
         "(selected by kubernetes.io/metadata.name) and serves only that tenant's certificate.",
-        rules=frozenset({"gateway-listener-scope"}),
+        rules=frozenset({RuleId.GATEWAY_LISTENER_SCOPE}),
         resource_check=_route_listeners,
         types=GATEWAY,
     ),
@@ -723,11 +714,11 @@ SPECS: tuple[LanesPolicy, ...] = (
         "and its addresses at most 16; a BGP AS fits Calico's int32 asNumber.",
         rules=frozenset(
             {
-                "k8s-name",
-                "gateway-listener-name",
-                "gateway-addresses",
-                "hostname-dns",
-                "calico-as-number",
+                RuleId.K8S_NAME,
+                RuleId.GATEWAY_LISTENER_NAME,
+                RuleId.GATEWAY_ADDRESSES,
+                RuleId.HOSTNAME_DNS,
+                RuleId.CALICO_AS_NUMBER,
             }
         ),
         resource_check=_object_limits,

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import difflib
-import functools
 from typing import Any
 
-from pydantic import Field, ValidationError, create_model
+from pydantic import Field, ValidationError
+from pydantic_core import ErrorDetails
 
-from lanes import kinds
 from lanes.config.apply import Apply
 from lanes.config.base import Address, Cidr, HostKey, Model, Name, model_in, show_value
 from lanes.config.cluster import Calico, Cluster, Grant, Tenant
 from lanes.config.gateway import Consume, Egress, Gateway, IngressRoute, Mapping, Proxy, Publish
-from lanes.config.host import ROLE_ZONES, Bond, Host, HostSsh, Nic, Role
-from lanes.config.network import (
-    PLATFORM_NETWORKS,
-    Line,
-    Networks,
-    OutsideNetwork,
-    PlatformNetwork,
-    Zone,
-    networks_model,
-)
+from lanes.config.host import K8S_ROLES, ROLE_ZONES, Bond, Host, HostSsh, Nic, Role
+from lanes.config.kinds import NETWORK_KINDS, NetworkKind, NetworkKinds
+from lanes.config.network import Line, Networks, OutsideNetwork, PlatformNetwork, Zone
 
 __all__ = [
     "NAMESPACE",
@@ -30,7 +22,6 @@ __all__ = [
     "SECRET_DESCRIPTIONS",
     "ConfigError",
     "StackConfig",
-    "stack_config_model",
     "JumpHost",
     "Ssh",
     "Apply",
@@ -43,12 +34,15 @@ __all__ = [
     "Zone",
     "OutsideNetwork",
     "Line",
-    "PLATFORM_NETWORKS",
+    "NETWORK_KINDS",
+    "NetworkKind",
+    "NetworkKinds",
     "Host",
     "HostSsh",
     "Nic",
     "Bond",
     "Role",
+    "K8S_ROLES",
     "ROLE_ZONES",
     "Gateway",
     "Egress",
@@ -90,9 +84,9 @@ class Ssh(Model):
     jump: JumpHost | None = None
 
 
+# Everything under the ``lanes:`` namespace of ``Pulumi.<stack>.yaml``. (No docstring: the JSON
+# Schema's root carries no description, and pydantic would make one of it.)
 class StackConfig(Model):
-    """Everything under the ``lanes:`` namespace of ``Pulumi.<stack>.yaml``."""
-
     inventory: str | None = Field(
         default=None,
         description="The region file (a path inside the project, e.g. `regions/east.yaml`) "
@@ -135,21 +129,6 @@ class StackConfig(Model):
     apply: Apply = Field(default_factory=Apply)
 
 
-@functools.lru_cache(maxsize=8)
-def _stack_config_model(rows: tuple[kinds.NetworkKind, ...]) -> type[StackConfig]:
-    return create_model(
-        "StackConfig",
-        __base__=StackConfig,
-        __module__=__name__,
-        networks=(networks_model(), StackConfig.model_fields["networks"]),
-    )
-
-
-def stack_config_model() -> type[StackConfig]:
-    """The schema of ``lanes:`` for the network kinds registered now (lanes.kinds)."""
-    return _stack_config_model(kinds.kinds())
-
-
 class ConfigError(Exception):
     """The config cannot be read as a StackConfig; ``problems`` are ``path: message`` lines."""
 
@@ -169,9 +148,9 @@ def format_loc(loc: tuple[Any, ...]) -> str:
     return out or "<root>"
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """The keys the schema allows at ``loc`` (the parent of an unknown key)."""
-    model: Any = stack_config_model()
+def _fields_at(schema: type[StackConfig], loc: tuple[Any, ...]) -> list[str]:
+    """The keys ``schema`` allows at ``loc`` (the parent of an unknown key)."""
+    model: Any = schema
     for part in loc:
         if isinstance(part, int):
             continue
@@ -184,9 +163,9 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
-def _suggest(key: str, loc: tuple[Any, ...]) -> str:
+def _suggest(schema: type[StackConfig], key: str, loc: tuple[Any, ...]) -> str:
     """ " (did you mean `x`?)" from the keys allowed there and the secret keys at the top."""
-    known = _fields_at(loc[:-1])
+    known = _fields_at(schema, loc[:-1])
     secrets = sorted(SECRET_KEYS) if len(loc) <= 2 else []
     folded = {k.lower().replace("_", "").replace("-", ""): k for k in [*known, *secrets]}
     exact = folded.get(key.lower().replace("_", "").replace("-", ""))
@@ -200,11 +179,11 @@ def _suggest(key: str, loc: tuple[Any, ...]) -> str:
     return f" (did you mean `{close}`?)"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(schema: type[StackConfig], error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(error["loc"][-1]) if error["loc"] else ""
-        return "unknown key" + _suggest(key, tuple(error["loc"]))  # never its value
+        return "unknown key" + _suggest(schema, key, tuple(error["loc"]))  # never its value
     if kind == "missing":
         return "required key is missing"
     shown = show_value(error.get("input"))
@@ -214,13 +193,19 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{shown}: {message}" if "input" in error and kind != "value_error" else message
 
 
-def parse_stack_config(values: dict[str, Any]) -> StackConfig:
-    """Validate the ``lanes:`` keys (without prefix) into a StackConfig or raise ConfigError."""
+def parse_stack_config(
+    values: dict[str, Any], schema: type[StackConfig] = StackConfig
+) -> StackConfig:
+    """Validate the ``lanes:`` keys (without prefix) into a StackConfig or raise ConfigError.
+
+    ``schema`` is the stack config with the network kinds' table its ``networks`` carry (a test
+    with a kind of its own hands in a subclass with that kind's key)."""
     if not isinstance(values, dict):
         raise ConfigError(["<root>: expected a mapping of lanes:<key> values"])
     plain = {key: value for key, value in values.items() if key not in SECRET_KEYS}
     try:
-        return stack_config_model().model_validate(plain)
+        return schema.model_validate(plain)
     except ValidationError as exc:
         errors = sorted(exc.errors(), key=lambda e: format_loc(e["loc"]))
-        raise ConfigError([f"{format_loc(e['loc'])}: {_describe(e)}" for e in errors]) from None
+        problems = [f"{format_loc(e['loc'])}: {_describe(schema, e)}" for e in errors]
+        raise ConfigError(problems) from None

@@ -8,12 +8,15 @@ from pydantic import Field
 
 from lanes.config.base import Address, HostKey, IfName, Model, Name
 
-__all__ = ["Role", "Bond", "Nic", "HostSsh", "Host", "ROLE_ZONES"]
+__all__ = ["Role", "K8S_ROLES", "Bond", "Nic", "HostSsh", "Host", "ROLE_ZONES"]
 
+# What a host is to the region; the first three are Kubernetes nodes (K8S_ROLES).
 Role = Literal["master", "worker", "ingress", "gateway", "service"]
+# The Kubernetes nodes: kubelet on the management address, pods' traffic, forwarding on.
+K8S_ROLES: frozenset[Role] = frozenset({"master", "worker", "ingress"})
 
 # Management zone a role lives in when the host does not say (seed 000's zones).
-ROLE_ZONES: dict[str, str] = {
+ROLE_ZONES: dict[Role, str] = {
     "master": "k8s-nodes",
     "worker": "k8s-nodes",
     "ingress": "k8s-nodes",

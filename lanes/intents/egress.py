@@ -8,40 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from netaddr import IPAddress, IPNetwork
-from pydantic import Field
 
-from lanes.config.base import Address, Model, Name
+from lanes.config.gateway import Egress, Gateway
+from lanes.config.kinds import NetworkKinds
 from lanes.intents.base import (
+    Deriver,
     Finding,
     GatewayError,
+    GatewayView,
     Ifname,
     IntentKind,
+    MatrixView,
     OwnAddress,
+    RefCheck,
     SnatStep,
     exempt_match,
     nft_value,
     optional_net,
 )
-from lanes.lab.flows import DEPLOY, PROBE_PORT, Flow, source_address
+from lanes.model.flows import DEPLOY, PROBE_PORT, Expect, Flow
+from lanes.model.hostnet import source_address
 
-if TYPE_CHECKING:
-    from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
-    from lanes.lab.matrix import MatrixView
-    from lanes.rules.gateways import RefCheck
-
-__all__ = ["Egress", "EgressSnat", "KIND"]
-
-
-class Egress(Model):
-    """SNAT of platform networks toward an outside network; never for 100.64.0.0/10."""
-
-    networks: list[Name] = Field(min_length=1, description="Source platform networks.")
-    outside: Name = Field(description="Outside network the traffic leaves on.")
-    to: Address = Field(description="Source address after SNAT (one of the gateway's).")
+__all__ = ["EgressSnat", "KIND"]
 
 
 @dataclass(frozen=True)
@@ -100,8 +91,8 @@ class EgressKind(IntentKind):
             for j, e in enumerate(gw.egress)
         )
 
-    def entries(self, model: GatewayModel) -> tuple[EgressSnat, ...]:
-        return model.egress
+    def entries(self, model: GatewayView) -> tuple[EgressSnat, ...]:
+        return tuple(s.egress for s in model.snat if s.egress is not None)
 
     def snat_steps(self, entries: tuple[Any, ...], exempt: IPNetwork | None) -> list[SnatStep]:
         return [SnatStep(self.name, e.exempt, e) for e in entries]
@@ -114,7 +105,7 @@ class EgressKind(IntentKind):
                 rule["interface"],
                 tuple(IPNetwork(s) for s in rule["sources"]),
                 IPAddress(rule["to"]),
-                optional_net(rule.get("exempt")),  # type: ignore[arg-type]
+                optional_net(rule.get("exempt")),
                 f"{path}.egress[{index}]",
             )
         return SnatStep(step["kind"], optional_net(step.get("exempt")), leg)
@@ -133,9 +124,9 @@ class EgressKind(IntentKind):
                 yield from check.platform_network(net, f"{path}.egress[{j}].networks[{k}]")
             yield from check.outside_network(egress.outside, f"{path}.egress[{j}].outside")
 
-    def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
+    def own_addresses(self, gw: Gateway, path: str, kinds: NetworkKinds) -> Iterator[OwnAddress]:
         for j, e in enumerate(gw.egress):
-            yield f"{path}.egress[{j}].to", e.to, e.outside
+            yield OwnAddress(f"{path}.egress[{j}].to", e.to, e.outside)
 
     def shared_sources(self, gw: Gateway, path: str) -> Iterator[tuple[str, str]]:
         for j, e in enumerate(gw.egress):
@@ -153,7 +144,7 @@ class EgressKind(IntentKind):
         flows = []
         for src in view.ends:
             seen = view.leaves_as(source_address(src, deploy.address))
-            expect = "reach" if seen else "blocked"
+            expect: Expect = "reach" if seen else "blocked"
             flows.append(
                 Flow(
                     "egress",

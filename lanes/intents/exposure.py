@@ -7,56 +7,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from netaddr import IPAddress
-from pydantic import Field
 
-from lanes.config.base import Address, Model, Name
+from lanes.config.gateway import Consume, Gateway, Publish
+from lanes.config.kinds import NetworkKinds
 from lanes.intents.base import (
+    Deriver,
     Finding,
+    GatewayView,
     Ifname,
     IntentKind,
     Listener,
     MapEntry,
+    MatrixView,
     OwnAddress,
-    Port,
+    PartyMaker,
+    RefCheck,
     SnatStep,
     exempt_match,
 )
-from lanes.kinds import exposure_network
-from lanes.lab.flows import Flow
+from lanes.model.flows import Flow
+from lanes.model.plan import Plan
 
-if TYPE_CHECKING:
-    from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
-    from lanes.lab.matrix import MatrixView, PartyMaker
-    from lanes.plan import Plan
-    from lanes.rules.gateways import RefCheck
-
-__all__ = ["Publish", "Consume", "Exposure", "KIND"]
-
-
-class Publish(Model):
-    """Expose a service of this gateway's network at an adjacency address (vpc-2 side)."""
-
-    name: Name
-    network: Name = Field(description="Network the service lives in.")
-    address: Address = Field(description="The service's address in its network.")
-    port: Port
-    at: Address = Field(description="The gateway's adjacency address consumers call.")
-    protocol: Literal["tcp", "udp"] = "tcp"
-
-
-class Consume(Model):
-    """Reach a published service from this gateway's network at a local address (vpc-1 side)."""
-
-    name: Name = Field(description="Name of the published exposure.")
-    network: Name = Field(description="Network of the consumers.")
-    at: Address = Field(description="The gateway's address the consumers call.")
-    target: Address = Field(description="Adjacency address of the publisher.")
-    port: Port
-    protocol: Literal["tcp", "udp"] = "tcp"
+__all__ = ["Exposure", "KIND"]
 
 
 @dataclass(frozen=True, order=True)
@@ -99,7 +74,7 @@ def _publish(d: Deriver, p: Publish, path: str) -> Exposure:
     return Exposure(
         p.name,
         "publish",
-        d.iface(exposure_network(), path),
+        d.iface(d.kinds.exposure_network, path),
         IPAddress(p.at),
         p.protocol,
         p.port,
@@ -121,13 +96,13 @@ def _consume(d: Deriver, c: Consume, path: str) -> Exposure:
         c.port,
         IPAddress(c.target),
         c.port,
-        d.iface(exposure_network(), path),
-        d.own(exposure_network(), path),
+        d.iface(d.kinds.exposure_network, path),
+        d.own(d.kinds.exposure_network, path),
         path,
     )
 
 
-def _publishers(models: Iterable[GatewayModel]) -> dict[tuple, tuple[GatewayModel, Exposure]]:
+def _publishers(models: Iterable[GatewayView]) -> dict[tuple, tuple[GatewayView, Exposure]]:
     return {
         (e.listen, e.port, e.protocol): (m, e)
         for m in models
@@ -211,55 +186,63 @@ class ExposureKind(IntentKind):
             yield from check.any_network(p.network, where) or check.carried(
                 gw.host, p.network, where
             )
-            yield from check.carried(gw.host, exposure_network(), f"{path}.publish[{j}].at")
+            yield from check.carried(
+                gw.host, check.kinds.exposure_network, f"{path}.publish[{j}].at"
+            )
         for j, c in enumerate(gw.consume):
             where = f"{path}.consume[{j}].network"
             yield from check.any_network(c.network, where) or check.carried(
                 gw.host, c.network, where
             )
-            yield from check.carried(gw.host, exposure_network(), f"{path}.consume[{j}].target")
+            yield from check.carried(
+                gw.host, check.kinds.exposure_network, f"{path}.consume[{j}].target"
+            )
 
     def sense(self, gw: Gateway, path: str, plan: Plan) -> Iterator[Finding]:
         """A consume's target is a publisher's address in the exposure network, at the same port
         and protocol, and never the consuming gateway itself (it would call itself)."""
-        network = plan.network(exposure_network())
+        network = plan.network(plan.kinds.exposure_network)
         host = plan.host(gw.host)
         own = {a.address for a in host.addresses} if host else set()
         published = {
-            (IPAddress(p.at), p.port, p.protocol) for g in plan.config.gateways for p in g.publish
+            (IPAddress(p.at), p.port, p.protocol) for g in plan.gateways for p in g.publish
         }
         for j, c in enumerate(gw.consume):
             where, target = f"{path}.consume[{j}].target", IPAddress(c.target)
             if target in own or target == IPAddress(c.at):
-                yield where, f"{c.target} is {gw.name}'s own address: the consume would call itself"
+                yield Finding(
+                    where, f"{c.target} is {gw.name}'s own address: the consume would call itself"
+                )
             elif network is not None and target not in network.cidr:
-                yield where, f"{c.target} is outside the {network.name} network {network.cidr}"
+                yield Finding(
+                    where, f"{c.target} is outside the {network.name} network {network.cidr}"
+                )
             elif (target, c.port, c.protocol) not in published:
-                yield (
+                yield Finding(
                     where,
                     f"no gateway publishes {c.target}:{c.port}/{c.protocol} (a publish's `at`)",
                 )
 
-    def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
+    def own_addresses(self, gw: Gateway, path: str, kinds: NetworkKinds) -> Iterator[OwnAddress]:
         for j, p in enumerate(gw.publish):
-            yield f"{path}.publish[{j}].at", p.at, exposure_network()
+            yield OwnAddress(f"{path}.publish[{j}].at", p.at, kinds.exposure_network)
         for j, c in enumerate(gw.consume):
-            yield f"{path}.consume[{j}].at", c.at, c.network
+            yield OwnAddress(f"{path}.consume[{j}].at", c.at, c.network)
 
     def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
         for j, p in enumerate(gw.publish):
-            yield f"{path}.publish[{j}].at", p.at, p.protocol, p.port
+            yield Listener(f"{path}.publish[{j}].at", p.at, p.protocol, p.port)
         for j, c in enumerate(gw.consume):
-            yield f"{path}.consume[{j}].at", c.at, c.protocol, c.port
+            yield Listener(f"{path}.consume[{j}].at", c.at, c.protocol, c.port)
 
-    def parties(self, make: PartyMaker, model: GatewayModel) -> None:
+    def parties(self, make: PartyMaker, model: GatewayView) -> None:
         """A published service in an outside network: a box named after the exposure."""
         for e in self.entries(model):
             if e.role == "publish":
                 network = make.holding(model, e.source)
                 make.add(e.name, "service", model, network, e.target, e.path)
 
-    def clients(self, make: PartyMaker, model: GatewayModel) -> None:
+    def clients(self, make: PartyMaker, model: GatewayView) -> None:
         """A client in the consumers' network of each consumed exposure that is published."""
         publishers = _publishers(make.models)
         for e in self.entries(model):
@@ -272,7 +255,7 @@ class ExposureKind(IntentKind):
 
         The consumers are the client box of an outside network, or, when the consume listens in
         a platform network, every host of the stack that carries that network (nodes among them:
-        their pods' packets leave the same way, see ``lanes.hostnet``)."""
+        their pods' packets leave the same way, see ``lanes.model.hostnet``)."""
         publishers = _publishers(view.models)
         flows = []
         for m in view.models:

@@ -6,45 +6,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from netaddr import IPAddress
-from pydantic import Field
 
-from lanes.config.base import Address, Model, Name
+from lanes.config.gateway import Gateway, IngressRoute
+from lanes.config.kinds import NetworkKinds
 from lanes.intents.base import (
+    Deriver,
     Finding,
+    GatewayView,
     IntentKind,
     Listener,
     MapEntry,
+    MatrixView,
     OwnAddress,
-    Port,
+    PartyMaker,
+    RefCheck,
     SnatStep,
     exempt_match,
 )
-from lanes.lab.flows import DEPLOY, PROBE_PORT, Flow, source_address
+from lanes.model.flows import DEPLOY, PROBE_PORT, Expect, Flow
+from lanes.model.hostnet import source_address
+from lanes.model.plan import Plan
 
-if TYPE_CHECKING:
-    from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
-    from lanes.lab.matrix import MatrixView, PartyMaker
-    from lanes.plan import Plan
-    from lanes.rules.gateways import RefCheck
-
-__all__ = ["IngressRoute", "IngressNat", "KIND"]
-
-# The node's end of a route is its address in this network.
-NODES = "traffic"
-
-
-class IngressRoute(Model):
-    """Front address N -> ingress node N (seed 000), replies SNATed back to the front address."""
-
-    front: Address = Field(description="Front address the front load balancer sends to.")
-    network: Name = Field(description="Outside network of the front addresses.")
-    node: Name = Field(description="Ingress host; the target is its traffic address.")
-    balancer: Address = Field(description="The front load balancer: the only client let in.")
-    ports: list[Port] = Field(default_factory=lambda: [80, 443], min_length=1)
+__all__ = ["IngressNat", "KIND"]
 
 
 @dataclass(frozen=True, order=True)
@@ -84,7 +70,7 @@ class IngressKind(IntentKind):
                     IPAddress(r.balancer),
                     IPAddress(r.front),
                     port,
-                    d.peer(r.node, NODES, f"{path}.ingress[{j}].node"),
+                    d.peer(r.node, d.kinds.pods_network, f"{path}.ingress[{j}].node"),
                     f"{path}.ingress[{j}]",
                 )
                 for j, r in enumerate(gw.ingress)
@@ -132,14 +118,14 @@ class IngressKind(IntentKind):
             yield from check.host(r.node, f"{path}.ingress[{j}].node", role="ingress")
             yield from check.outside_network(r.network, f"{path}.ingress[{j}].network")
 
-    def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
+    def own_addresses(self, gw: Gateway, path: str, kinds: NetworkKinds) -> Iterator[OwnAddress]:
         for j, r in enumerate(gw.ingress):
-            yield f"{path}.ingress[{j}].front", r.front, r.network
+            yield OwnAddress(f"{path}.ingress[{j}].front", r.front, r.network)
 
     def sense(self, gw: Gateway, path: str, plan: Plan) -> Iterator[Finding]:
         for j, r in enumerate(gw.ingress):
             if r.balancer == r.front:
-                yield (
+                yield Finding(
                     f"{path}.ingress[{j}].balancer",
                     f"{r.balancer} is the route's own front address: the balancer is the client "
                     "sending to the front, never the front itself",
@@ -148,9 +134,9 @@ class IngressKind(IntentKind):
     def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
         for j, r in enumerate(gw.ingress):
             for port in r.ports:
-                yield f"{path}.ingress[{j}].front", r.front, "tcp", port
+                yield Listener(f"{path}.ingress[{j}].front", r.front, "tcp", port)
 
-    def parties(self, make: PartyMaker, model: GatewayModel) -> None:
+    def parties(self, make: PartyMaker, model: GatewayView) -> None:
         """The front load balancers: ``<gateway>-lb``, then ``-lb2``... for further ones."""
         entries = self.entries(model)
         balancers = sorted({(i.balancer, i.front, i.path) for i in entries})
@@ -170,7 +156,7 @@ class IngressKind(IntentKind):
             for i in self.entries(m):
                 network = view.holding(m.host, i.front)
                 balancer = view.end_at(network, i.balancer)
-                node = view.end_at(NODES, i.node, parties=False)
+                node = view.end_at(view.plan.kinds.pods_network, i.node, parties=False)
                 if balancer is None or node is None or network is None:
                     continue
                 front, seen = str(i.front), str(i.balancer)
@@ -181,7 +167,7 @@ class IngressKind(IntentKind):
                     )
                 source = source_address(view.nets[node], seen)
                 seen_as = front if source == str(i.node) else view.leaves_as(source)
-                expect = "reach" if seen_as else "blocked"
+                expect: Expect = "reach" if seen_as else "blocked"
                 flows.append(
                     Flow("ingress", node, balancer, network, seen, PROBE_PORT, expect, seen_as)
                 )

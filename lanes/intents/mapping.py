@@ -6,42 +6,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from collections.abc import Mapping as Props
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from netaddr import IPAddress
-from pydantic import Field
 
-from lanes.config.base import Address, Model, Name
+from lanes.config.gateway import Gateway, Mapping
+from lanes.config.kinds import NetworkKinds
 from lanes.intents.base import (
+    Deriver,
     Finding,
     Ifname,
     IntentKind,
     Listener,
     MapEntry,
+    MatrixView,
     OwnAddress,
+    RefCheck,
     SnatStep,
     exempt_match,
 )
-from lanes.lab.flows import DEPLOY, PROBE_PORT, Flow
+from lanes.model.flows import DEPLOY, PROBE_PORT, Flow
 
-if TYPE_CHECKING:
-    from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver
-    from lanes.lab.matrix import MatrixView
-    from lanes.rules.gateways import RefCheck
-
-__all__ = ["Mapping", "AddressMapping", "KIND"]
-
-# The inside of a mapping is the mapped host's address in this network.
-INSIDE = "management"
-
-
-class Mapping(Model):
-    """A 1:1 address mapping between an outside address and an inside host (seed 001)."""
-
-    outside: Address = Field(description="The gateway's address in the outside network.")
-    network: Name = Field(description="Outside network that holds the outside address.")
-    host: Name = Field(description="Inventory host mapped; its management address is the inside.")
+__all__ = ["AddressMapping", "KIND"]
 
 
 @dataclass(frozen=True, order=True)
@@ -79,7 +65,7 @@ class MappingKind(IntentKind):
                 AddressMapping(
                     d.iface(m.network, f"{path}.mappings[{j}].network"),
                     IPAddress(m.outside),
-                    d.peer(m.host, INSIDE, f"{path}.mappings[{j}].host"),
+                    d.peer(m.host, d.kinds.nodes_network, f"{path}.mappings[{j}].host"),
                     f"{path}.mappings[{j}]",
                 )
                 for j, m in enumerate(gw.mappings)
@@ -121,13 +107,13 @@ class MappingKind(IntentKind):
             yield from check.host(m.host, f"{path}.mappings[{j}].host")
             yield from check.outside_network(m.network, f"{path}.mappings[{j}].network")
 
-    def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
+    def own_addresses(self, gw: Gateway, path: str, kinds: NetworkKinds) -> Iterator[OwnAddress]:
         for j, m in enumerate(gw.mappings):
-            yield f"{path}.mappings[{j}].outside", m.outside, m.network
+            yield OwnAddress(f"{path}.mappings[{j}].outside", m.outside, m.network)
 
     def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
         for j, m in enumerate(gw.mappings):
-            yield f"{path}.mappings[{j}].outside", m.outside, "any", None
+            yield Listener(f"{path}.mappings[{j}].outside", m.outside, "any", None)
 
     def deploy_network(self, gw: Gateway) -> str | None:
         return next((m.network for m in gw.mappings), None)
@@ -141,7 +127,8 @@ class MappingKind(IntentKind):
         deploy = view.deploy
         if deploy is None:
             return []
-        by_inside = {view.first_address(h.name, INSIDE): h for h in view.plan.stack_hosts()}
+        inside = view.plan.kinds.nodes_network
+        by_inside = {view.first_address(h.name, inside): h for h in view.plan.stack_hosts()}
         flows = []
         for model in view.models:
             for m in self.entries(model):
@@ -149,9 +136,10 @@ class MappingKind(IntentKind):
                 if host is None:
                     continue
                 outside = str(m.outside)
-                ends = [(PROBE_PORT, deploy.address)]  # the probe server reports the client
-                if host.config.ssh.address == outside:
-                    ends.append((host.config.ssh.port, None))  # sshd: a connection is enough
+                # The probe server reports the client; sshd: a connection is enough.
+                ends: list[tuple[int, str | None]] = [(PROBE_PORT, deploy.address)]
+                if host.ssh.address == outside:
+                    ends.append((host.ssh.port, None))
                 flows += [
                     Flow("mapping", DEPLOY, host.name, deploy.network, outside, port, "reach", seen)
                     for port, seen in ends

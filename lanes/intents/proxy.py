@@ -6,33 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from netaddr import IPAddress
-from pydantic import Field
 
-from lanes.config.base import Address, Model, Name
-from lanes.intents.base import IntentKind, Listener, NginxBlock, OwnAddress, Port
-from lanes.lab.flows import DEPLOY, Flow, source_address
+from lanes.config.gateway import Gateway, Proxy
+from lanes.config.kinds import NetworkKinds
+from lanes.intents.base import (
+    Deriver,
+    GatewayView,
+    IntentKind,
+    Listener,
+    MatrixView,
+    NginxBlock,
+    OwnAddress,
+    PartyMaker,
+)
+from lanes.model.flows import DEPLOY, Flow, Mode
+from lanes.model.hostnet import source_address
 
-if TYPE_CHECKING:
-    from lanes.config.gateway import Gateway
-    from lanes.gateway import Deriver, GatewayModel
-    from lanes.lab.matrix import MatrixView, PartyMaker
-
-__all__ = ["Proxy", "ProxyModel", "KIND"]
-
-
-class Proxy(Model):
-    """A multi-NIC reverse proxy (nginx): listen on one leg, connect from another."""
-
-    name: Name
-    mode: Literal["stream", "http"] = Field(default="stream", description="stream: TCP; http: L7.")
-    listen: Address = Field(description="The gateway's address clients call.")
-    port: Port
-    upstream: Address
-    upstream_port: Port
-    source: Address = Field(description="The gateway's address toward the upstream (bind).")
+__all__ = ["ProxyModel", "KIND"]
 
 
 @dataclass(frozen=True, order=True)
@@ -133,22 +126,22 @@ class ProxyKind(IntentKind):
             "http": [_http_server(p) for p in entries if p.mode == "http"],
         }
 
-    def own_addresses(self, gw: Gateway, path: str) -> Iterator[OwnAddress]:
+    def own_addresses(self, gw: Gateway, path: str, kinds: NetworkKinds) -> Iterator[OwnAddress]:
         for j, x in enumerate(gw.proxies):
-            yield f"{path}.proxies[{j}].listen", x.listen, None
-            yield f"{path}.proxies[{j}].source", x.source, None
+            yield OwnAddress(f"{path}.proxies[{j}].listen", x.listen, None)
+            yield OwnAddress(f"{path}.proxies[{j}].source", x.source, None)
 
     def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
         for j, x in enumerate(gw.proxies):
-            yield f"{path}.proxies[{j}].listen", x.listen, "tcp", x.port
+            yield Listener(f"{path}.proxies[{j}].listen", x.listen, "tcp", x.port)
 
-    def parties(self, make: PartyMaker, model: GatewayModel) -> None:
+    def parties(self, make: PartyMaker, model: GatewayView) -> None:
         """An upstream in an outside network: ``<proxy>-upstream``."""
         for p in self.entries(model):
             network = make.holding(model, p.source)
             make.add(f"{p.name}-upstream", "upstream", model, network, p.upstream, p.path)
 
-    def clients(self, make: PartyMaker, model: GatewayModel) -> None:
+    def clients(self, make: PartyMaker, model: GatewayView) -> None:
         """A client in the listen address's network, when that is an outside one."""
         for p in self.entries(model):
             make.client(make.holding(model, p.listen), model, p.path)
@@ -169,7 +162,7 @@ class ProxyKind(IntentKind):
                     clients = [n.host for n in view.ends if source_address(n, str(p.listen))]
                 else:
                     clients = [c for c in [view.client_in(network)] if c]
-                mode = "http" if p.mode == "http" else "tcp"
+                mode: Mode = "http" if p.mode == "http" else "tcp"
                 listen, seen, served = str(p.listen), str(p.source), p.upstream_port
                 for client in clients:
                     flows.append(

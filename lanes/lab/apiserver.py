@@ -30,8 +30,8 @@ from typing import Any
 import yaml
 from netaddr import IPNetwork
 
-from lanes.cluster import NODE_ROLES
-from lanes.plan import Plan
+from lanes.config.host import K8S_ROLES
+from lanes.model.plan import Plan
 
 __all__ = [
     "LOOPBACK",
@@ -233,7 +233,7 @@ def kubeconfig(name: str, server: str, ca: bytes, cert: bytes, key: bytes, user:
 def node_objects(plans: Iterable[Plan]) -> list[dict[str, Any]]:
     """A Node for every Kubernetes host of the plans' regions (one cluster per region), with the
     labels a kubelet gives its own Node; lanes' labels come from its NodePatches."""
-    names = sorted({h.name for plan in plans for h in plan.hosts if h.role in NODE_ROLES})
+    names = sorted({h.name for plan in plans for h in plan.hosts if h.role in K8S_ROLES})
     return [
         {
             "apiVersion": "v1",

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lanes.cluster import GATEWAY_NAMESPACE
 from lanes.lab.apiserver import (
     ADMIN_USER,
     LOOPBACK,
@@ -39,7 +38,8 @@ from lanes.lab.apiserver import (
 )
 from lanes.lab.clustertools import tool_path
 from lanes.lab.crds import lab_crds
-from lanes.plan import Plan
+from lanes.model.plan import Plan
+from lanes.render.cluster import GATEWAY_NAMESPACE
 
 __all__ = [
     "PROCESSES",

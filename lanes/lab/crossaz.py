@@ -25,16 +25,15 @@ segments, and the line between the AZ routers. Its matrix is every AZ's own cell
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from netaddr import IPAddress, IPNetwork
 
-from lanes.config import PLATFORM_NETWORKS
-from lanes.hostnet import MAIN_TABLE, HostNet, Route
-from lanes.lab.flows import PROBE_PORT, Flow, source_address
 from lanes.lab.matrix import own_address
-from lanes.plan import Plan
+from lanes.model.flows import PROBE_PORT, Flow
+from lanes.model.hostnet import MAIN_TABLE, HostNet, Route, source_address
+from lanes.model.plan import Plan
 
 __all__ = [
     "BROADCAST",
@@ -115,15 +114,15 @@ def _holders(plan: Plan, nets: dict[str, HostNet]) -> dict[tuple[str, str], list
     return found
 
 
-def segment_key(network: str, az: str | None) -> str:
+def segment_key(network: str, az: str | None, platform: Collection[str]) -> str:
     """The segment a network is on: in a region lab (``az`` given) each AZ has its own of
-    every platform network; the outside networks and the line are one for the region."""
-    return f"{network}-{az}" if az is not None and network in PLATFORM_NETWORKS else network
+    every ``platform`` network; the outside networks and the line are one for the region."""
+    return f"{network}-{az}" if az is not None and network in platform else network
 
 
 def _segment(plan: Plan, host: str, network: str) -> str:
     """The segment ``host`` has ``network`` on, in the region lab."""
-    return segment_key(network, plan.host(host).az)  # type: ignore[union-attr]
+    return segment_key(network, plan.az_of(host), plan.kinds.names)
 
 
 def trace(
@@ -132,7 +131,8 @@ def trace(
     """The routes a packet from ``start`` (sent from ``source``) takes to the host holding
     ``dest``; None when a host has no route or the next hop is not on the same segment."""
     holders = _holders(plan, nets)
-    host, hops = start, []
+    host = start
+    hops: list[Hop] = []
     for _ in range(MAX_HOPS):
         if any(a.address == dest for a in nets[host].addresses):
             return hops
@@ -196,14 +196,14 @@ def derive_cross_cells(
     """The cross-AZ cells between the end hosts (gateway hosts are the path), by flow."""
     by_az: dict[str, list[HostNet]] = defaultdict(list)
     for net in ends:
-        by_az[plan.host(net.host).az].append(net)  # type: ignore[union-attr]
+        by_az[plan.az_of(net.host)].append(net)
     cells = []
     for a in region_azs(plan):
         for b in region_azs(plan):
             if a == b:
                 continue
             for src, dst in cross_pairs(by_az[a], by_az[b]):
-                for network in PLATFORM_NETWORKS:
+                for network in plan.kinds.names:
                     cell = _cross_cell(plan, nets, src, dst, network)
                     if cell is not None:
                         cells.append(cell)
@@ -212,23 +212,24 @@ def derive_cross_cells(
 
 def _carriers(plan: Plan, nets: list[HostNet], network: str, az: str) -> list[HostNet]:
     """The hosts of ``az`` holding an address of ``network``, end hosts first."""
-    return [n for n in nets if plan.host(n.host).az == az and own_address(n, network)]  # type: ignore[union-attr]
+    return [n for n in nets if plan.az_of(n.host) == az and own_address(n, network)]
 
 
 def _l2(kind: str, src: HostNet, dst: HostNet, network: str, reach: bool) -> Flow:
-    own = own_address(src, network)
+    own, theirs = own_address(src, network), own_address(dst, network)
+    assert own is not None and theirs is not None  # both are carriers of the network
     device = next(a.device for a in src.addresses if a.address == own)
-    address, port = (own_address(dst, network), 0) if kind == "arp" else (BROADCAST, PROBE_PORT)
+    address, port = (theirs, 0) if kind == "arp" else (BROADCAST, PROBE_PORT)
     return Flow(
         kind,
         src.host,
         dst.host,
         network,
-        address,  # type: ignore[arg-type]
+        address,
         port,
         "reach" if reach else "blocked",
         own if reach else None,
-        l2=(device, own),  # type: ignore[arg-type]
+        l2=(device, own),
     )
 
 
@@ -238,7 +239,7 @@ def derive_l2_flows(plan: Plan, ends: list[HostNet], others: list[HostNet]) -> l
     control or a far end only where no end host carries the network."""
     flows = []
     azs = region_azs(plan)
-    for network in PLATFORM_NETWORKS:
+    for network in plan.kinds.names:
         carriers = {az: _carriers(plan, ends + others, network, az) for az in azs}
         for az in azs:
             if not carriers[az] or not own_address(carriers[az][0], network):

@@ -14,8 +14,8 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from lanes.lab.flows import Flow
 from lanes.lab.netns import LabError, NsHost
+from lanes.model.flows import Flow
 
 __all__ = ["probe_l2", "ARP_TIMEOUT", "HEAR_TIME"]
 
@@ -88,8 +88,14 @@ def _token(flow: Flow) -> str:
     return f"{flow.source} {flow.network}"
 
 
+def _leaves(flow: Flow) -> tuple[str, str]:
+    """The device and address an L2 cell's request or broadcast leaves from."""
+    assert flow.l2 is not None  # every arp and broadcast cell names them (lanes.lab.crossaz)
+    return flow.l2
+
+
 def _arp(lab, source: str, flows: list[Flow]) -> list[str | None]:
-    asks = [[f.l2[0], f.l2[1], f.address] for f in flows]  # type: ignore[index]
+    asks = [[*_leaves(f), f.address] for f in flows]
     proc = NsHost(lab, source).run(
         [sys.executable, "-c", _ARP, str(ARP_TIMEOUT)],
         input=json.dumps(asks),
@@ -114,12 +120,13 @@ def _broadcast(lab, flows: list[Flow]) -> dict[Flow, str | None]:
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
             )
         for target, proc in listeners.items():
-            if proc.stdout.readline().strip() != "ready":  # type: ignore[union-attr]
+            assert proc.stdout is not None  # stdout=PIPE
+            if proc.stdout.readline().strip() != "ready":
                 raise LabError(f"{lab.prefix}{target}: the broadcast listener did not start")
         senders: dict[str, list] = {}
         for f in flows:
             sends = senders.setdefault(f.source, [])
-            item = [f.l2[0], f.l2[1], f.port, _token(f)]  # type: ignore[index]
+            item = [*_leaves(f), f.port, _token(f)]
             if item not in sends:
                 sends.append(item)
         for source, sends in senders.items():

@@ -32,11 +32,10 @@ from dataclasses import dataclass
 
 from netaddr import IPAddress, IPNetwork
 
-from lanes.config import PLATFORM_NETWORKS
-from lanes.gateway import GatewayModel, host_addresses
-from lanes.hostnet import HostNet
-from lanes.intents import by_rank, kinds
-from lanes.lab.flows import (
+from lanes.intents.base import GatewayView, host_addresses
+from lanes.intents.gateway import GatewayModel
+from lanes.intents.kinds import INTENT_KINDS, IntentKinds
+from lanes.model.flows import (
     DEPLOY,
     L2_KINDS,
     PROBE_PORT,
@@ -44,9 +43,9 @@ from lanes.lab.flows import (
     Flow,
     Party,
     PartyRole,
-    source_address,
 )
-from lanes.plan import PLATFORM_SPACE, Plan
+from lanes.model.hostnet import HostNet, source_address
+from lanes.model.plan import PLATFORM_SPACE, Plan
 
 __all__ = [
     "own_address",
@@ -59,27 +58,29 @@ __all__ = [
     "MatrixView",
     "deploy_of",
     "derive_parties",
-    "source_address",
     "derive_flows",
     "listeners",
 ]
 
 
-def _deploy_network(plan: Plan) -> str | None:
+def _deploy_network(plan: Plan, kinds: IntentKinds) -> str | None:
     """The outside network the first intent that decides it names (a 1:1 mapping's)."""
-    for gw in plan.config.gateways:
-        for kind in kinds():
+    for gw in plan.gateways:
+        for kind in kinds:
             if (network := kind.deploy_network(gw)) is not None:
                 return network
     return None
 
 
-def deploy_of(plan: Plan, models: list[GatewayModel]) -> Deploy | None:
+def deploy_of(
+    plan: Plan, models: list[GatewayModel], kinds: IntentKinds = INTENT_KINDS
+) -> Deploy | None:
     """The deploy box: the last usable address of the outside network the gateway maps into."""
-    network = _deploy_network(plan) or next((o.name for o in plan.outside), None)
+    network = _deploy_network(plan, kinds) or next((o.name for o in plan.outside), None)
     outside = plan.outside_network(network) if network else None
     if outside is None:
         return None
+    network = outside.name
     hosts = {m.host for m in models}
     gateway = next(
         (
@@ -127,12 +128,12 @@ def host_pairs(nets: list[HostNet]) -> list[tuple[HostNet, HostNet]]:
     ]
 
 
-def _lan_and_routed(nets: list[HostNet], models: list[GatewayModel]) -> list[Flow]:
+def _lan_and_routed(plan: Plan, nets: list[HostNet], models: list[GatewayModel]) -> list[Flow]:
     routers = [{n for n, _ in m.interfaces} for m in models]
     flows = []
     for src, dst in host_pairs(nets):
         carried = {a.network for a in src.addresses}
-        for network in PLATFORM_NETWORKS:
+        for network in plan.kinds.names:
             address = own_address(dst, network)
             if address is None:
                 continue
@@ -159,12 +160,12 @@ def _lan_and_routed(nets: list[HostNet], models: list[GatewayModel]) -> list[Flo
     return flows
 
 
-def _inbound(nets: list[HostNet], deploy: Deploy) -> list[Flow]:
+def _inbound(plan: Plan, nets: list[HostNet], deploy: Deploy) -> list[Flow]:
     return [
         Flow("inbound", DEPLOY, net.host, a.network, a.address, PROBE_PORT, "blocked", None)
         for net in nets
         for a in net.addresses
-        if a.network in PLATFORM_NETWORKS and IPAddress(a.address) in PLATFORM_SPACE
+        if a.network in plan.kinds and IPAddress(a.address) in PLATFORM_SPACE
     ]
 
 
@@ -188,24 +189,31 @@ class PartyMaker:
         self.deploy = deploy
         self.found: dict[tuple[str, str], Party] = {}
 
-    def holding(self, model: GatewayModel, address: IPAddress) -> str | None:
+    def holding(self, model: GatewayView, address: IPAddress) -> str | None:
         """The network in which the gateway host of ``model`` holds ``address``."""
         return _network_holding(self.plan, model.host, address)
 
     def add(
-        self, name: str, role: PartyRole, model: GatewayModel, network: str | None, address, path
+        self,
+        name: str,
+        role: PartyRole,
+        model: GatewayView,
+        network: str | None,
+        address: IPAddress | str,
+        path: str,
     ) -> None:
         """A box at ``address`` in ``network``, unless that is a platform network (the far
         end is a host) or a box is there already."""
         outside = self.plan.outside_network(network) if network else None
-        if outside is None or (network, str(address)) in self.found:
+        host = self.plan.host(model.host)
+        if outside is None or host is None or (outside.name, str(address)) in self.found:
             return
-        gateway = host_addresses(self.plan.host(model.host), network)[0]  # type: ignore[arg-type]
-        self.found[(network, str(address))] = Party(
-            name, role, network, str(address), outside.cidr.prefixlen, str(gateway), path
+        gateway = host_addresses(host, outside.name)[0]
+        self.found[(outside.name, str(address))] = Party(
+            name, role, outside.name, str(address), outside.cidr.prefixlen, str(gateway), path
         )
 
-    def client(self, network: str | None, model: GatewayModel, path: str) -> None:
+    def client(self, network: str | None, model: GatewayView, path: str) -> None:
         """A client in ``network``: the deploy box on its own network, else a party."""
         if network is None or (self.deploy is not None and self.deploy.network == network):
             return
@@ -224,15 +232,20 @@ class PartyMaker:
         self.add(f"{network}-client", "client", model, network, address, path)
 
 
-def derive_parties(plan: Plan, models: list[GatewayModel], deploy: Deploy | None) -> list[Party]:
+def derive_parties(
+    plan: Plan,
+    models: list[GatewayModel],
+    deploy: Deploy | None,
+    kinds: IntentKinds = INTENT_KINDS,
+) -> list[Party]:
     """The outside parties of the gateways' intents (each kind adds its own), sorted."""
     make = PartyMaker(plan, models, deploy)
     for m in models:
-        for kind in kinds():
+        for kind in kinds:
             kind.parties(make, m)
     # Clients last: they take the highest address no other party or host holds.
     for m in models:
-        for kind in kinds():
+        for kind in kinds:
             kind.clients(make, m)
     return sorted(make.found.values())
 
@@ -250,6 +263,7 @@ class MatrixView:
     models: list[GatewayModel]
     parties: list[Party]
     deploy: Deploy | None
+    kinds: IntentKinds = INTENT_KINDS
 
     def holding(self, host: str, address: IPAddress) -> str | None:
         """The network in which ``host`` holds ``address``."""
@@ -261,7 +275,9 @@ class MatrixView:
         entry = found.address(network) if found else None
         return str(entry.address) if entry else None
 
-    def end_at(self, network: str | None, address, parties: bool = True) -> str | None:
+    def end_at(
+        self, network: str | None, address: IPAddress | str, parties: bool = True
+    ) -> str | None:
         """The name of the party (unless ``parties`` is False) or host at ``address``."""
         for p in self.parties if parties else ():
             if p.network == network and p.address == str(address):
@@ -285,7 +301,7 @@ class MatrixView:
         if not source:
             return None
         address = IPAddress(source)
-        for kind in by_rank():
+        for kind in self.kinds.by_rank():
             for m in self.models:
                 seen = kind.leaves_as(kind.entries(m), address)
                 if seen is not None:
@@ -297,7 +313,7 @@ class MatrixView:
         return next((n.name for n in self.plan.networks if address in n.cidr), "outside")
 
     def is_platform_network(self, network: str) -> bool:
-        return network in PLATFORM_NETWORKS
+        return network in self.plan.kinds
 
     def in_platform_space(self, address: IPAddress) -> bool:
         return address in PLATFORM_SPACE
@@ -314,16 +330,20 @@ def listeners(flows: list[Flow] | tuple[Flow, ...]) -> dict[str, list[tuple[int,
 
 
 def derive_flows(
-    plan: Plan, nets: dict[str, HostNet], models: list[GatewayModel], deploy: Deploy | None
+    plan: Plan,
+    nets: dict[str, HostNet],
+    models: list[GatewayModel],
+    deploy: Deploy | None,
+    kinds: IntentKinds = INTENT_KINDS,
 ) -> list[Flow]:
     """Every flow of the stack's AZ, sorted. Gateway hosts are the path, not an end point."""
     gateway_hosts = {m.host for m in models}
     ends = [nets[h.name] for h in plan.stack_hosts() if h.name not in gateway_hosts]
-    parties = derive_parties(plan, models, deploy)
-    flows = _lan_and_routed(ends, models)
+    parties = derive_parties(plan, models, deploy, kinds)
+    flows = _lan_and_routed(plan, ends, models)
     if deploy is not None:
-        flows += _inbound(ends, deploy)
-    view = MatrixView(plan, nets, ends, models, parties, deploy)
-    for kind in kinds():
+        flows += _inbound(plan, ends, deploy)
+    view = MatrixView(plan, nets, ends, models, parties, deploy, kinds)
+    for kind in kinds:
         flows += kind.flows(view)
     return sorted(flows)

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanes import ssh
-from lanes.ssh import SshEndpoint, SshResult
+from lanes.remote import ssh
+from lanes.remote.ssh import SshEndpoint, SshResult
 
 __all__ = [
     "STATE_ROOT",
@@ -77,7 +77,6 @@ class Link:
     host: str
     segment: str
     ifname: str
-    switch_port: str
     addresses: tuple[str, ...]
 
 
@@ -464,7 +463,7 @@ class NetLab:
             extra = ["nodad"] if ipaddress.ip_interface(cidr).version == 6 else []
             host.ip("addr", "add", cidr, "dev", ifname, *extra)
             host.addresses.append(cidr)
-        link = Link(host.name, segment.name, ifname, port, tuple(addresses))
+        link = Link(host.name, segment.name, ifname, tuple(addresses))
         self.links.append(link)
         return link
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from lanes.hostnet import rule_argv
+from lanes.lab.iproute import rule_argv
 
 __all__ = ["wanted", "converge", "main"]
 
@@ -34,7 +34,7 @@ _SECTIONS = ("ethernets", "bonds", "vlans")
 STAND_IN = "lanes-netplan-stand-in"  # the ifalias that marks the devices this module made
 
 Route = tuple[str, str | None, str, str | None, int]  # to, via, dev, src, table
-RuleKey = tuple[str, str | None, int, int]  # from, to, table, priority
+RuleKey = tuple[str | None, str | None, int, int]  # from (None: all), to, table, priority
 
 
 def wanted(
@@ -42,7 +42,10 @@ def wanted(
 ) -> tuple[list[str], set[tuple[str, str]], list[Route], list[RuleKey]]:
     """Devices, (device, cidr) addresses, routes and rules a netplan document declares."""
     network = doc.get("network") or {}
-    devices, addresses, routes, rules = [], set(), [], []
+    devices: list[str] = []
+    addresses: set[tuple[str, str]] = set()
+    routes: list[Route] = []
+    rules: list[RuleKey] = []
     for section in _SECTIONS:
         for name, conf in (network.get(section) or {}).items():
             conf = conf or {}
@@ -83,13 +86,13 @@ def _table(value: Any) -> int | None:
 
 
 def _live_routes() -> list[tuple[Route, str]]:
-    found = []
+    found: list[tuple[Route, str]] = []
     for r in _ip_json("-4", "route", "show", "table", "all"):
         table = _table(r.get("table"))
         if table is None or r.get("protocol") == "kernel" or r.get("type", "unicast") != "unicast":
             continue
         to = r["dst"]
-        key = (to, r.get("gateway"), r.get("dev"), r.get("prefsrc"), table)
+        key = (to, r.get("gateway"), r.get("dev", ""), r.get("prefsrc"), table)
         found.append((key, to))
     return found
 

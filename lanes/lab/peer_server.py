@@ -11,11 +11,15 @@ import sys
 
 
 class Tcp(socketserver.BaseRequestHandler):
+    server: "Server"
+
     def handle(self):
         self.request.sendall(f"{self.server.name} {self.client_address[0]}\n".encode())
 
 
 class Http(http.server.BaseHTTPRequestHandler):
+    server: "Server"
+
     def do_GET(self):  # noqa: N802 - http.server's name
         forwarded = self.headers.get("X-Forwarded-For", "-")
         body = f"{self.server.name} {self.client_address[0]} {forwarded}\n".encode()
@@ -34,6 +38,7 @@ class Server(socketserver.ThreadingTCPServer):
     # A lab check connects from every namespace at once; socketserver's backlog of 5 drops SYNs.
     request_queue_size = 256
     address_family = socket.AF_INET
+    name = ""  # what it answers it is
 
 
 def main() -> None:

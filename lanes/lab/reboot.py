@@ -13,11 +13,11 @@ import signal
 import time
 from pathlib import Path
 
-from lanes.gateway import GatewayPaths
+from lanes.intents.gateway import GatewayPaths
 from lanes.lab.netns import LabError, NsHost
 from lanes.render.systemd import NGINX_UNIT, TABLE_UNIT, start_commands, unit_dir
 
-__all__ = ["power_off", "boot", "reboot_gateway"]
+__all__ = ["power_off", "boot"]
 
 _WANTED_BY = {TABLE_UNIT: "sysinit.target", NGINX_UNIT: "multi-user.target"}
 
@@ -75,8 +75,3 @@ def boot(ns: NsHost, paths: GatewayPaths) -> list[list[str]]:
                 raise LabError(f"{name}: {' '.join(argv)}: exit {proc.returncode}: {proc.stderr}")
             ran.append(argv)
     return ran
-
-
-def reboot_gateway(ns: NsHost, paths: GatewayPaths) -> list[list[str]]:
-    power_off(ns, paths)
-    return boot(ns, paths)

@@ -20,7 +20,7 @@ from lanes.lab.site import (
     read_state,
     region_site_model,
 )
-from lanes.verify import Target, expected_targets
+from lanes.remote.verify import Target, expected_targets
 
 __all__ = ["LabHosts", "lab_targets"]
 

@@ -51,9 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lanes.config import PLATFORM_NETWORKS
-from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
-from lanes.hostnet import HostNet, build_host_net, ip_commands
+from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
 from lanes.lab.crossaz import (
     CrossCell,
     derive_cross_cells,
@@ -61,7 +59,7 @@ from lanes.lab.crossaz import (
     region_azs,
     segment_key,
 )
-from lanes.lab.flows import L2_KINDS
+from lanes.lab.iproute import ip_commands
 from lanes.lab.l2probe import probe_l2
 from lanes.lab.matrix import (
     DEPLOY,
@@ -87,7 +85,9 @@ from lanes.lab.netns import (
     list_resources,
 )
 from lanes.lab.probe import Ask, seen_many, serve
-from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.model.flows import L2_KINDS
+from lanes.model.hostnet import HostNet, build_host_net
+from lanes.model.plan import PLATFORM_SPACE, HostPlan, Plan
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import (
     apply_script,
@@ -155,7 +155,7 @@ class SiteModel:
     def segment_of(self, host: str | None, network: str) -> str:
         """The segment ``host`` (None: the deploy box, a party) has ``network`` on."""
         az = self.plan.host(host).az if self.region and host in self.nets else None  # type: ignore[union-attr]
-        return self.segments[segment_key(network, az)]
+        return self.segments[segment_key(network, az, self.plan.kinds.names)]
 
     def fingerprint(self) -> str:
         data = {
@@ -201,6 +201,7 @@ def _segments(
     nets: dict[str, HostNet],
     deploy: Deploy,
     parties: tuple[Party, ...],
+    platform: tuple[str, ...],
     azs: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """segment key -> segment: networks one device carries untagged share one L2 segment."""
@@ -208,7 +209,7 @@ def _segments(
     for net in nets.values():
         az = azs[net.host] if azs is not None else None
         for device in net.layer3():
-            keys = [segment_key(n, az) for n in net.link(device).networks]  # type: ignore[union-attr]
+            keys = [segment_key(n, az, platform) for n in net.link(device).networks]  # type: ignore[union-attr]
             name = next((segment[k] for k in keys if k in segment), keys[0])
             if not _NAME_RE.match(name):
                 raise LabError(f"{net.path}.az: {az!r} makes the segment name {name!r} too long")
@@ -260,7 +261,7 @@ def _model(
         every = tuple(sorted(every, key=lambda m: m.name))
     nets = _leave_out(plan, nets, options)
     azs = {name: plan.host(name).az for name in nets} if region else None  # type: ignore[union-attr]
-    segments = _segments(nets, deploy, parties, azs)
+    segments = _segments(nets, deploy, parties, plan.kinds.names, azs)
     return SiteModel(
         stack, plan, nets, every, deploy, segments, flows, options, parties, region, cross
     )
@@ -297,8 +298,8 @@ def az_plans(plan: Plan) -> dict[str, Plan]:
 def _check_segment_names(plan: Plan, azs: Iterable[str]) -> None:
     """A region-wide segment (the line, an outside network) must not take the name of an AZ's
     own segment (``management-az-1``): the lab would join that AZ's layer 2 to it."""
-    per_az = {segment_key(n, az): (n, az) for n in PLATFORM_NETWORKS for az in azs}
-    named = [(f"outside[{i}].name", o.name) for i, o in enumerate(plan.config.outside)]
+    per_az = {segment_key(n, az, plan.kinds.names): (n, az) for n in plan.kinds.names for az in azs}
+    named = [(f"{o.path}.name", o.name) for o in plan.outside]
     if plan.line is not None:
         named.append(("line.name", plan.line.name))
     for path, name in named:
@@ -367,21 +368,19 @@ class AttachedLab:
 
 
 def _jump_host(site: SiteModel) -> HostPlan | None:
-    jump = site.plan.config.ssh.jump
+    jump = site.plan.ssh.jump
     if jump is None:
         return None
     for host in site.hosts():
-        if host.config.ssh.address == jump.address:
+        if host.ssh.address == jump.address:
             return host
     return None
 
 
-def _ssh_address(host: HostPlan) -> str:
-    management = host.address("management")
-    address = host.config.ssh.address or (str(management.address) if management else None)
-    if address is None:
-        raise LabError(f"{host.path}.ssh.address: {host.name} has no management address")
-    return address
+def _ssh_address(host: HostPlan, nodes: str) -> str:
+    if host.ssh_address is None:
+        raise LabError(f"{host.path}.ssh.address: {host.name} has no {nodes} address")
+    return host.ssh_address
 
 
 class Provisioner:
@@ -409,8 +408,8 @@ class Provisioner:
         plan = self.site.plan
         jump = _jump_host(self.site)
         proxy = None
-        if jump is not None and host.config.ssh.via_jump and jump.name != host.name:
-            proxy = self.endpoint(jump.name, plan.config.ssh.jump.address)  # type: ignore[union-attr]
+        if jump is not None and host.ssh.via_jump and jump.name != host.name:
+            proxy = self.endpoint(jump.name, plan.ssh.jump.address)  # type: ignore[union-attr]
         return SshClient(self.endpoint(host.name), self.deploy, proxy)  # type: ignore[arg-type]
 
     def root(self, name: str) -> str:
@@ -529,9 +528,9 @@ def _start_servers(site: SiteModel, hosts: dict[str, NsHost], progress: Progress
     for name, host in hosts.items():
         plan_host = site.plan.host(name) if name in site.nets else None
         if plan_host is not None:
-            e = host.start_sshd(port=plan_host.config.ssh.port)
+            e = host.start_sshd(port=plan_host.ssh.port)
             endpoints[name] = {
-                "address": _ssh_address(plan_host),
+                "address": _ssh_address(plan_host, site.plan.kinds.nodes_network),
                 "port": e.port,
                 "host_key": e.host_key,
             }

@@ -24,7 +24,7 @@ from shlex import quote
 
 from netaddr import IPAddress
 
-from lanes.cluster import BgpRouter
+from lanes.model.cluster import BgpRouter
 
 __all__ = [
     "BIRD_CONF",

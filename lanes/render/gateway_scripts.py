@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from shlex import quote
 
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.gateway import GatewayModel, GatewayPaths, content_hash
+from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash
 from lanes.render.nftables import FAMILY, render_ruleset
 from lanes.render.nginx import NginxSettings, render_nginx
 from lanes.render.rollback import Expect, Undo, arm_script, confirm_script

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanes.hostnet import HostNet
+from lanes.model.hostnet import HostNet
 
 __all__ = ["KUBELET_PATH", "render_kubelet"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from lanes.hostnet import HostNet, Link, Route, Rule
+from lanes.model.hostnet import HostNet, Link, Route, Rule
 
 __all__ = ["NETPLAN_PATH", "netplan_document", "render_netplan"]
 

@@ -10,9 +10,8 @@ them out.
 
 from __future__ import annotations
 
-from lanes.gateway import NAT_MAPS, GatewayModel, Ifname, MapEntry, SnatStep, nat_maps
-from lanes.intents import by_rank, kinds, step_kind
-from lanes.intents.base import nft_value
+from lanes.intents.base import IntentKind, nft_value
+from lanes.intents.gateway import GatewayModel, Ifname, MapEntry, SnatStep, nat_maps
 
 __all__ = ["FAMILY", "render_ruleset"]
 
@@ -49,21 +48,23 @@ def _maps(model: GatewayModel) -> list[list[str]]:
             ]
         )
     maps = nat_maps(model)
-    blocks += [_map(name, types, maps[name]) for name, types in NAT_MAPS.items() if maps[name]]
+    blocks += [
+        _map(name, types, maps[name]) for name, types in model.kinds.nat_maps.items() if maps[name]
+    ]
     return blocks
 
 
 def _prerouting(model: GatewayModel) -> list[str]:
     return [
         rule
-        for kind in kinds()
+        for kind in model.kinds
         if (entries := kind.entries(model))
         for rule in kind.prerouting(entries)
     ]
 
 
-def _snat_rule(step: SnatStep) -> str:
-    kind = step_kind(step.kind)
+def _snat_rule(model: GatewayModel, step: SnatStep) -> str:
+    kind: IntentKind | None = model.kinds.step_kind(step.kind)
     if kind is None:
         raise ValueError(f"no intent kind makes SNAT steps of kind {step.kind!r}")
     return kind.postrouting(step)
@@ -79,7 +80,7 @@ def _forward(model: GatewayModel) -> list[str]:
         "ct status dnat accept",
         "iifname @outside_interfaces drop",
     ]
-    for kind in by_rank():
+    for kind in model.kinds.by_rank():
         if entries := kind.entries(model):
             rules += kind.forward(entries)
     return rules + ["oifname @outside_interfaces drop"]
@@ -99,7 +100,7 @@ def render_ruleset(model: GatewayModel) -> str:
     table = f"table {FAMILY} {model.table}"
     blocks = _maps(model) + [
         _chain("prerouting", "prerouting", "dstnat", _prerouting(model)),
-        _chain("postrouting", "postrouting", "srcnat", [_snat_rule(s) for s in model.snat]),
+        _chain("postrouting", "postrouting", "srcnat", [_snat_rule(model, s) for s in model.snat]),
         _chain("forward", "forward", "filter", _forward(model), kind="filter"),
     ]
     body = "\n\n".join("\n".join(block) for block in blocks)

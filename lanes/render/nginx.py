@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes.gateway import GatewayModel, GatewayPaths
-from lanes.intents import kinds
 from lanes.intents.base import NginxBlock
+from lanes.intents.gateway import GatewayModel, GatewayPaths
 
-__all__ = ["NginxSettings", "needs_nginx", "render_nginx"]
+__all__ = ["NginxSettings", "render_nginx"]
 
 INDENT = "    "
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -48,16 +47,11 @@ def _servers(blocks: list[NginxBlock]) -> list[str]:
 def _contexts(model: GatewayModel) -> dict[str, list[NginxBlock]]:
     """The servers of every kind, per context."""
     found: dict[str, list[NginxBlock]] = {"stream": [], "http": []}
-    for kind in kinds():
+    for kind in model.kinds:
         if entries := kind.entries(model):
             for context, servers in kind.nginx(entries).items():
                 found[context] += servers
     return found
-
-
-def needs_nginx(model: GatewayModel) -> bool:
-    """Whether the gateway runs a lanes nginx: some intent kind gives it a server."""
-    return any(_contexts(model).values())
 
 
 def render_nginx(

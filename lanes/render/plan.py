@@ -11,8 +11,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from lanes import kinds
-from lanes.plan import HostPlan, Plan
+from lanes.model.plan import HostPlan, Plan
 
 __all__ = [
     "TEXT_WIDTH",
@@ -139,21 +138,15 @@ def plan_tables(plan: Plan) -> Group:
         f"Region {plan.region} ({plan.environment}), AZs {', '.join(plan.azs)}; this stack: {plan.az}\n"
     )
     networks = _table("Networks", "network", "cidr", "size", "vlan", "mtu")
-    for net in plan.networks:
-        networks.add_row(net.name, str(net.cidr), f"{net.cidr.size:,}", str(net.vlan), str(net.mtu))
-    for out in plan.outside:
+    for seg in plan.segments:
         networks.add_row(
-            f"{out.name} (outside)", str(out.cidr), f"{out.cidr.size:,}", str(out.vlan or "-"), "-"
+            seg.name if seg.scope == "platform" else f"{seg.name} ({seg.scope})",
+            str(seg.cidr),
+            f"{seg.cidr.size:,}",
+            str(seg.vlan or "-"),
+            str(seg.mtu or "-"),
         )
     line = plan.line
-    if line is not None:
-        networks.add_row(
-            f"{line.name} (line)",
-            str(line.cidr),
-            f"{line.cidr.size:,}",
-            str(line.vlan or "-"),
-            str(line.mtu),
-        )
     blocks = _table("Blocks", "network", "zone", "az", "cidr", "size", "gateway")
     for row in plan_rows(plan):
         if row["kind"] in {"zone", "block", "reserved"}:
@@ -162,7 +155,7 @@ def plan_tables(plan: Plan) -> Group:
             blocks.add_row(
                 row["network"], row["zone"] or "-", az, row["cidr"], size, row["gateway"] or "-"
             )
-    columns = [(net.name, kinds.kind(net.name)) for net in plan.networks]
+    columns = [(net.name, plan.kinds.kind(net.name)) for net in plan.networks]
     headings = [row.heading if row else name for name, row in columns]
     last = "outside, line" if line is not None else "outside"
     hosts = _table("Hosts", "host", "az", "role", "#", *headings, last)

@@ -21,7 +21,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from lanes.hostnet import HostNet
+from lanes.model.hostnet import HostNet
 from lanes.render.checks import check_path, check_value
 from lanes.render.kubelet import KUBELET_PATH, render_kubelet
 from lanes.render.netplan import NETPLAN_PATH, render_netplan

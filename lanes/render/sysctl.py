@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanes.hostnet import HostNet
+from lanes.model.hostnet import HostNet
 
 __all__ = ["SYSCTL_PATH", "render_sysctl"]
 

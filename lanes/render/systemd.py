@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lanes.gateway import GatewayPaths
+from lanes.intents.gateway import GatewayPaths
 
 __all__ = ["Unit", "TABLE_UNIT", "NGINX_UNIT", "unit_dir", "render_units", "start_commands"]
 

@@ -6,7 +6,7 @@
 - ``svg``: allocation bars to scale and each AZ's topology as lanes;
 - ``html``: the self-contained page; ``plantuml``: the topology as C4-PlantUML;
 - ``matrix``: the lab's reachability matrix (``lanes lab check --format json``);
-- ``cli``: the command.
+- the command is ``lanes.cli.report``.
 """
 
 from __future__ import annotations

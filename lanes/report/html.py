@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from lanes import kinds
 from lanes.report.markup import Element, el, raw, serialize
 from lanes.report.matrix import Matrix
 from lanes.report.model import HostRow, Report
 from lanes.report.space import Bar
-from lanes.report.svg import bar_svg, colour, outside_svg, space_svg, topology_svg
+from lanes.report.svg import Palette, bar_svg, colour, outside_svg, space_svg, topology_svg
 from lanes.report.tables import GatewayView, Table
 from lanes.report.topology import AzView, ExposurePath
 
@@ -53,9 +52,13 @@ def _swatch(fill: str) -> Element:
     return el("span", {"class_": "swatch", "style": f"background:{fill}"})
 
 
-def _legend() -> Element:
-    items = [(n, colour(n)) for n in kinds.names()]
-    items += [("outside", colour("outside")), ("reserved", "#d9d9d9"), ("hosts used", "#1b1b1b")]
+def _legend(palette: Palette) -> Element:
+    items = list(palette.items())
+    items += [
+        ("outside", colour(palette, "outside")),
+        ("reserved", "#d9d9d9"),
+        ("hosts used", "#1b1b1b"),
+    ]
     return el("p", {"class_": "legend"}, *(el("span", None, _swatch(c), n) for n, c in items))
 
 
@@ -102,19 +105,19 @@ def _space(report: Report) -> list[Element]:
             f"Everything the platform owns is carved from {report.space.cidr} (RFC 6598). "
             "Each bar is drawn to scale; dark marks are host addresses in use.",
         ),
-        _legend(),
-        _figure(space_svg(report.space)),
+        _legend(report.palette),
+        _figure(space_svg(report.space, report.palette)),
     ]
     for bar in report.networks:
         parts.append(
             el(
                 "h3",
                 {"data-network": bar.name},
-                el("span", {"style": f"color:{colour(bar.name)}"}, bar.name),
+                el("span", {"style": f"color:{colour(report.palette, bar.name)}"}, bar.name),
                 f" {bar.cidr} ({bar.note})",
             )
         )
-        parts.append(_figure(bar_svg(bar)))
+        parts.append(_figure(bar_svg(bar, report.palette)))
         parts.append(_usage(bar))
     if report.outside:
         parts.append(el("h3", None, "Outside networks (not the platform's; they may overlap)"))
@@ -149,7 +152,7 @@ def _exposure(path: ExposurePath) -> Element:
     )
 
 
-def _view(view: AzView) -> list[Element]:
+def _view(view: AzView, palette: Palette) -> list[Element]:
     title = f"{view.az} (applied by this stack)" if view.managed else view.az
     note = f"{view.host_count} hosts"
     if view.grouped:
@@ -160,9 +163,10 @@ def _view(view: AzView) -> list[Element]:
     ]
     if not view.nodes:
         return [*parts, el("p", {"class_": "note"}, "no host in this AZ yet")]
-    parts.append(_figure(topology_svg(view)))
+    parts.append(_figure(topology_svg(view, palette)))
     if view.exposures:
-        parts.append(el("h3", None, f"Exposures through the adjacency network ({view.az})"))
+        via = view.exposure_network
+        parts.append(el("h3", None, f"Exposures through the {via} network ({view.az})"))
         parts += [_exposure(p) for p in view.exposures]
     return parts
 
@@ -285,7 +289,7 @@ def render_html(report: Report) -> str:
         )
     )
     for view in report.views:
-        body += _view(view)
+        body += _view(view, report.palette)
     body.append(el("h2", {"id": "gateways"}, "Gateways: NAT and proxies"))
     body.append(el("div", {"class_": "gateways"}, *(_gateway(g) for g in report.gateways)))
     if report.matrix is not None:

@@ -1,17 +1,18 @@
 """The report's model: what the pictures and tables show, read from the plan, host and gateway models.
 
 Nothing here computes an address: blocks, host addresses, devices and NAT steps come from
-``lanes.plan``, ``lanes.hostnet`` and ``lanes.gateway``. ``space``, ``topology`` and ``tables``
+``lanes.model.plan``, ``lanes.model.hostnet`` and ``lanes.intents.gateway``. ``space``, ``topology`` and ``tables``
 arrange them; ``build_report`` puts them together. Every list is sorted, so the same config
 gives the same report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lanes.gateway import GatewayModel, derive_gateway
-from lanes.plan import Plan
+from lanes.config.host import Role
+from lanes.intents.gateway import GatewayModel, derive_gateway
+from lanes.model.plan import Plan
 from lanes.report.matrix import Matrix
 from lanes.report.space import Bar, OutsideGroup, network_bars, outside_groups, space_bar
 from lanes.report.tables import GatewayView, gateway_view
@@ -26,7 +27,7 @@ class HostRow:
 
     name: str
     number: int
-    role: str
+    role: Role
     az: str
     addresses: tuple[tuple[str, str], ...]  # (network, address) in plan order
 
@@ -47,6 +48,7 @@ class Report:
     gateways: tuple[GatewayView, ...]
     hosts: tuple[HostRow, ...]
     matrix: Matrix | None
+    palette: dict[str, str] = field(default_factory=dict, hash=False)  # network -> its colour
 
     def network_names(self) -> tuple[str, ...]:
         return tuple(b.name for b in self.networks) + tuple(
@@ -58,7 +60,7 @@ def _region_gateways(plan: Plan) -> list[GatewayModel]:
     """Every gateway of the region (the stack derives only its AZ's), sorted by AZ and name."""
     models = [
         derive_gateway(plan, i)
-        for i, gw in enumerate(plan.config.gateways)
+        for i, gw in enumerate(plan.gateways)
         if plan.host(gw.host) is not None
     ]
     return sorted(models, key=lambda m: (m.az, m.name))
@@ -89,4 +91,5 @@ def build_report(plan: Plan, stack: str, matrix: Matrix | None = None) -> Report
             for h in plan.hosts
         ),
         matrix,
+        {k.name: k.colour for k in plan.kinds},
     )

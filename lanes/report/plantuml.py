@@ -62,7 +62,8 @@ def _node(node: Node, view: AzView) -> str:
 def _outside(view: AzView) -> list[str]:
     """Outside networks; overlapping ones inside one boundary, laid out side by side."""
     lanes = [lane for lane in view.lanes if lane.outside]
-    out, done = [], set()
+    out: list[str] = []
+    done: set[str] = set()
     for lane in lanes:
         if lane.network in done:
             continue
@@ -128,7 +129,7 @@ def _diagram(report: Report, view: AzView) -> str:
             (net, consumer, listen), (publisher, service, target) = hops
             lines += [
                 f"Rel({_id(view.az, net)}, {_id(view.az, consumer)}, {_quote(f'{path.name}: {listen}')})",
-                f"Rel({_id(view.az, consumer)}, {_id(view.az, publisher)}, {_quote(f'{path.name} via adjacency {path.adjacency_address}')})",
+                f"Rel({_id(view.az, consumer)}, {_id(view.az, publisher)}, {_quote(f'{path.name} via {path.via} {path.adjacency_address}')})",
                 f"Rel({_id(view.az, publisher)}, {_id(view.az, service)}, {_quote(f'{path.name}: {target}')})",
             ]
     lines.append("LAYOUT_WITH_LEGEND()")

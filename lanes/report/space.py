@@ -8,7 +8,7 @@ from typing import Literal
 
 from netaddr import IPNetwork, IPSet
 
-from lanes.plan import PLATFORM_SPACE, NetworkPlan, Plan
+from lanes.model.plan import PLATFORM_SPACE, NetworkPlan, Plan
 
 __all__ = ["Span", "Bar", "OutsideGroup", "space_bar", "network_bars", "outside_groups"]
 

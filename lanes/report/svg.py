@@ -10,15 +10,15 @@ between the gateway that consumes it and the one that publishes it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lanes import kinds
 from lanes.report.markup import Element, el
 from lanes.report.space import Bar, OutsideGroup, Span
 from lanes.report.topology import AzView, Lane, Node
 
 __all__ = [
-    "NETWORK_COLOURS",
+    "Palette",
     "OUTSIDE_COLOUR",
     "colour",
     "bar_svg",
@@ -27,8 +27,8 @@ __all__ = [
     "topology_svg",
 ]
 
-# Read at every use, so a network kind registered later gets its own colour.
-NETWORK_COLOURS = kinds.COLOURS
+# network -> its colour: the platform networks' from their kinds (lanes.report.model.Report).
+Palette = Mapping[str, str]
 OUTSIDE_COLOUR = "#6b6b6b"
 OVERLAP_COLOUR = "#c62828"
 FONT = "DejaVu Sans, Verdana, sans-serif"
@@ -50,8 +50,9 @@ LINE_H = 15
 NODE_GAP = 34
 
 
-def colour(network: str) -> str:
-    return NETWORK_COLOURS.get(network, OUTSIDE_COLOUR)
+def colour(palette: Palette, network: str) -> str:
+    """A platform network's colour; any other network is drawn as an outside one."""
+    return palette.get(network, OUTSIDE_COLOUR)
 
 
 def _text(x: float, y: float, text: str, **attrs: object) -> Element:
@@ -103,12 +104,12 @@ def _span_rect(span: Span, y: float, fill: str) -> list[Element]:
     return [el("g", {"class_": f"span {span.kind}"}, el("title", None, _span_title(span)), *parts)]
 
 
-def _fill(span: Span, network: str) -> str:
+def _fill(span: Span, network: str, palette: Palette) -> str:
     if span.kind == "reserved":
         return "#d9d9d9"
     if span.kind in ("network", "outside"):
-        return colour(span.label if span.kind == "network" else "outside")
-    return colour(network)
+        return colour(palette, span.label if span.kind == "network" else "outside")
+    return colour(palette, network)
 
 
 def _svg(width: float, height: float, label: str, *children: Element | None) -> Element:
@@ -128,7 +129,7 @@ def _svg(width: float, height: float, label: str, *children: Element | None) -> 
     )
 
 
-def bar_svg(bar: Bar) -> Element:
+def bar_svg(bar: Bar, palette: Palette) -> Element:
     """A network to scale: zones (if any), then AZ blocks and reserved space, used share dark."""
     parts: list[Element] = []
     for i, row in enumerate(bar.rows):
@@ -141,28 +142,32 @@ def bar_svg(bar: Bar) -> Element:
             el(
                 "g",
                 {"opacity": opacity},
-                *(p for span in row for p in _span_rect(span, y, _fill(span, bar.name))),
+                *(p for span in row for p in _span_rect(span, y, _fill(span, bar.name, palette))),
             )
         )
     height = 8 + len(bar.rows) * ROW_H
     return _svg(BAR_X * 2 + BAR_W, height, f"{bar.name} {bar.cidr} to scale", *parts)
 
 
-def space_svg(bar: Bar) -> Element:
+def space_svg(bar: Bar, palette: Palette) -> Element:
     """100.64.0.0/10 with the platform networks at their place; labels on staggered rows."""
     (row,) = bar.rows
     parts: list[Element] = [
         el("rect", {"x": BAR_X, "y": 4, "width": BAR_W, "height": ROW_H - 4, "fill": "#f0f0f0"})
     ]
     for i, span in enumerate(row):
-        parts += _span_rect(span, 4, _fill(span, span.label))
+        parts += _span_rect(span, 4, _fill(span, span.label, palette))
         mid = BAR_X + (span.start + span.width / 2) * BAR_W
         y = ROW_H + 16 + i * 15
         anchor = "end" if mid > BAR_X + BAR_W / 2 else "start"
         parts.append(el("line", {"x1": mid, "y1": ROW_H, "x2": mid, "y2": y - 4, "stroke": "#999"}))
         parts.append(
             _text(
-                mid, y + 4, f"{span.label} {span.cidr}", text_anchor=anchor, fill=colour(span.label)
+                mid,
+                y + 4,
+                f"{span.label} {span.cidr}",
+                text_anchor=anchor,
+                fill=colour(palette, span.label),
             )
         )
     height = ROW_H + 24 + len(row) * 15
@@ -241,16 +246,17 @@ class _Geometry:
     node_h: tuple[float, ...]
     width: float
     height: float
+    palette: Palette
 
     def leg_y(self, index: int, line: int) -> float:
         return self.node_y[index] + BOX_HEAD + line * LINE_H + 4
 
 
-def _geometry(view: AzView) -> _Geometry:
+def _geometry(view: AzView, palette: Palette) -> _Geometry:
     outside = [lane for lane in view.lanes if lane.outside]
     columns = max((lane.column for lane in outside), default=-1) + 1
     box_x = 20 + columns * OUT_COL + (30 if columns else 0)
-    lane_x = {
+    lane_x: dict[str, float] = {
         lane.network: box_x + BOX_W + 70 + lane.column * LANE_GAP
         for lane in view.lanes
         if not lane.outside
@@ -262,12 +268,12 @@ def _geometry(view: AzView) -> _Geometry:
         ys.append(y)
         y += h + NODE_GAP
     width = max(lane_x.values(), default=box_x + BOX_W) + 160
-    return _Geometry(box_x, lane_x, tuple(ys), heights, width, y + 10)
+    return _Geometry(box_x, lane_x, tuple(ys), heights, width, y + 10, palette)
 
 
 def _platform_lane(lane: Lane, g: _Geometry) -> Element:
     x = g.lane_x[lane.network]
-    c = colour(lane.network)
+    c = colour(g.palette, lane.network)
     vlan = f"vlan {lane.vlan}" if lane.vlan is not None else "untagged"  # the line may be
     return el(
         "g",
@@ -350,7 +356,7 @@ def _node(node: Node, index: int, g: _Geometry) -> Element:
                         "y": ly - 4,
                         "width": 8,
                         "height": 8,
-                        "fill": colour(line.network),
+                        "fill": colour(g.palette, line.network),
                     },
                 )
             )
@@ -369,7 +375,7 @@ def _node(node: Node, index: int, g: _Geometry) -> Element:
 def _leg(network: str, box_x: float, y: float, g: _Geometry) -> Element:
     lane = g.lane_x[network]
     start = box_x + BOX_W if lane > box_x else box_x
-    c = colour(network)
+    c = colour(g.palette, network)
     return el(
         "g",
         {"class_": "leg"},
@@ -414,17 +420,19 @@ def _exposures(view: AzView, g: _Geometry) -> list[Element]:
     """Each paired exposure: the consumers' leg, the adjacency lane between the two gateways,
     the service's leg, highlighted in red."""
     where = {name: i for i, n in enumerate(view.nodes) for name in n.gateways}
-    x = g.lane_x.get("adjacency")
+    via = view.exposure_network
+    x = g.lane_x.get(via)
     found = []
     for path in view.exposures:
-        ends = [where.get(path.consumer_gateway or ""), where.get(path.publisher_gateway or "")]
-        if x is None or None in ends:
+        at_consumer = where.get(path.consumer_gateway or "")
+        at_publisher = where.get(path.publisher_gateway or "")
+        if x is None or at_consumer is None or at_publisher is None:
             continue
-        legs = [_leg_index(view.nodes[i], "adjacency") for i in ends]
-        if None in legs:
+        consumer, publisher = view.nodes[at_consumer], view.nodes[at_publisher]
+        leg_consumer, leg_publisher = _leg_index(consumer, via), _leg_index(publisher, via)
+        if leg_consumer is None or leg_publisher is None:
             continue
-        y1, y2 = (g.leg_y(i, j) for i, j in zip(ends, legs, strict=True))
-        consumer, publisher = (view.nodes[i] for i in ends)
+        y1, y2 = g.leg_y(at_consumer, leg_consumer), g.leg_y(at_publisher, leg_publisher)
         label = f"{path.name}: {path.consumer_address} → {path.adjacency_address} → {path.service_address}"
         found.append(
             el(
@@ -432,8 +440,8 @@ def _exposures(view: AzView, g: _Geometry) -> list[Element]:
                 {"class_": "exposure", "data-exposure": path.name},
                 el("title", None, label),
                 _highlight(x, y1, x, y2),
-                *_exposure_legs(consumer, ends[0], [path.consumer_network, "adjacency"], g),
-                *_exposure_legs(publisher, ends[1], ["adjacency", path.service_network], g),
+                *_exposure_legs(consumer, at_consumer, [path.consumer_network, via], g),
+                *_exposure_legs(publisher, at_publisher, [via, path.service_network], g),
                 _text(x + 10, (y1 + y2) / 2, path.name, fill=OVERLAP_COLOUR, font_weight="bold"),
                 _text(x + 10, (y1 + y2) / 2 + 13, path.adjacency_address, fill=OVERLAP_COLOUR),
             )
@@ -441,9 +449,9 @@ def _exposures(view: AzView, g: _Geometry) -> list[Element]:
     return found
 
 
-def topology_svg(view: AzView) -> Element:
+def topology_svg(view: AzView, palette: Palette) -> Element:
     """One AZ: lanes, boxes with a leg per address, exposures over the adjacency lane."""
-    g = _geometry(view)
+    g = _geometry(view, palette)
     lanes = [
         _outside_lane(lane, g) if lane.outside else _platform_lane(lane, g) for lane in view.lanes
     ]

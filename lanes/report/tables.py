@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lanes.gateway import NAT_MAPS, GatewayModel, nat_maps
+from lanes.intents.gateway import GatewayModel, nat_maps
 
 __all__ = ["Table", "GatewayView", "gateway_view"]
 
@@ -48,10 +48,11 @@ def _snat_table(model: GatewayModel) -> Table:
 
 
 def _map_tables(model: GatewayModel) -> list[Table]:
+    types = model.kinds.nat_maps
     return [
         Table(
             f"map {name}",
-            (f"key ({NAT_MAPS[name][0]})", f"value ({NAT_MAPS[name][1]})", "from"),
+            (f"key ({types[name][0]})", f"value ({types[name][1]})", "from"),
             tuple((_cell(m.key), _cell(m.value), m.path) for m in entries),
         )
         for name, entries in nat_maps(model).items()

@@ -1,7 +1,7 @@
 """Each AZ's topology: networks as lanes, hosts (grouped per role past ``GROUP_THRESHOLD``) and
 gateways as boxes with a leg per address, exposures as paths through the adjacency network.
 
-Devices, VLANs and addresses come from ``lanes.hostnet``, exposures from ``lanes.gateway``;
+Devices, VLANs and addresses come from ``lanes.model.hostnet``, exposures from ``lanes.intents.gateway``;
 this module only arranges them, in a stable order.
 """
 
@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from lanes.addressing import overlaps
-from lanes.gateway import GatewayModel
-from lanes.hostnet import build_host_net
-from lanes.plan import HostPlan, Plan
+from lanes.intents.gateway import GatewayModel
+from lanes.model.addressing import overlaps
+from lanes.model.hostnet import build_host_net
+from lanes.model.plan import HostPlan, Plan
 
 __all__ = [
     "GROUP_THRESHOLD",
@@ -93,6 +93,7 @@ class ExposurePath:
     publisher_gateway: str | None
     service_network: str | None
     service_address: str | None
+    via: str  # the network between the two gateways (the adjacency network)
 
     def hops(self) -> tuple[tuple[str, str], ...]:
         """(where, address) from the consumers to the service; ends not in the region left out."""
@@ -101,7 +102,7 @@ class ExposurePath:
             hops.append((f"{self.consumer_network} (consumers)", self.consumer_address or ""))
         if self.consumer_gateway:
             hops.append((f"{self.consumer_gateway} (consume: DNAT, SNAT)", ""))
-        hops.append(("adjacency", self.adjacency_address))
+        hops.append((self.via, self.adjacency_address))
         if self.publisher_gateway:
             hops.append((f"{self.publisher_gateway} (publish: DNAT, SNAT)", ""))
         if self.service_network:
@@ -118,6 +119,7 @@ class AzView:
     exposures: tuple[ExposurePath, ...]
     grouped: bool
     host_count: int
+    exposure_network: str  # the lane exposures cross between their gateways
 
 
 def _role_rank(role: str) -> int:
@@ -143,7 +145,7 @@ def _host_lines(host: HostPlan, plan: Plan) -> tuple[Line, ...]:
 def _group_key(host: HostPlan) -> tuple:
     layout = tuple(
         (n.name, tuple(n.networks), n.tagged, tuple(n.bond.members) if n.bond else ())
-        for n in host.config.nics
+        for n in host.nics
     )
     return (host.role, layout, tuple((a.network, a.zone, str(a.block)) for a in host.addresses))
 
@@ -253,44 +255,41 @@ def _pack_columns(spans: list[tuple[str, int, int]]) -> dict[str, int]:
 
 
 def _lanes(plan: Plan, nodes: list[Node]) -> tuple[Lane, ...]:
-    lanes = [
-        Lane(n.name, str(n.cidr), n.vlan, False, i, 0, max(len(nodes) - 1, 0), ())
-        for i, n in enumerate(plan.networks)
-    ]
+    """The platform networks' lanes, the line's (beside them) and the outside networks' the
+    AZ's nodes reach, from the plan's segments."""
     reach: dict[str, list[int]] = {}
     for i, node in enumerate(nodes):
         for network in node.networks():
             reach.setdefault(network, []).append(i)
-    if plan.line is not None and plan.line.name in reach:
-        # The line between the AZ routers: a routed subnet of the platform space, drawn beside
-        # the platform's lanes (only the AZ's router has a leg to it).
-        lanes.append(
-            Lane(
-                plan.line.name,
-                str(plan.line.cidr),
-                plan.line.vlan,
-                False,
-                len(lanes),
-                reach[plan.line.name][0],
-                reach[plan.line.name][-1],
-                (),
-            )
+    platform = [s for s in plan.segments if s.scope == "platform"]
+    lanes = [
+        Lane(s.name, str(s.cidr), s.vlan, False, i, 0, max(len(nodes) - 1, 0), ())
+        for i, s in enumerate(platform)
+    ]
+    # The line between the AZ routers: a routed subnet of the platform space, drawn beside the
+    # platform's lanes (only the AZ's router has a leg to it).
+    lanes += [
+        Lane(
+            s.name, str(s.cidr), s.vlan, False, len(lanes), reach[s.name][0], reach[s.name][-1], ()
         )
-    outside = [n for n in plan.outside if n.name in reach]
-    columns = _pack_columns([(n.name, reach[n.name][0], reach[n.name][-1]) for n in outside])
+        for s in plan.segments
+        if s.scope == "line" and s.name in reach
+    ]
+    outside = [s for s in plan.segments if s.scope == "outside" and s.name in reach]
+    columns = _pack_columns([(s.name, reach[s.name][0], reach[s.name][-1]) for s in outside])
     overlaps = _overlapping(plan)
     lanes += [
         Lane(
-            n.name,
-            str(n.cidr),
-            n.vlan,
+            s.name,
+            str(s.cidr),
+            s.vlan,
             True,
-            columns[n.name],
-            reach[n.name][0],
-            reach[n.name][-1],
-            overlaps[n.name],
+            columns[s.name],
+            reach[s.name][0],
+            reach[s.name][-1],
+            overlaps[s.name],
         )
-        for n in outside
+        for s in outside
     ]
     return tuple(lanes)
 
@@ -324,6 +323,7 @@ def _exposure_paths(gateways: Iterable[GatewayModel], plan: Plan) -> tuple[Expos
                     pub[0].name if pub else None,
                     networks[pub[0].name].get(pub[1].target_interface) if pub else None,
                     f"{pub[1].target}:{pub[1].target_port}" if pub else None,
+                    plan.kinds.exposure_network,
                 )
             )
     for key, (g, e) in published.items():
@@ -340,6 +340,7 @@ def _exposure_paths(gateways: Iterable[GatewayModel], plan: Plan) -> tuple[Expos
                     g.name,
                     networks[g.name].get(e.target_interface),
                     f"{e.target}:{e.target_port}",
+                    plan.kinds.exposure_network,
                 )
             )
     return tuple(sorted(paths, key=lambda p: (p.name, p.adjacency_address)))
@@ -357,4 +358,5 @@ def az_view(az: str, plan: Plan, gateways: list[GatewayModel]) -> AzView:
         _exposure_paths(mine, plan),
         grouped,
         sum(1 for h in plan.hosts if h.az == az),
+        plan.kinds.exposure_network,
     )

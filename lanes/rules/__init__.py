@@ -13,14 +13,15 @@ rebuilt from resource props.
 - ``gateways``: references, own addresses, listeners, the derived NAT models;
 - ``cluster``: pod and service ranges, pools, tenants, grants;
 - ``line``: the dedicated line between the AZ routers;
-- ``objects``: the Kubernetes objects every AZ stack renders, against the API server's limits
-  (judged last: rendering needs a plan that breaks no other rule).
+- ``objects``: one Kubernetes object against the API server's limits (``lanes.render.limits``
+  judges every object each AZ stack renders with it; the policy pack each declared one).
 """
 
 from __future__ import annotations
 
 from lanes.config import StackConfig
-from lanes.plan import Plan, PlanError, plan_region
+from lanes.intents.kinds import INTENT_KINDS, IntentKinds
+from lanes.model.plan import Plan, PlanError, plan_region
 from lanes.rules.addresses import *  # noqa: F403
 from lanes.rules.addresses import __all__ as _addresses
 from lanes.rules.addresses import (
@@ -34,7 +35,7 @@ from lanes.rules.cluster import *  # noqa: F403
 from lanes.rules.cluster import __all__ as _cluster
 from lanes.rules.cluster import check_cluster_config, check_cluster_plan
 from lanes.rules.core import *  # noqa: F403
-from lanes.rules.core import Report, Violation, sort_violations
+from lanes.rules.core import Report, RuleId, Violation, sort_violations
 from lanes.rules.core import __all__ as _core
 from lanes.rules.gateways import *  # noqa: F403
 from lanes.rules.gateways import __all__ as _gateways
@@ -67,7 +68,6 @@ from lanes.rules.networks import (
 )
 from lanes.rules.objects import *  # noqa: F403
 from lanes.rules.objects import __all__ as _objects
-from lanes.rules.objects import check_cluster_objects
 
 __all__ = [
     "check_config",
@@ -86,31 +86,39 @@ __all__ = [
 ]
 
 
-def check_config(cfg: StackConfig) -> list[Violation]:
-    """Rules over the config alone; the planner needs none of these to be broken."""
+def check_config(cfg: StackConfig, intents: IntentKinds = INTENT_KINDS) -> list[Violation]:
+    """Rules over the config alone; the planner needs none of these to be broken. ``intents``
+    is the table of gateway intent kinds the config's gateways were written with."""
     return sort_violations(
         check_boundaries(cfg)
         + check_vlans(cfg)
         + check_azs(cfg)
         + check_hosts(cfg)
         + check_nics(cfg)
-        + check_gateway_refs(cfg)
+        + check_gateway_refs(cfg, intents)
         + check_host_networks(cfg)
         + check_cluster_config(cfg)
     )
 
 
+def _zones(plan: Plan, network: str) -> tuple[str, ...]:
+    """The zones a zoned network of its kind has (none: any)."""
+    kind = plan.kinds.kind(network)
+    return kind.zones if kind is not None else ()
+
+
 def check_pack_rules(plan: Plan) -> list[Violation]:
     """Rules a plan rebuilt from resource props can break but the planner never does on its
     own (check_plan runs them too, so the CLI and the pack give one verdict)."""
+    platform = plan.kinds.names
     found = check_network_vlans(plan.networks, plan.outside, plan.line)
-    used = list_host_prefixes(plan.hosts)
+    used = list_host_prefixes(plan.hosts, platform)
     for net in plan.networks:
-        found += check_network_boundaries(net) + check_management_zones(net)
+        found += check_network_boundaries(net) + check_management_zones(net, _zones(plan, net.name))
         found += check_reserved_unused(net, [u for u in used if u[0] in net.cidr])
     for host in plan.hosts:
-        found += check_host_numbering(host) + check_host_blocks(host, plan.networks)
-        found += check_kubelet_zone(host)
+        found += check_host_numbering(host, platform) + check_host_blocks(host, plan.networks)
+        found += check_kubelet_zone(host, plan.kinds.nodes_network)
     return found
 
 
@@ -122,59 +130,57 @@ def check_plan(plan: Plan) -> list[Violation]:
     for net in plan.networks:
         found += check_network_layout(net, plan.azs)
     for host in plan.hosts:
-        found += check_host_addresses(host)
-    found += check_unique_addresses(plan.hosts)
+        found += check_host_addresses(host, plan.kinds.names)
+    found += check_unique_addresses(plan.hosts, plan.kinds.names)
     found += check_line(plan)
     found += check_pack_rules(plan)
     found += check_cluster_plan(plan)
     return sort_violations(found)
 
 
-def check(cfg: StackConfig, plan: Plan | None = None) -> list[Violation]:
+def check(
+    cfg: StackConfig, plan: Plan | None = None, intents: IntentKinds = INTENT_KINDS
+) -> list[Violation]:
     """Every rule over the config and, when there is one, the plan built from it; sorted by path.
 
     Builds nothing: ``checked_plan`` builds the plan and calls this.
     """
-    found = check_config(cfg)
+    found = check_config(cfg, intents)
     if plan is not None:
-        found = sort_violations(found + _plan_rules(cfg, plan))
-        found = sort_violations(found + _object_rules(plan, found))
+        found = sort_violations(found + _plan_rules(cfg, plan, intents))
     return _without_consequences(found)
 
 
-def _plan_rules(cfg: StackConfig, plan: Plan) -> list[Violation]:
-    return check_plan(plan) + check_pins(cfg, plan) + check_gateways(plan)
-
-
-def _object_rules(plan: Plan, found: list[Violation]) -> list[Violation]:
-    """The rendered objects' rules, once every other rule passes (the renderer assumes it)."""
-    return [] if found else check_cluster_objects(plan)
+def _plan_rules(cfg: StackConfig, plan: Plan, intents: IntentKinds) -> list[Violation]:
+    return check_plan(plan) + check_pins(cfg, plan) + check_gateways(cfg, plan, intents)
 
 
 def _without_consequences(violations: list[Violation]) -> list[Violation]:
     """Drop what only follows from another violation: a host placed in a zone that is unknown
     or reserved holds no k8s-nodes address, and that is the zone's fault, not kubelet's."""
-    bad_zones = {v.path.split(".zones[")[0] for v in violations if v.rule == "host-zone"}
+    bad_zones = {v.path.split(".zones[")[0] for v in violations if v.rule == RuleId.HOST_ZONE}
     return [
         v
         for v in violations
-        if not (v.rule == "kubelet-node-ip" and v.path.removesuffix(".zones") in bad_zones)
+        if not (v.rule == RuleId.KUBELET_NODE_IP and v.path.removesuffix(".zones") in bad_zones)
     ]
 
 
-def checked_plan(cfg: StackConfig) -> Report:
+def checked_plan(cfg: StackConfig, intents: IntentKinds = INTENT_KINDS) -> Report:
     """Validate, then build, then check: the plan (None when it could not be computed without
-    masking a value or breaking a planner precondition) and every violation."""
-    violations = check_config(cfg)
-    if any(v.rule == "cidr-boundary" for v in violations):
+    masking a value or breaking a planner precondition) and every violation. The network kinds
+    are the ones the config was read with; ``intents`` the gateway intent kinds."""
+    violations = check_config(cfg, intents)
+    if any(v.rule == RuleId.CIDR_BOUNDARY for v in violations):
         return Report(None, tuple(violations))  # planning would have to mask them
     try:
         plan = plan_region(cfg)
     except PlanError as exc:
         return Report(
             None,
-            tuple(sort_violations([*violations, Violation(exc.path, "plan-layout", exc.message)])),
+            tuple(
+                sort_violations([*violations, Violation(exc.path, RuleId.PLAN_LAYOUT, exc.message)])
+            ),
         )
-    found = sort_violations(violations + _plan_rules(cfg, plan))
-    found = sort_violations(found + _object_rules(plan, found))
+    found = sort_violations(violations + _plan_rules(cfg, plan, intents))
     return Report(plan, tuple(_without_consequences(found)))

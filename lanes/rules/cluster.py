@@ -8,13 +8,12 @@ from typing import Any
 
 from netaddr import IPNetwork
 
-from lanes import kinds
-from lanes.addressing import overlaps
-from lanes.cluster import NAMESPACE_NAME_LABEL
-from lanes.config import Grant, StackConfig
-from lanes.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
+from lanes.config import K8S_ROLES, Grant, StackConfig
+from lanes.model.addressing import overlaps
+from lanes.model.cluster import NAMESPACE_NAME_LABEL
+from lanes.model.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
+from lanes.rules.catalog import RuleId
 from lanes.rules.core import Violation, find_overlaps
-from lanes.rules.hosts import K8S_NODE_ROLES
 
 __all__ = [
     "check_tenant_default_deny",
@@ -53,7 +52,7 @@ def check_tenant_default_deny(
     return [
         Violation(
             path,
-            "tenant-default-deny",
+            RuleId.TENANT_DEFAULT_DENY,
             f"tenant namespace {name} has no default-deny NetworkPolicy (podSelector {{}}, "
             "policyTypes Ingress and Egress, no rules)",
         )
@@ -71,9 +70,9 @@ def check_autodetect(path: str, cidrs: Iterable[str], traffic: NetworkPlan) -> l
     return [
         Violation(
             path,
-            "cni-autodetect",
+            RuleId.CNI_AUTODETECT,
             f"node address autodetection uses {', '.join(have) or 'no CIDR'}; it must be "
-            f"pinned to the traffic blocks {', '.join(want)}",
+            f"pinned to the {traffic.name} blocks {', '.join(want)}",
         )
     ]
 
@@ -88,7 +87,7 @@ def check_bgp_import(
         found.append(
             Violation(
                 f"{path}.pool",
-                "bgp-import",
+                RuleId.BGP_IMPORT,
                 f"the router imports {pool}, which is not inside the pod range {pod_cidr}",
             )
         )
@@ -97,7 +96,7 @@ def check_bgp_import(
         found.append(
             Violation(
                 f"{path}.neighbors",
-                "bgp-import",
+                RuleId.BGP_IMPORT,
                 f"BGP neighbors {', '.join(strays)} are not in the router's traffic block "
                 f"{block}: only its AZ's nodes' traffic addresses announce pod blocks",
             )
@@ -122,7 +121,7 @@ def check_pools_disjoint(
     for earlier, later in find_overlaps(items, tolerated=lambda item: item[0]):
         pool, other = (later, earlier) if not later[0] else (earlier, later)
         what = other[2] if other[0] else f"pool {other[2]}"
-        found.append(Violation(pool[1], "pool-overlap", f"pool {pool[2]} overlaps {what}"))
+        found.append(Violation(pool[1], RuleId.POOL_OVERLAP, f"pool {pool[2]} overlaps {what}"))
     return found
 
 
@@ -155,9 +154,11 @@ def _cluster_cidr(path: str, value: str) -> tuple[IPNetwork | None, list[Violati
     try:
         net = parse_cidr(value, path)
     except PlanError as exc:
-        return None, [Violation(path, "cluster-boundary", exc.message)]
+        return None, [Violation(path, RuleId.CLUSTER_BOUNDARY, exc.message)]
     if net not in PLATFORM_SPACE:
-        return net, [Violation(path, "cluster-space", f"{value} is not inside {PLATFORM_SPACE}")]
+        return net, [
+            Violation(path, RuleId.CLUSTER_SPACE, f"{value} is not inside {PLATFORM_SPACE}")
+        ]
     return net, []
 
 
@@ -172,7 +173,7 @@ def _check_cluster_ranges(cfg: StackConfig) -> list[Violation]:
         found.append(
             Violation(
                 "cluster.pool_prefix",
-                "cluster-pools",
+                RuleId.CLUSTER_POOLS,
                 f"/{cluster.pool_prefix} pools: {cluster.pod_cidr} holds "
                 f"{pools if cluster.pool_prefix >= pod.prefixlen else 0}, fewer than the "
                 f"{len(cfg.azs)} AZs",
@@ -182,7 +183,7 @@ def _check_cluster_ranges(cfg: StackConfig) -> list[Violation]:
         found.append(
             Violation(
                 "cluster.calico.block_size",
-                "cluster-pools",
+                RuleId.CLUSTER_POOLS,
                 f"/{cluster.calico.block_size} blocks do not fit in /{cluster.pool_prefix} pools",
             )
         )
@@ -192,11 +193,11 @@ def _check_cluster_ranges(cfg: StackConfig) -> list[Violation]:
 def _check_exposure_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
     """An exposure grant names an exposure consumed in a platform network, and nothing else."""
     found = [
-        Violation(f"{path}.{key}", "cluster-grant", f"an exposure grant takes no {key}")
+        Violation(f"{path}.{key}", RuleId.CLUSTER_GRANT, f"an exposure grant takes no {key}")
         for key in ("network", "zone", "az")
         if getattr(grant, key) is not None
     ]
-    platform = set(kinds.names())
+    platform = set(cfg.networks.KINDS.names)
     consumed = {c.network for gw in cfg.gateways for c in gw.consume if c.name == grant.exposure}
     if not consumed & platform:
         where = (
@@ -207,7 +208,7 @@ def _check_exposure_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Vio
         found.append(
             Violation(
                 f"{path}.exposure",
-                "cluster-grant",
+                RuleId.CLUSTER_GRANT,
                 f"{grant.exposure} is consumed {where}: grant an exposure a gateway consumes in "
                 "a platform network",
             )
@@ -217,31 +218,34 @@ def _check_exposure_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Vio
 
 def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
     nets = dict(cfg.networks.items())
+    kinds = cfg.networks.KINDS
     if grant.exposure is not None:
         return _check_exposure_grant(cfg, grant, path)
     if grant.network is None:
         return [
-            Violation(f"{path}.network", "cluster-grant", "a grant names a network or an exposure")
+            Violation(
+                f"{path}.network", RuleId.CLUSTER_GRANT, "a grant names a network or an exposure"
+            )
         ]
-    if grant.network == kinds.exposure_network():
+    if grant.network == kinds.exposure_network:
         # Pods never reach the adjacency network itself: its addresses are the gateways'
         # publish addresses, reached through a consume (the matrix refuses them directly).
         return [
             Violation(
                 f"{path}.network",
-                "cluster-grant",
+                RuleId.CLUSTER_GRANT,
                 f"{grant.network} carries no pod packets (exposures are called at a consume "
-                "address, never on the adjacency network itself); grant the exposure by name: "
-                "{exposure: <name>}",
+                f"address, never on the {grant.network} network itself); grant the exposure by "
+                "name: {exposure: <name>}",
             )
         ]
-    if grant.network not in kinds.grantable():
+    if grant.network not in kinds.grantable:
         return [
             Violation(
                 f"{path}.network",
-                "cluster-grant",
+                RuleId.CLUSTER_GRANT,
                 f"{grant.network} is not an exposure network; grant one of "
-                f"{', '.join(sorted(kinds.grantable()))}, or an exposure by name",
+                f"{', '.join(sorted(kinds.grantable))}, or an exposure by name",
             )
         ]
     found = []
@@ -249,30 +253,35 @@ def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
     if grant.zone is not None and grant.zone not in zones:
         found.append(
             Violation(
-                f"{path}.zone", "cluster-grant", f"{grant.zone} is not a zone of {grant.network}"
+                f"{path}.zone",
+                RuleId.CLUSTER_GRANT,
+                f"{grant.zone} is not a zone of {grant.network}",
             )
         )
     elif grant.zone is not None and zones[grant.zone].reserved:
-        found.append(Violation(f"{path}.zone", "cluster-grant", f"{grant.zone} is a reserved zone"))
-    elif grant.zone is None and grant.network == "management":
+        found.append(
+            Violation(f"{path}.zone", RuleId.CLUSTER_GRANT, f"{grant.zone} is a reserved zone")
+        )
+    elif grant.zone is None and grant.network == kinds.nodes_network:
         found.append(
             Violation(
                 f"{path}.zone",
-                "cluster-grant",
-                "management is granted by zone only (never the whole network: it holds the "
+                RuleId.CLUSTER_GRANT,
+                f"{grant.network} is granted by zone only (never the whole network: it holds the "
                 "API server, etcd and kubelet)",
             )
         )
     if grant.az is not None and grant.az not in cfg.azs:
         found.append(
-            Violation(f"{path}.az", "cluster-grant", f"{grant.az} is not one of azs {cfg.azs}")
+            Violation(f"{path}.az", RuleId.CLUSTER_GRANT, f"{grant.az} is not one of azs {cfg.azs}")
         )
-    if grant.network == "storage" and cfg.cluster.storage == "none":
+    if grant.network == kinds.storage_network and cfg.cluster.storage == "none":
         found.append(
             Violation(
                 f"{path}.network",
-                "cluster-grant",
-                "storage is granted but cluster.storage is none: pods have no way to storage",
+                RuleId.CLUSTER_GRANT,
+                f"{grant.network} is granted but cluster.storage is none: pods have no way to "
+                f"{grant.network}",
             )
         )
     return found  # ports: bounded by the schema (config.base.Port)
@@ -287,7 +296,7 @@ def _check_tenants(cfg: StackConfig) -> list[Violation]:
             found.append(
                 Violation(
                     f"{path}.name",
-                    "cluster-tenant",
+                    RuleId.CLUSTER_TENANT,
                     f"{tenant.name} is also cluster.tenants[{seen[tenant.name]}]",
                 )
             )
@@ -296,7 +305,7 @@ def _check_tenants(cfg: StackConfig) -> list[Violation]:
             found.append(
                 Violation(
                     f"{path}.name",
-                    "cluster-tenant",
+                    RuleId.CLUSTER_TENANT,
                     f"{tenant.name} is a system namespace, not a tenant",
                 )
             )
@@ -306,15 +315,16 @@ def _check_tenants(cfg: StackConfig) -> list[Violation]:
 
 
 def _check_ingress_nodes(cfg: StackConfig) -> list[Violation]:
+    pods = cfg.networks.KINDS.pods_network
     return [
         Violation(
             f"hosts[{i}].nics",
-            "cluster-gateway-address",
-            f"{host.name} has role ingress but no NIC carries traffic: the AZ's Gateway listens "
-            "on the ingress nodes' traffic addresses (the router's DNAT targets)",
+            RuleId.CLUSTER_GATEWAY_ADDRESS,
+            f"{host.name} has role ingress but no NIC carries {pods}: the AZ's Gateway listens "
+            f"on the ingress nodes' {pods} addresses (the router's DNAT targets)",
         )
         for i, host in enumerate(cfg.hosts)
-        if host.role == "ingress" and "traffic" not in host.networks
+        if host.role == "ingress" and pods not in host.networks
     ]
 
 
@@ -343,7 +353,7 @@ def check_tenant_hostnames(cfg: StackConfig) -> list[Violation]:
                     found.append(
                         Violation(
                             path,
-                            "cluster-hostname",
+                            RuleId.CLUSTER_HOSTNAME,
                             f"{hostname} of tenant {tenant.name} overlaps {name} of tenant "
                             f"{other} ({where}): a hostname's routes attach for one tenant only",
                         )
@@ -354,7 +364,7 @@ def check_tenant_hostnames(cfg: StackConfig) -> list[Violation]:
         found.append(
             Violation(
                 "cluster.tenants",
-                "cluster-hostname",
+                RuleId.CLUSTER_HOSTNAME,
                 "tenants claim hostnames but the region has no ingress node to run a Gateway on",
             )
         )
@@ -363,7 +373,7 @@ def check_tenant_hostnames(cfg: StackConfig) -> list[Violation]:
         found.append(
             Violation(
                 "cluster.tenants",
-                "cluster-hostname",
+                RuleId.CLUSTER_HOSTNAME,
                 f"{len(claimed)} hostnames on {len(ports)} ingress ports make "
                 f"{len(claimed) * len(ports)} listeners; a Gateway holds {MAX_LISTENERS}",
             )
@@ -398,7 +408,7 @@ def check_route_listeners(
             found.append(
                 Violation(
                     f"{where}.allowedRoutes.namespaces",
-                    "gateway-listener-scope",
+                    RuleId.GATEWAY_LISTENER_SCOPE,
                     f"listener {listener.get('name')} admits routes of more than one tenant: it "
                     f"must select one namespace by {NAMESPACE_NAME_LABEL} (from: Selector)",
                 )
@@ -411,7 +421,7 @@ def check_route_listeners(
                 found.append(
                     Violation(
                         f"{where}.tls.certificateRefs[{j}]",
-                        "gateway-listener-scope",
+                        RuleId.GATEWAY_LISTENER_SCOPE,
                         f"listener {listener.get('name')} serves tenant {admitted} with a "
                         f"certificate of namespace {owner}",
                     )
@@ -428,34 +438,39 @@ def check_cluster_config(cfg: StackConfig) -> list[Violation]:
     if region_az is not None and region_az not in cfg.azs:
         found.append(
             Violation(
-                "cluster.region_az", "cluster-region-az", f"{region_az} is not one of azs {cfg.azs}"
+                "cluster.region_az",
+                RuleId.CLUSTER_REGION_AZ,
+                f"{region_az} is not one of azs {cfg.azs}",
             )
         )
     return found
 
 
-def _cluster_references(plan: Plan) -> list[tuple[IPNetwork, tuple[bool, str, str]]]:
-    refs = [
-        (n.cidr, (True, f"{n.path}.cidr", f"the {n.name} network {n.cidr}")) for n in plan.networks
-    ]
+def _cluster_references(
+    networks: Iterable[NetworkPlan], outside: Iterable[OutsidePlan]
+) -> list[tuple[IPNetwork, tuple[bool, str, str]]]:
+    refs = [(n.cidr, (True, f"{n.path}.cidr", f"the {n.name} network {n.cidr}")) for n in networks]
     refs += [
-        (n.cidr, (True, f"{n.path}.cidr", f"outside network {n.name} {n.cidr}"))
-        for n in plan.outside
+        (n.cidr, (True, f"{n.path}.cidr", f"outside network {n.name} {n.cidr}")) for n in outside
     ]
     refs += [(IPNetwork(c), (True, "", f"the {what} {c}")) for c, what in CNI_INTERNAL_RANGES]
     return refs
 
 
-def check_cluster_overlaps(plan: Plan) -> list[Violation]:
+def check_cluster_overlaps(
+    pod_cidr: str,
+    service_cidr: str,
+    networks: Iterable[NetworkPlan] = (),
+    outside: Iterable[OutsidePlan] = (),
+) -> list[Violation]:
     """Pod and service ranges overlap no network of the plan, no outside network, no range a
     CNI keeps for itself, nor each other. Every reference a range overlaps is named (the
     references are few: one interval test each), not only the one a sweep would pair it with."""
-    cluster = plan.config.cluster
     ranges = [
-        ("cluster.pod_cidr", cluster.pod_cidr),
-        ("cluster.service_cidr", cluster.service_cidr),
+        ("cluster.pod_cidr", pod_cidr),
+        ("cluster.service_cidr", service_cidr),
     ]
-    refs = _cluster_references(plan)
+    refs = _cluster_references(networks, outside)
     found = []
     for path, value in ranges:
         mine = IPNetwork(value).cidr
@@ -466,38 +481,44 @@ def check_cluster_overlaps(plan: Plan) -> list[Violation]:
         ]
         if hits:
             names = ", ".join(f"{h[2]}" + (f" ({h[1]})" if h[1] else "") for h in hits)
-            found.append(Violation(path, "cluster-overlap", f"{value} overlaps {names}"))
+            found.append(Violation(path, RuleId.CLUSTER_OVERLAP, f"{value} overlaps {names}"))
     pair = [(IPNetwork(v).cidr, (False, p, v)) for p, v in ranges]
     found += [
-        Violation(later[1], "cluster-overlap", f"{later[2]} overlaps {earlier[1]} {earlier[2]}")
+        Violation(
+            later[1], RuleId.CLUSTER_OVERLAP, f"{later[2]} overlaps {earlier[1]} {earlier[2]}"
+        )
         for earlier, later in find_overlaps(pair)
     ]
     return found
 
 
 def check_cluster_grants(plan: Plan) -> list[Violation]:
-    """A management zone granted to a tenant holds no cluster node's address (kubelet, etcd)."""
+    """A zone of the nodes' network (management) granted to a tenant holds no cluster node's
+    address (kubelet, etcd)."""
     found = []
+    network = plan.network(plan.kinds.nodes_network)
+    if network is None:
+        return []
     nodes = [
         (h, e)
         for h in plan.hosts
-        if h.role in K8S_NODE_ROLES
+        if h.role in K8S_ROLES
         for e in h.addresses
-        if e.network == "management"
+        if e.network == network.name
     ]
-    for i, tenant in enumerate(plan.config.cluster.tenants):
+    for i, tenant in enumerate(plan.cluster.tenants):
         for j, grant in enumerate(tenant.egress):
-            if grant.network != "management" or grant.zone is None:
+            if grant.network != network.name or grant.zone is None:
                 continue
-            zone = plan.network("management").zone(grant.zone)  # type: ignore[union-attr]
+            zone = network.zone(grant.zone)
             held = sorted(h.name for h, e in nodes if zone is not None and e.address in zone.cidr)
             if held:
                 found.append(
                     Violation(
                         f"cluster.tenants[{i}].egress[{j}].zone",
-                        "cluster-grant",
+                        RuleId.CLUSTER_GRANT,
                         f"{grant.zone} holds the cluster nodes {', '.join(held)}; a tenant is never "
-                        "granted the nodes' management addresses",
+                        f"granted the nodes' {network.name} addresses",
                     )
                 )
     return found
@@ -505,6 +526,8 @@ def check_cluster_grants(plan: Plan) -> list[Violation]:
 
 def check_cluster_plan(plan: Plan) -> list[Violation]:
     """The cluster rules that need the computed plan."""
-    if getattr(plan, "config", None) is None:
-        return []  # a plan rebuilt from resource props carries no cluster section
-    return check_cluster_overlaps(plan) + check_cluster_grants(plan)
+    cluster = plan.cluster
+    overlapping = check_cluster_overlaps(
+        cluster.pod_cidr, cluster.service_cidr, plan.networks, plan.outside
+    )
+    return overlapping + check_cluster_grants(plan)

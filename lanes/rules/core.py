@@ -9,11 +9,13 @@ from typing import Generic, TypeVar
 
 from netaddr import IPNetwork
 
-from lanes.config import PLATFORM_NETWORKS, StackConfig
+from lanes.config import StackConfig
 from lanes.config.base import VLAN_RANGE
-from lanes.plan import Plan
+from lanes.model.plan import Plan
+from lanes.rules.catalog import RuleId
 
 __all__ = [
+    "RuleId",
     "path_key",
     "network_names",
     "VLAN_RANGE",
@@ -32,21 +34,22 @@ class Violation:
     """A broken rule: which rule, where in the config, and what is wrong with which value."""
 
     path: str
-    rule: str
+    rule: RuleId
     message: str
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message} [{self.rule}]"
 
 
-def path_key(violation: Violation) -> list[tuple[int, str]]:
-    # hosts[2] before hosts[10]; within one path, the order the rules found them.
-    return [(int(p), "") if p.isdigit() else (0, p) for p in re.split(r"(\d+)", violation.path)]
+def path_key(path: str) -> list[tuple[int, str]]:
+    """A config path's place in natural order: hosts[2] before hosts[10]."""
+    return [(int(p), "") if p.isdigit() else (0, p) for p in re.split(r"(\d+)", path)]
 
 
 def sort_violations(violations: Iterable[Violation]) -> list[Violation]:
-    """Violations without duplicates, by config path in natural order (a stable sort)."""
-    return sorted(dict.fromkeys(violations), key=path_key)
+    """Violations without duplicates, by config path in natural order (a stable sort: within
+    one path, the order the rules found them)."""
+    return sorted(dict.fromkeys(violations), key=lambda v: path_key(v.path))
 
 
 @dataclass(frozen=True)
@@ -99,4 +102,4 @@ def find_overlaps(
 def network_names(cfg: StackConfig) -> tuple[set[str], dict[str, str]]:
     """The platform network names, and outside network name -> CIDR."""
     outside = {net.name: net.cidr for net in cfg.outside}
-    return set(PLATFORM_NETWORKS), outside
+    return set(cfg.networks.KINDS.names), outside

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from lanes import kinds
-from lanes.config import PLATFORM_NETWORKS, StackConfig
-from lanes.config.host import Host
-from lanes.hostnet import HostNet, Link
-from lanes.plan import HostAddress, HostPlan
+from lanes.config import StackConfig
+from lanes.config.host import K8S_ROLES, Host
+from lanes.config.kinds import NODE_ZONE, NetworkKinds
+from lanes.model.hostnet import HostNet, Link
+from lanes.model.plan import HostAddress, HostPlan, Segment, network_segments, segment_index
+from lanes.rules.catalog import RuleId
 from lanes.rules.core import VLAN_RANGE, Violation, network_names
 
 __all__ = [
@@ -16,11 +17,11 @@ __all__ = [
     "check_hosts",
     "check_nics",
     "check_nic_sharing",
+    "check_nic_mtu",
     "check_host_links",
     "check_kubelet_zone",
     "check_kubelet_node_ip",
     "check_pinned_host_keys",
-    "K8S_NODE_ROLES",
     "check_host_networks",
 ]
 
@@ -32,7 +33,9 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
     """Host names unique, numbers unique per AZ, AZ, zones and outside addresses consistent."""
     found = []
     platform, outside = network_names(cfg)
-    zones = {z.name: z.reserved for z in cfg.networks.management.zones}
+    nodes = cfg.networks.KINDS.nodes_network
+    zoned = cfg.networks.get(nodes)
+    zones = {z.name: z.reserved for z in zoned.zones} if zoned is not None else {}
     names: dict[str, int] = {}
     numbers: dict[tuple[str, int], str] = {}
     for i, host in enumerate(cfg.hosts):
@@ -40,7 +43,9 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
         if host.name in names:
             found.append(
                 Violation(
-                    f"{path}.name", "host-unique", f"{host.name} is also hosts[{names[host.name]}]"
+                    f"{path}.name",
+                    RuleId.HOST_UNIQUE,
+                    f"{host.name} is also hosts[{names[host.name]}]",
                 )
             )
         names.setdefault(host.name, i)
@@ -49,37 +54,41 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
             found.append(
                 Violation(
                     f"{path}.number",
-                    "host-number-unique",
+                    RuleId.HOST_NUMBER_UNIQUE,
                     f"{host.number} is already the number of {numbers[key]} in {host.az}",
                 )
             )
         numbers.setdefault(key, host.name)
         if host.az not in cfg.azs:
             found.append(
-                Violation(f"{path}.az", "host-az", f"{host.az} is not one of azs {cfg.azs}")
+                Violation(f"{path}.az", RuleId.HOST_AZ, f"{host.az} is not one of azs {cfg.azs}")
             )
         for j, zone in enumerate(host.zones or []):
             if zone not in zones:
                 found.append(
-                    Violation(f"{path}.zones[{j}]", "host-zone", f"{zone} is not a management zone")
+                    Violation(
+                        f"{path}.zones[{j}]", RuleId.HOST_ZONE, f"{zone} is not a {nodes} zone"
+                    )
                 )
             elif zones[zone]:
                 found.append(
-                    Violation(f"{path}.zones[{j}]", "host-zone", f"{zone} is a reserved zone")
+                    Violation(f"{path}.zones[{j}]", RuleId.HOST_ZONE, f"{zone} is a reserved zone")
                 )
         attached = host.networks
         for net in sorted(host.outside):
             if net not in outside:
                 found.append(
                     Violation(
-                        f"{path}.outside.{net}", "host-network", f"{net} is not an outside network"
+                        f"{path}.outside.{net}",
+                        RuleId.HOST_NETWORK,
+                        f"{net} is not an outside network",
                     )
                 )
             elif net not in attached:
                 found.append(
                     Violation(
                         f"{path}.outside.{net}",
-                        "host-network",
+                        RuleId.HOST_NETWORK,
                         f"no NIC of {host.name} carries {net}",
                     )
                 )
@@ -87,24 +96,26 @@ def check_hosts(cfg: StackConfig) -> list[Violation]:
             found.append(
                 Violation(
                     f"{path}.outside",
-                    "host-network",
+                    RuleId.HOST_NETWORK,
                     f"{host.name} carries {net} but has no address in it",
                 )
             )
     return found
 
 
+def _segments(cfg: StackConfig) -> dict[str, Segment]:
+    """network name -> how a NIC carries it, platform and outside networks and the line alike."""
+    return segment_index(network_segments(cfg))
+
+
 def _network_vlans(cfg: StackConfig) -> dict[str, int | None]:
-    """network name -> VLAN id, platform and outside networks alike (None: untagged only)."""
-    vlans: dict[str, int | None] = {name: net.vlan for name, net in cfg.networks.items()}
-    line = {cfg.line.name: cfg.line.vlan} if cfg.line is not None else {}
-    return vlans | {net.name: net.vlan for net in cfg.outside} | line
+    """network name -> VLAN id (None: untagged only)."""
+    return {name: seg.vlan for name, seg in _segments(cfg).items()}
 
 
-def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
-    platform, outside = network_names(cfg)
-    line = {cfg.line.name} if cfg.line is not None else set()
-    vlans = _network_vlans(cfg)
+def _check_host_nics(
+    host: Host, path: str, kinds: NetworkKinds, vlans: dict[str, int | None]
+) -> list[Violation]:
     found = []
     carried: dict[str, str] = {}
     devices: dict[str, str] = {}
@@ -115,7 +126,9 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
             if dev in devices:
                 found.append(
                     Violation(
-                        npath, "nic-layout", f"{where}: {dev} is already used by {devices[dev]}"
+                        npath,
+                        RuleId.NIC_LAYOUT,
+                        f"{where}: {dev} is already used by {devices[dev]}",
                     )
                 )
             devices.setdefault(dev, nic.name)
@@ -124,7 +137,7 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
                 found.append(
                     Violation(
                         f"{npath}.bond.members",
-                        "bond-members",
+                        RuleId.BOND_MEMBERS,
                         f"{where}: an active-backup bond needs at least 2 members, has "
                         f"{len(nic.bond.members)}",
                     )
@@ -133,31 +146,33 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
                 found.append(
                     Violation(
                         f"{npath}.bond.primary",
-                        "bond-members",
+                        RuleId.BOND_MEMBERS,
                         f"{where}: primary {nic.bond.primary} is not a member",
                     )
                 )
         nets = nic.networks
-        found += check_nic_sharing(npath, where, nets)
+        found += check_nic_sharing(npath, where, nets, kinds)
         if not nic.tagged and len(nets) > 1:
             found.append(
                 Violation(
                     f"{npath}.networks",
-                    "nic-layout",
+                    RuleId.NIC_LAYOUT,
                     f"{where} is untagged but carries {len(nets)} networks",
                 )
             )
         for k, net in enumerate(nets):
-            if net not in platform and net not in outside and net not in line:
+            if net not in vlans:
                 found.append(
-                    Violation(f"{npath}.networks[{k}]", "host-network", f"{net} is not a network")
+                    Violation(
+                        f"{npath}.networks[{k}]", RuleId.HOST_NETWORK, f"{net} is not a network"
+                    )
                 )
                 continue
             if net in carried:
                 found.append(
                     Violation(
                         f"{npath}.networks[{k}]",
-                        "nic-layout",
+                        RuleId.NIC_LAYOUT,
                         f"{where}: {net} is already carried by {carried[net]}",
                     )
                 )
@@ -167,7 +182,7 @@ def _check_host_nics(host: Host, path: str, cfg: StackConfig) -> list[Violation]
                 found.append(
                     Violation(
                         f"{npath}.name",
-                        "nic-layout",
+                        RuleId.NIC_LAYOUT,
                         f"{where}: VLAN interface {nic.name}.{vlan} is longer than "
                         f"{IFNAMSIZ} characters",
                     )
@@ -203,7 +218,7 @@ def _check_device_clashes(host: Host, path: str, vlans: dict[str, int | None]) -
             found.append(
                 Violation(
                     npath,
-                    "nic-device-clash",
+                    RuleId.NIC_DEVICE_CLASH,
                     f"{host.name}: {what} makes device {device}, which {made[device][0]} "
                     "makes too: two lanes would share one device",
                 )
@@ -225,7 +240,7 @@ def _check_macs(cfg: StackConfig) -> list[Violation]:
                 found.append(
                     Violation(
                         f"hosts[{i}].nics[{j}].macaddress",
-                        "nic-mac-unique",
+                        RuleId.NIC_MAC_UNIQUE,
                         f"{where}: {nic.macaddress} is already the MAC of {owner[nic.macaddress]}",
                     )
                 )
@@ -236,10 +251,12 @@ def _check_macs(cfg: StackConfig) -> list[Violation]:
 def check_nics(cfg: StackConfig) -> list[Violation]:
     """NIC layouts: bonds of 2+, one NIC per network, never three networks on one NIC, no
     device made twice, no MAC address twice."""
+    kinds, vlans = cfg.networks.KINDS, _network_vlans(cfg)
     found = [
-        v for i, host in enumerate(cfg.hosts) for v in _check_host_nics(host, f"hosts[{i}]", cfg)
+        v
+        for i, host in enumerate(cfg.hosts)
+        for v in _check_host_nics(host, f"hosts[{i}]", kinds, vlans)
     ]
-    vlans = _network_vlans(cfg)
     found += [
         v
         for i, host in enumerate(cfg.hosts)
@@ -248,29 +265,51 @@ def check_nics(cfg: StackConfig) -> list[Violation]:
     return found + _check_macs(cfg)
 
 
-def check_nic_sharing(npath: str, where: str, networks: Iterable[str]) -> list[Violation]:
+def _lanes(kinds: NetworkKinds) -> list[str]:
+    """The three lanes no NIC carries together: the nodes', the pods' and storage's networks."""
+    return [kinds.nodes_network, kinds.pods_network, kinds.storage_network]
+
+
+def check_nic_sharing(
+    npath: str, where: str, networks: Iterable[str], kinds: NetworkKinds
+) -> list[Violation]:
     """Never management, traffic and storage on one NIC; only traffic and storage share one."""
-    on_nic = set(networks) & set(PLATFORM_NETWORKS)
-    if {"management", "traffic", "storage"} <= on_nic:
+    on_nic = set(networks) & set(kinds.names)
+    lanes = _lanes(kinds)
+    if set(lanes) <= on_nic:
         return [
             Violation(
                 f"{npath}.networks",
-                "nic-three-networks",
-                f"{where} carries management, traffic and storage: "
+                RuleId.NIC_THREE_NETWORKS,
+                f"{where} carries {', '.join(lanes[:-1])} and {lanes[-1]}: "
                 "all three networks on one NIC is never allowed",
             )
         ]
     # Only the kinds that may share (traffic and storage, brief: hosts) share a NIC.
-    if len(on_nic) > 1 and not on_nic <= kinds.shareable():
+    if len(on_nic) > 1 and not on_nic <= kinds.shareable:
         return [
             Violation(
                 f"{npath}.networks",
-                "nic-shared",
+                RuleId.NIC_SHARED,
                 f"{where} carries {', '.join(sorted(on_nic))}: only "
-                f"{' and '.join(n for n in kinds.names() if n in kinds.shareable())} may share a NIC",
+                f"{' and '.join(n for n in kinds.names if n in kinds.shareable)} may share a NIC",
             )
         ]
     return []
+
+
+def check_nic_mtu(
+    npath: str, where: str, mtu: int | None, carried: Iterable[tuple[str, int]]
+) -> list[Violation]:
+    """A NIC set to ``mtu`` fits every network it carries, ``(network, its MTU)``: a VLAN device
+    never exceeds its NIC, and an untagged network gets no less than its own MTU."""
+    if mtu is None:
+        return []  # the NIC takes the largest MTU it carries (lanes.model.hostnet)
+    return [
+        Violation(f"{npath}.mtu", RuleId.NIC_MTU, f"{where}: mtu {mtu} is below {net}'s mtu {need}")
+        for net, need in carried
+        if mtu < need
+    ]
 
 
 def _nic_devices(net: HostNet) -> list[tuple[int, Link, list[Link]]]:
@@ -282,15 +321,18 @@ def _nic_devices(net: HostNet) -> list[tuple[int, Link, list[Link]]]:
     ]
 
 
-def check_host_links(net: HostNet, path: str) -> list[Violation]:
-    """A host's devices as rendered: NIC sharing, VLAN ids in 1..4094 and distinct per NIC."""
+def check_host_links(net: HostNet, path: str, kinds: NetworkKinds) -> list[Violation]:
+    """A host's devices as rendered: NIC sharing, VLAN ids in 1..4094 and distinct per NIC,
+    no VLAN device above its NIC's MTU."""
     found = []
     low, high = VLAN_RANGE
     for j, top, vlans in _nic_devices(net):
         npath, where = f"{path}.nics[{j}]", f"{net.host} {top.name}"
         found += check_nic_sharing(
-            npath, where, [*top.networks, *(n for v in vlans for n in v.networks)]
+            npath, where, [*top.networks, *(n for v in vlans for n in v.networks)], kinds
         )
+        carried = [(n, v.mtu) for v in vlans for n in v.networks]
+        found += check_nic_mtu(npath, where, top.mtu, carried)
         owner: dict[int, str] = {}
         for link in vlans:
             name = link.networks[0] if link.networks else link.name
@@ -298,7 +340,7 @@ def check_host_links(net: HostNet, path: str) -> list[Violation]:
                 found.append(
                     Violation(
                         f"{npath}.networks",
-                        "nic-vlan-range",
+                        RuleId.NIC_VLAN_RANGE,
                         f"{where}: {link.name} carries {name} on VLAN {link.vlan}, "
                         f"outside {low}..{high}",
                     )
@@ -307,7 +349,7 @@ def check_host_links(net: HostNet, path: str) -> list[Violation]:
                 found.append(
                     Violation(
                         f"{npath}.networks",
-                        "nic-vlan-distinct",
+                        RuleId.NIC_VLAN_DISTINCT,
                         f"{where}: {owner[link.vlan]} and {name} both use VLAN {link.vlan}; "
                         "one VLAN per network",
                     )
@@ -317,38 +359,41 @@ def check_host_links(net: HostNet, path: str) -> list[Violation]:
     return found
 
 
-def _kubelet_where(host: HostPlan) -> tuple[HostAddress | None, str]:
-    """The address kubelet must bind: management, in the k8s-nodes zone when zoned."""
-    management = [e for e in host.addresses if e.network == "management"]
-    zoned = any(e.zone is not None for e in management)
-    entry = next((e for e in management if not zoned or e.zone == "k8s-nodes"), None)
-    return entry, "management/k8s-nodes" if zoned else "management"
+def _kubelet_where(host: HostPlan, nodes: str) -> tuple[HostAddress | None, str]:
+    """The address kubelet must bind: the nodes' network's (management), in the nodes' zone
+    (k8s-nodes) when zoned."""
+    own = [e for e in host.addresses if e.network == nodes]
+    zoned = any(e.zone is not None for e in own)
+    entry = next((e for e in own if not zoned or e.zone == NODE_ZONE), None)
+    return entry, f"{nodes}/{NODE_ZONE}" if zoned else nodes
 
 
-def check_kubelet_zone(host: HostPlan) -> list[Violation]:
-    """A Kubernetes node holds a management address in the k8s-nodes zone for kubelet."""
-    entry, where = _kubelet_where(host)
-    if host.role not in K8S_NODE_ROLES or entry is not None:
+def check_kubelet_zone(host: HostPlan, nodes: str) -> list[Violation]:
+    """A Kubernetes node holds an address of the nodes' network (``nodes``: management) in the
+    nodes' zone (k8s-nodes) for kubelet."""
+    entry, where = _kubelet_where(host, nodes)
+    if host.role not in K8S_ROLES or entry is not None:
         return []
     return [
         Violation(
             f"{host.path}.zones",
-            "kubelet-node-ip",
+            RuleId.KUBELET_NODE_IP,
             f"{host.name} ({host.role}) holds no {where} address for kubelet's --node-ip",
         )
     ]
 
 
-def check_kubelet_node_ip(host: HostPlan, node_ip: str | None) -> list[Violation]:
-    """A Kubernetes node's kubelet binds its management address in the k8s-nodes zone."""
-    entry, where = _kubelet_where(host)
-    if host.role not in K8S_NODE_ROLES or entry is None:
-        return check_kubelet_zone(host)
+def check_kubelet_node_ip(host: HostPlan, node_ip: str | None, nodes: str) -> list[Violation]:
+    """A Kubernetes node's kubelet binds its address of the nodes' network (``nodes``) in the
+    nodes' zone."""
+    entry, where = _kubelet_where(host, nodes)
+    if host.role not in K8S_ROLES or entry is None:
+        return check_kubelet_zone(host, nodes)
     if node_ip != str(entry.address):
         return [
             Violation(
                 f"{host.path}.node_ip",
-                "kubelet-node-ip",
+                RuleId.KUBELET_NODE_IP,
                 f"kubelet on {host.name} binds --node-ip {node_ip}, not its {where} "
                 f"address {entry.address}",
             )
@@ -361,7 +406,7 @@ def check_pinned_host_keys(targets: Iterable[tuple[str, str, str | None]]) -> li
     return [
         Violation(
             path,
-            "connection-host-key",
+            RuleId.CONNECTION_HOST_KEY,
             f"SSH to {host} accepts whatever key it is shown; pin the host's key "
             "(ssh-keyscan) so a spoofed host is refused",
         )
@@ -370,12 +415,8 @@ def check_pinned_host_keys(targets: Iterable[tuple[str, str, str | None]]) -> li
     ]
 
 
-K8S_NODE_ROLES = frozenset({"master", "worker", "ingress"})
-
-
-def _check_nic_vlans(host: Host, path: str, cfg: StackConfig) -> list[Violation]:
-    vlans = _network_vlans(cfg)
-    mtus = {name: net.mtu for name, net in cfg.networks.items()}
+def _check_nic_vlans(host: Host, path: str, segments: dict[str, Segment]) -> list[Violation]:
+    vlans = {name: seg.vlan for name, seg in segments.items()}
     found = []
     for j, nic in enumerate(host.nics):
         npath, where = f"{path}.nics[{j}]", f"{host.name} {nic.name}"
@@ -388,7 +429,7 @@ def _check_nic_vlans(host: Host, path: str, cfg: StackConfig) -> list[Violation]
                     found.append(
                         Violation(
                             f"{npath}.networks",
-                            "nic-vlan-missing",
+                            RuleId.NIC_VLAN_MISSING,
                             f"{where}: {net} has no VLAN id, so it cannot share the NIC with "
                             f"{', '.join(n for n in known if n != net)}",
                         )
@@ -397,21 +438,13 @@ def _check_nic_vlans(host: Host, path: str, cfg: StackConfig) -> list[Violation]
                     found.append(
                         Violation(
                             f"{npath}.networks",
-                            "nic-vlan-distinct",
+                            RuleId.NIC_VLAN_DISTINCT,
                             f"{where}: {owner[vlan]} and {net} both use VLAN {vlan}; one VLAN per network",
                         )
                     )
                 else:
                     owner[vlan] = net
-        for net in known:
-            if nic.mtu is not None and net in mtus and nic.mtu < mtus[net]:
-                found.append(
-                    Violation(
-                        f"{npath}.mtu",
-                        "nic-mtu",
-                        f"{where}: mtu {nic.mtu} is below {net}'s mtu {mtus[net]}",
-                    )
-                )
+        found += check_nic_mtu(npath, where, nic.mtu, [(n, segments[n].link_mtu) for n in known])
     return found
 
 
@@ -423,16 +456,17 @@ def _check_host_access(host: Host, path: str, cfg: StackConfig) -> list[Violatio
         found.append(
             Violation(
                 f"{path}.ssh.host_key",
-                "ssh-host-key",
+                RuleId.SSH_HOST_KEY,
                 f"{host.name} has no pinned host key; add the `ssh-keyscan` line of its key",
             )
         )
-    if host.ssh.address is None and "management" not in carried:
+    nodes = cfg.networks.KINDS.nodes_network
+    if host.ssh.address is None and nodes not in carried:
         found.append(
             Violation(
                 f"{path}.ssh.address",
-                "ssh-address",
-                f"{host.name} has no management address to reach it by; set ssh.address",
+                RuleId.SSH_ADDRESS,
+                f"{host.name} has no {nodes} address to reach it by; set ssh.address",
             )
         )
     return found
@@ -442,9 +476,10 @@ def check_host_networks(cfg: StackConfig) -> list[Violation]:
     """Per host NIC: distinct VLAN ids, a VLAN for every shared network, MTUs that fit; the
     stack's hosts reachable over SSH with a pinned key (and the jump host's pinned too)."""
     found = []
+    segments = _segments(cfg)
     for i, host in enumerate(cfg.hosts):
         path = f"hosts[{i}]"
-        found += _check_nic_vlans(host, path, cfg)
+        found += _check_nic_vlans(host, path, segments)
         if host.az == cfg.az:
             found += _check_host_access(host, path, cfg)
     jump = cfg.ssh.jump
@@ -453,7 +488,7 @@ def check_host_networks(cfg: StackConfig) -> list[Violation]:
         found.append(
             Violation(
                 "ssh.jump.host_key",
-                "ssh-host-key",
+                RuleId.SSH_HOST_KEY,
                 f"jump host {jump.address} has no pinned host key; add its `ssh-keyscan` line",
             )
         )

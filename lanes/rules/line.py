@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from netaddr import IPNetwork
 
-from lanes.addressing import overlaps
-from lanes.plan import PLATFORM_SPACE, Plan
+from lanes.model.addressing import overlaps
+from lanes.model.plan import PLATFORM_SPACE, HostPlan, LinePlan, Plan
+from lanes.rules.catalog import RuleId
 from lanes.rules.core import Violation
 
 __all__ = ["check_line"]
@@ -22,7 +23,7 @@ def _ranges(plan: Plan) -> list[tuple[str, IPNetwork]]:
     """(what, prefix) of everything the line must stay apart from."""
     found = [(f"network {n.name} {n.cidr}", n.cidr) for n in plan.networks]
     found += [(f"outside network {n.name} {n.cidr}", n.cidr) for n in plan.outside]
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     found += [(f"cluster.pod_cidr {cluster.pod_cidr}", IPNetwork(cluster.pod_cidr))]
     found += [(f"cluster.service_cidr {cluster.service_cidr}", IPNetwork(cluster.service_cidr))]
     return found
@@ -35,25 +36,27 @@ def _space(plan: Plan) -> list[Violation]:
         return [
             Violation(
                 "line.cidr",
-                "line-space",
+                RuleId.LINE_SPACE,
                 f"{line.cidr} is outside {PLATFORM_SPACE}: the gateways would translate it",
             )
         ]
     names = {n.name for n in plan.networks} | {n.name for n in plan.outside}
     found = [
-        Violation("line.cidr", "line-space", f"{line.cidr} overlaps {what}")
+        Violation("line.cidr", RuleId.LINE_SPACE, f"{line.cidr} overlaps {what}")
         for what, cidr in _ranges(plan)
         if overlaps(cidr, line.cidr)
     ]
     if line.name in names:
         found.append(
-            Violation("line.name", "line-name", f"{line.name} is already the name of a network")
+            Violation(
+                "line.name", RuleId.LINE_NAME, f"{line.name} is already the name of a network"
+            )
         )
     if len(line.addresses) < len(plan.azs):
         found.append(
             Violation(
                 "line.cidr",
-                "line-size",
+                RuleId.LINE_SIZE,
                 f"{line.cidr} holds {len(line.addresses)} router address(es), the region has "
                 f"{len(plan.azs)} AZs",
             )
@@ -61,25 +64,28 @@ def _space(plan: Plan) -> list[Violation]:
     return found
 
 
+def _carriers(plan: Plan, line: LinePlan) -> list[HostPlan]:
+    """The hosts whose NICs carry the line, in plan order."""
+    segment = plan.segment(line.name)
+    names = set(segment.carriers) if segment is not None else set()
+    return [h for h in plan.hosts if h.name in names]
+
+
 def _routers(plan: Plan) -> list[Violation]:
     """Only an AZ's router carries the line (one per AZ follows: only host number 1 of an AZ
     holds its gateway addresses, and numbers are unique per AZ)."""
     line = plan.line
     assert line is not None
-    found = []
-    for host in plan.hosts:
-        if line.name not in host.config.networks:
-            continue
-        if host.role != "gateway" or not host.is_router:
-            found.append(
-                Violation(
-                    f"{host.path}.nics",
-                    "line-router",
-                    f"{host.name} carries {line.name} but is not its AZ's router (a gateway "
-                    f"holding {host.az}'s traffic gateway address)",
-                )
-            )
-    return found
+    return [
+        Violation(
+            f"{host.path}.nics",
+            RuleId.LINE_ROUTER,
+            f"{host.name} carries {line.name} but is not its AZ's router (a gateway "
+            f"holding {host.az}'s {plan.kinds.pods_network} gateway address)",
+        )
+        for host in _carriers(plan, line)
+        if host.role != "gateway" or not host.router
+    ]
 
 
 def _missing(plan: Plan) -> list[Violation]:
@@ -91,16 +97,16 @@ def _missing(plan: Plan) -> list[Violation]:
         return [
             Violation(
                 "line",
-                "line-missing",
+                RuleId.LINE_MISSING,
                 f"hosts sit in {', '.join(populated)} but the region has no line between its "
                 "AZ routers: cross-AZ traffic has no way",
             )
         ]
-    carried = {h.az for h in plan.hosts if line.name in h.config.networks}
+    carried = {h.az for h in _carriers(plan, line)}
     return [
         Violation(
             "line",
-            "line-missing",
+            RuleId.LINE_MISSING,
             f"{az} has hosts but no router carrying {line.name}: its hosts cannot reach "
             "the other AZs",
         )

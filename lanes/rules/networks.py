@@ -6,10 +6,9 @@ from collections.abc import Iterable, Iterator
 
 from netaddr import IPNetwork
 
-from lanes import kinds
-from lanes.addressing import block_gateway, nth_subnet
 from lanes.config import StackConfig
-from lanes.plan import (
+from lanes.model.addressing import block_gateway, nth_subnet
+from lanes.model.plan import (
     PLATFORM_SPACE,
     LinePlan,
     NetworkPlan,
@@ -19,6 +18,7 @@ from lanes.plan import (
     ZonePlan,
     parse_cidr,
 )
+from lanes.rules.catalog import RuleId
 from lanes.rules.core import VLAN_RANGE, Violation, find_overlaps
 
 __all__ = [
@@ -55,8 +55,8 @@ def _config_cidrs(cfg: StackConfig) -> Iterator[tuple[str, str]]:
             yield from (
                 (f"{zpath}.reserved_blocks[{j}]", c) for j, c in enumerate(zone.reserved_blocks)
             )
-    for i, net in enumerate(cfg.outside):
-        yield f"outside[{i}].cidr", net.cidr
+    for i, outside in enumerate(cfg.outside):
+        yield f"outside[{i}].cidr", outside.cidr
 
 
 def check_boundaries(cfg: StackConfig) -> list[Violation]:
@@ -66,7 +66,7 @@ def check_boundaries(cfg: StackConfig) -> list[Violation]:
         try:
             parse_cidr(cidr, path)
         except PlanError as exc:
-            found.append(Violation(path, "cidr-boundary", exc.message))
+            found.append(Violation(path, RuleId.CIDR_BOUNDARY, exc.message))
     return found
 
 
@@ -89,10 +89,10 @@ def check_azs(cfg: StackConfig) -> list[Violation]:
     seen: set[str] = set()
     for i, az in enumerate(cfg.azs):
         if az in seen:
-            found.append(Violation(f"azs[{i}]", "az-list", f"{az} is listed twice"))
+            found.append(Violation(f"azs[{i}]", RuleId.AZ_LIST, f"{az} is listed twice"))
         seen.add(az)
     if cfg.az not in seen:
-        found.append(Violation("az", "az-list", f"{cfg.az} is not one of azs {cfg.azs}"))
+        found.append(Violation("az", RuleId.AZ_LIST, f"{cfg.az} is not one of azs {cfg.azs}"))
     return found
 
 
@@ -100,7 +100,7 @@ def check_platform_space(networks: Iterable[NetworkPlan]) -> list[Violation]:
     """Platform networks are inside 100.64.0.0/10 (RFC 6598)."""
     return [
         Violation(
-            f"{net.path}.cidr", "platform-space", f"{net.cidr} is not inside {PLATFORM_SPACE}"
+            f"{net.path}.cidr", RuleId.PLATFORM_SPACE, f"{net.cidr} is not inside {PLATFORM_SPACE}"
         )
         for net in networks
         if net.cidr not in PLATFORM_SPACE
@@ -117,14 +117,14 @@ def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Viol
         if block.cidr not in zone.cidr:
             found.append(
                 Violation(
-                    block.path, "block-outside-parent", f"{block.cidr} is outside {zone.cidr}"
+                    block.path, RuleId.BLOCK_OUTSIDE_PARENT, f"{block.cidr} is outside {zone.cidr}"
                 )
             )
         if block.gateway != block_gateway(block.cidr):
             found.append(
                 Violation(
                     block.path,
-                    "block-gateway",
+                    RuleId.BLOCK_GATEWAY,
                     f"gateway {block.gateway} is not the first address of {block.cidr}",
                 )
             )
@@ -138,7 +138,7 @@ def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Viol
         found.append(
             Violation(
                 f"{zone.path}.blocks",
-                "block-order",
+                RuleId.BLOCK_ORDER,
                 f"blocks must be carved in AZ order ({want}); found {have}",
             )
         )
@@ -146,7 +146,7 @@ def _check_zone(zone: ZonePlan, network: str, azs: tuple[str, ...]) -> list[Viol
         (c, f"{zone.path}.reserved") for c in zone.reserved_blocks
     ]
     found += [
-        Violation(later, "block-overlap", f"overlaps {earlier}")
+        Violation(later, RuleId.BLOCK_OVERLAP, f"overlaps {earlier}")
         for earlier, later in find_overlaps(items)
     ]
     return found
@@ -158,11 +158,13 @@ def check_network_layout(net: NetworkPlan, azs: tuple[str, ...]) -> list[Violati
     for zone in net.zones:
         if zone.cidr not in net.cidr:
             found.append(
-                Violation(zone.path, "zone-outside-parent", f"{zone.cidr} is outside {net.cidr}")
+                Violation(
+                    zone.path, RuleId.ZONE_OUTSIDE_PARENT, f"{zone.cidr} is outside {net.cidr}"
+                )
             )
         found += _check_zone(zone, net.name, azs)
     found += [
-        Violation(later, "zone-overlap", f"overlaps {earlier}")
+        Violation(later, RuleId.ZONE_OVERLAP, f"overlaps {earlier}")
         for earlier, later in find_overlaps((z.cidr, z.path) for z in net.zones)
     ]
     return found
@@ -183,7 +185,7 @@ def check_disjoint_networks(
         found.append(
             Violation(
                 f"{blamed[1]}.cidr",
-                "network-overlap",
+                RuleId.NETWORK_OVERLAP,
                 f"{blamed[2]} overlaps {other[1]} ({other[2]})",
             )
         )
@@ -197,8 +199,12 @@ def _pin_mismatch(
     if net == actual:
         return None
     if net not in parent:
-        return Violation(path, "block-outside-parent", f"{pinned} is outside its parent {parent}")
-    return Violation(path, "block-order", f"{pinned} is not the {what}; the plan gives {actual}")
+        return Violation(
+            path, RuleId.BLOCK_OUTSIDE_PARENT, f"{pinned} is outside its parent {parent}"
+        )
+    return Violation(
+        path, RuleId.BLOCK_ORDER, f"{pinned} is not the {what}; the plan gives {actual}"
+    )
 
 
 def _check_zone_pins(
@@ -209,7 +215,7 @@ def _check_zone_pins(
         block = zone.block(az)
         if block is None:
             found.append(
-                Violation(f"{path}.blocks.{az}", "block-order", f"{az} gets no block here")
+                Violation(f"{path}.blocks.{az}", RuleId.BLOCK_ORDER, f"{az} gets no block here")
             )
             continue
         bad = _pin_mismatch(f"{path}.blocks.{az}", pinned, block.cidr, zone.cidr, f"{az} block")
@@ -221,7 +227,7 @@ def _check_zone_pins(
                 found.append(
                     Violation(
                         f"{path}.reserved_blocks[{j}]",
-                        "block-outside-parent",
+                        RuleId.BLOCK_OUTSIDE_PARENT,
                         f"{pinned} is outside its parent {zone.cidr}",
                     )
                 )
@@ -230,7 +236,7 @@ def _check_zone_pins(
             found.append(
                 Violation(
                     f"{path}.reserved_blocks",
-                    "block-order",
+                    RuleId.BLOCK_ORDER,
                     f"{', '.join(reserved)} is not what is left after the AZ blocks: {leftover}",
                 )
             )
@@ -251,9 +257,9 @@ def check_pins(cfg: StackConfig, plan: Plan) -> list[Violation]:
             zpath = f"{base}.zones[{i}]"
             if zone.cidr is not None and IPNetwork(zone.cidr) != zplan.cidr:
                 rule = (
-                    "zone-outside-parent"
+                    RuleId.ZONE_OUTSIDE_PARENT
                     if IPNetwork(zone.cidr) not in network.cidr
-                    else "zone-order"
+                    else RuleId.ZONE_ORDER
                 )
                 found.append(
                     Violation(
@@ -274,7 +280,7 @@ def check_prefix_boundaries(prefixes: Iterable[tuple[str, str]]) -> list[Violati
         try:
             parse_cidr(cidr, path)
         except PlanError as exc:
-            found.append(Violation(path, "cidr-boundary", exc.message))
+            found.append(Violation(path, RuleId.CIDR_BOUNDARY, exc.message))
     return found
 
 
@@ -302,10 +308,12 @@ def check_vlan_entries(entries: Iterable[tuple[str, str, int]]) -> list[Violatio
     low, high = VLAN_RANGE
     for path, name, vlan in entries:
         if not low <= vlan <= high:
-            found.append(Violation(path, "vlan-range", f"{vlan} is outside {low}..{high}"))
+            found.append(Violation(path, RuleId.VLAN_RANGE, f"{vlan} is outside {low}..{high}"))
         elif vlan in owner:
             found.append(
-                Violation(path, "vlan-distinct", f"{vlan} is already the VLAN of {owner[vlan]}")
+                Violation(
+                    path, RuleId.VLAN_DISTINCT, f"{vlan} is already the VLAN of {owner[vlan]}"
+                )
             )
         else:
             owner[vlan] = name
@@ -329,11 +337,9 @@ def check_network_vlans(
 _COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight")
 
 
-def check_management_zones(net: NetworkPlan) -> list[Violation]:
-    """A zoned network of a kind with fixed zones (management: seed 000's four) has them, in
-    order, each an equal share of it, the last one reserved."""
-    row = kinds.kind(net.name)
-    wanted = row.zones if row is not None else ()
+def check_management_zones(net: NetworkPlan, wanted: tuple[str, ...]) -> list[Violation]:
+    """A zoned network of a kind with fixed zones (``wanted``; management: seed 000's four) has
+    them, in order, each an equal share of it, the last one reserved."""
     if not wanted or not net.zoned:
         return []
     found = []
@@ -343,7 +349,7 @@ def check_management_zones(net: NetworkPlan) -> list[Violation]:
         found.append(
             Violation(
                 f"{net.path}.zones",
-                "management-zones",
+                RuleId.MANAGEMENT_ZONES,
                 f"zones are {', '.join(names)}; a zoned {net.name} network has "
                 f"{_COUNTS[len(wanted)]} zones, in this order: {', '.join(wanted)}",
             )
@@ -353,14 +359,16 @@ def check_management_zones(net: NetworkPlan) -> list[Violation]:
         if zone.reserved != last:
             state = "must be reserved" if last else "must not be reserved"
             found.append(
-                Violation(f"{zone.path}.reserved", "management-zones", f"zone {zone.name} {state}")
+                Violation(
+                    f"{zone.path}.reserved", RuleId.MANAGEMENT_ZONES, f"zone {zone.name} {state}"
+                )
             )
         if zone.cidr.prefixlen != net.cidr.prefixlen + share:
             part = "a quarter" if share == 2 else f"1/{1 << share}"
             found.append(
                 Violation(
                     f"{zone.path}.cidr",
-                    "management-zones",
+                    RuleId.MANAGEMENT_ZONES,
                     f"zone {zone.name} {zone.cidr} is not {part} (/{net.cidr.prefixlen + share}) "
                     f"of {net.cidr}",
                 )
@@ -389,7 +397,7 @@ def check_reserved_unused(
     found = [
         Violation(
             f"{zone.path}.blocks",
-            "reserved-unused",
+            RuleId.RESERVED_UNUSED,
             f"reserved zone {zone.name} {zone.cidr} holds AZ blocks "
             f"{', '.join(str(b.cidr) for b in zone.blocks)}; it must stay empty",
         )
@@ -405,7 +413,7 @@ def check_reserved_unused(
         found.append(
             Violation(
                 user[1],
-                "reserved-unused",
+                RuleId.RESERVED_UNUSED,
                 f"{user[2]} lies in {net.name} reserved space {reserved[2]} ({reserved[1]})",
             )
         )

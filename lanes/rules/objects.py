@@ -1,26 +1,22 @@
 """Rules of the Kubernetes objects lanes renders, judged on the objects themselves: names,
 namespaces and labels within the API server's limits, names another controller turns into
 labels within a label's, Gateway listeners unique and within Gateway API's limits, a Gateway's
-addresses within its bound.
+addresses within its bound, an AS number within Calico's field.
 
-One place: ``check_object`` judges one rendered object (the policy pack calls it on each
-declared Kubernetes resource); ``check_cluster_objects`` renders every AZ stack's objects of the
-region and judges each, naming the config path that made the value. The limits are the API
-server's own (apimachinery's validation, the CRDs' schemas and CEL rules), so an object lanes
-passes is one the server admits; ``tests/kube`` feeds each refusal to a real API server.
+One place: ``check_object`` judges one object. ``lanes.render.limits`` renders every AZ stack's
+objects of the region and judges each with it, naming the config path that made the value; the
+policy pack judges each declared Kubernetes resource with it. The limits are the API server's
+own (apimachinery's validation, the CRDs' schemas and CEL rules), so an object lanes passes is
+one the server admits; ``tests/kube`` feeds each refusal to a real API server.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from lanes.cluster import ClusterPlan, plan_cluster
-from lanes.config import StackConfig
-from lanes.plan import Plan
-from lanes.rules.core import Violation
+from lanes.rules.core import RuleId, Violation
 
 __all__ = [
     "LABEL_VALUE_MAX",
@@ -30,7 +26,6 @@ __all__ = [
     "CALICO_AS_MAX",
     "dns_label_problem",
     "check_object",
-    "check_cluster_objects",
 ]
 
 # apimachinery: a DNS-1123 label (63), a DNS-1123 subdomain (253), a label value (63) and a
@@ -85,7 +80,7 @@ def _name_problems(kind: str, meta: Mapping[str, Any]) -> list[Violation]:
         found.append(
             Violation(
                 "metadata.name",
-                "k8s-name",
+                RuleId.K8S_NAME,
                 f"{name[:40]!r} is not {what} of at most {limit} characters",
             )
         )
@@ -96,7 +91,7 @@ def _name_problems(kind: str, meta: Mapping[str, Any]) -> list[Violation]:
         found.append(
             Violation(
                 "metadata.namespace",
-                "k8s-name",
+                RuleId.K8S_NAME,
                 f"{str(namespace)[:40]!r} is not a DNS label of at most {LABEL_VALUE_MAX} characters",
             )
         )
@@ -117,13 +112,13 @@ def _label_problems(field: str, labels: Mapping[str, Any]) -> list[Violation]:
     for key, value in sorted(labels.items()):
         problem = _label_key_problem(str(key))
         if problem:
-            found.append(Violation(field, "k8s-name", f"label key {key[:40]!r}: {problem}"))
+            found.append(Violation(field, RuleId.K8S_NAME, f"label key {key[:40]!r}: {problem}"))
         text = str(value)
         if len(text) > LABEL_VALUE_MAX or not _LABEL_VALUE.match(text):
             found.append(
                 Violation(
                     f"{field}.{key}",
-                    "k8s-name",
+                    RuleId.K8S_NAME,
                     f"label value {text[:40]!r} is {len(text)} characters; a label value is at "
                     f"most {LABEL_VALUE_MAX} alphanumerics, '-', '_' or '.'",
                 )
@@ -137,7 +132,7 @@ def _labelled_name(field: str, value: str, what: str) -> list[Violation]:
     return [
         Violation(
             field,
-            "k8s-name",
+            RuleId.K8S_NAME,
             f"{what} {value[:40]}... is {len(value)} characters; {_LABELLED_NAMES}, and a label "
             f"value holds at most {LABEL_VALUE_MAX}",
         )
@@ -154,7 +149,7 @@ def _listener_problems(listeners: list[Mapping[str, Any]]) -> list[Violation]:
             found.append(
                 Violation(
                     f"{field}.name",
-                    "gateway-listener-name",
+                    RuleId.GATEWAY_LISTENER_NAME,
                     f"listener name {name[:40]}... is {len(name)} characters; Gateway API allows "
                     f"a DNS subdomain of at most {LISTENER_NAME_MAX} ({_LISTENER_NAMES})",
                 )
@@ -164,7 +159,7 @@ def _listener_problems(listeners: list[Mapping[str, Any]]) -> list[Violation]:
             found.append(
                 Violation(
                     f"{field}.name",
-                    "gateway-listener-name",
+                    RuleId.GATEWAY_LISTENER_NAME,
                     f"listener name {name} (hostname {listener.get('hostname')}) is also "
                     f"spec.listeners[{seen[name]}]'s (hostname {other.get('hostname')}): listener "
                     f"names are unique per Gateway ({_LISTENER_NAMES})",
@@ -175,7 +170,7 @@ def _listener_problems(listeners: list[Mapping[str, Any]]) -> list[Violation]:
         problem = dns_label_problem(str(hostname)) if hostname else None
         if problem:
             found.append(
-                Violation(f"{field}.hostname", "hostname-dns", f"hostname {hostname}: {problem}")
+                Violation(f"{field}.hostname", RuleId.HOSTNAME_DNS, f"hostname {hostname}: {problem}")
             )
     return found
 
@@ -191,7 +186,7 @@ def _gateway_problems(body: Mapping[str, Any]) -> list[Violation]:
         found.append(
             Violation(
                 "spec.addresses",
-                "gateway-addresses",
+                RuleId.GATEWAY_ADDRESSES,
                 f"the Gateway lists {len(addresses)} addresses (one per ingress node of its AZ); "
                 f"Gateway API allows {GATEWAY_ADDRESSES_MAX}",
             )
@@ -209,7 +204,7 @@ def _gateway_api_problems(body: Mapping[str, Any]) -> list[Violation]:
             found.append(
                 Violation(
                     f"spec.gatewayClasses[{i}].name",
-                    "k8s-name",
+                    RuleId.K8S_NAME,
                     f"{name[:40]!r} is not a DNS subdomain of at most {NAME_MAX} characters",
                 )
             )
@@ -223,7 +218,7 @@ def _as_number_problems(body: Mapping[str, Any]) -> list[Violation]:
     return [
         Violation(
             "spec.asNumber",
-            "calico-as-number",
+            RuleId.CALICO_AS_NUMBER,
             f"AS {int(number)} does not fit Calico's asNumber (the crd.projectcalico.org CRDs "
             f"store it as a 32-bit signed integer): at most {CALICO_AS_MAX}, so a 2-byte or a "
             "4-byte AS below 2147483648 (private: 64512-65534, RFC 6996)",
@@ -243,83 +238,3 @@ def check_object(kind: str, body: Mapping[str, Any]) -> list[Violation]:
     elif kind in ("BGPConfiguration", "BGPPeer"):
         found += _as_number_problems(body)
     return found
-
-
-# --- from the config's side: which config path made the value ----------------------------------
-
-
-def _tenant_index(cfg: StackConfig, name: str) -> int | None:
-    return next((i for i, t in enumerate(cfg.cluster.tenants) if t.name == name), None)
-
-
-def _listener_origin(cfg: StackConfig, listener: Mapping[str, Any]) -> str:
-    """``cluster.tenants[i].hostnames[j]`` of the tenant and hostname a listener serves."""
-    selector = ((listener.get("allowedRoutes") or {}).get("namespaces") or {}).get("selector")
-    tenant = next(iter(((selector or {}).get("matchLabels") or {}).values()), None)
-    i = _tenant_index(cfg, str(tenant))
-    if i is None:
-        return "cluster.tenants"
-    hostnames = cfg.cluster.tenants[i].hostnames
-    j = hostnames.index(listener["hostname"]) if listener.get("hostname") in hostnames else None
-    return f"cluster.tenants[{i}]" + (f".hostnames[{j}]" if j is not None else "")
-
-
-def _origin(cfg: StackConfig, body: Mapping[str, Any], field: str) -> str:
-    """The config path whose value ``field`` of ``body`` is made from."""
-    kind = body.get("kind")
-    meta = body.get("metadata") or {}
-    if kind in ("Gateway", "GatewayAPI") and field.startswith("spec.listeners["):
-        index = int(field.split("[", 1)[1].split("]", 1)[0])
-        return _listener_origin(cfg, body["spec"]["listeners"][index])
-    if kind in ("Gateway", "GatewayAPI") and field != "spec.addresses":
-        return "cluster.gateway_class"
-    if kind == "Gateway":
-        return "hosts"  # its addresses: the AZ's ingress nodes' traffic addresses
-    if kind in ("BGPConfiguration", "BGPPeer") and field == "spec.asNumber":
-        return "cluster.calico." + ("as_number" if kind == "BGPConfiguration" else "router_as_number")
-    if kind == "Node":
-        i = next((i for i, h in enumerate(cfg.hosts) if h.name == meta.get("name")), None)
-        return "hosts" if i is None else f"hosts[{i}]" + (".labels" if "labels" in field else ".name")
-    tenant = meta.get("namespace") if kind != "Namespace" else meta.get("name")
-    i = _tenant_index(cfg, str(tenant)) if tenant else None
-    return f"cluster.tenants[{i}]" if i is not None else "cluster"
-
-
-def _stack_objects(plan: Plan) -> Iterable[ClusterPlan]:
-    """The cluster objects of every AZ stack of the region (the region-wide ones once)."""
-    for az in plan.azs:
-        yield plan_cluster(dataclasses.replace(plan, az=az))
-
-
-def _class_room(plan: Plan) -> str:
-    suffix = max(len(f"-{az}") for az in plan.azs)
-    return (
-        f"gateway_class holds at most {LABEL_VALUE_MAX - suffix} characters in this region "
-        f"(each AZ's class and Gateway is <gateway_class>-<az>)"
-    )
-
-
-def check_cluster_objects(plan: Plan) -> list[Violation]:
-    """Every object any AZ stack of the region renders, judged by ``check_object``; each
-    violation names the config path that made the value and the first object it lands in
-    (one value breaks the same rule in every AZ's Gateway: it is said once)."""
-    first: dict[tuple[str, str], tuple[Violation, int]] = {}
-    for cluster in _stack_objects(plan):
-        for manifest in cluster.manifests:
-            body = manifest.body
-            meta = body.get("metadata") or {}
-            where = "/".join(filter(None, [meta.get("namespace"), str(meta.get("name"))]))
-            for v in check_object(manifest.kind, body):
-                path = _origin(plan.config, body, v.path)
-                seen = first.get((path, v.rule))
-                if seen is not None:
-                    first[(path, v.rule)] = (seen[0], seen[1] + 1)
-                    continue
-                message = f"{manifest.kind} {where[:70]} {v.path}: {v.message}"
-                if path == "cluster.gateway_class":
-                    message += f"; {_class_room(plan)}"
-                first[(path, v.rule)] = (dataclasses.replace(v, path=path, message=message), 0)
-    return [
-        dataclasses.replace(v, message=v.message + (f" (and {more} more)" if more else ""))
-        for v, more in first.values()
-    ]

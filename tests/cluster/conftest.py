@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.cluster import ClusterPlan, plan_cluster
-from lanes.plan import Plan
+from lanes.config.stackfile import load_stack
+from lanes.model.plan import Plan
+from lanes.render.cluster import ClusterPlan, plan_cluster
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 

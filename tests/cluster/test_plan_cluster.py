@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork, IPSet
 
-from lanes.cluster import ENCAPSULATION_MODES, no_nat_ranges, plan_cluster
 from lanes.config import ConfigError, parse_stack_config
-from lanes.plan import PLATFORM_SPACE
-from lanes.render.kubernetes import render_manifests, render_releases
+from lanes.model.cluster import no_nat_ranges
+from lanes.model.plan import PLATFORM_SPACE
+from lanes.render.cluster import ENCAPSULATION_MODES, plan_cluster
 from lanes.rules import checked_plan, find_overlaps
 from tests.cluster.conftest import region_plan
+from tests.support.kubernetes import render_manifests, render_releases
 from tests.support.mutate import changed
 from tests.support.pulumi_run import stack_values
 
@@ -112,7 +113,7 @@ def test_the_gateway_addresses_are_the_routers_dnat_targets():
     cluster = plan_cluster(plan)
     targets = {
         str(plan.host(route.node).address("traffic").address)
-        for gw in plan.config.gateways
+        for gw in plan.gateways
         if plan.host(gw.host).az == "az-1"  # the stack's AZ; az-2 and az-3 have their own
         for route in gw.ingress
     }

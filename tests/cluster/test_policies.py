@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.cluster import DNS_POD_LABELS, GATEWAY_POD_LABELS, plan_cluster
+from lanes.render.cluster import DNS_POD_LABELS, GATEWAY_POD_LABELS, plan_cluster
 from tests.cluster.conftest import region_plan
 from tests.cluster.netpol import Cluster, host, pod
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lanes.cluster import plan_cluster
+from lanes.render.cluster import plan_cluster
 from tests.cluster.conftest import region_plan
 from tests.support.pulumi_run import run_program
 

@@ -9,10 +9,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from lanes.cluster import CALICO_VERSION, KUBERNETES_VERSION, plan_cluster
 from lanes.config import parse_stack_config
 from lanes.lab import crds
-from lanes.render.kubernetes import render_manifests, render_releases
+from lanes.render.cluster import CALICO_VERSION, KUBERNETES_VERSION, plan_cluster
 from lanes.rules import checked_plan
 from tests.cluster.conftest import region_plan
 from tests.cluster.crd_schema import (
@@ -24,6 +23,7 @@ from tests.cluster.crd_schema import (
     validate_object,
 )
 from tests.support.golden import assert_golden
+from tests.support.kubernetes import render_manifests, render_releases
 from tests.support.pulumi_run import stack_values
 
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from lanes.cluster import plan_cluster
+from lanes.render.cluster import plan_cluster
 from tests.cluster.conftest import region_plan
 from tests.cluster.crd_schema import validate_object
 from tests.cluster.routes import attachments

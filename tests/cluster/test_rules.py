@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from lanes.cluster import plan_cluster
 from lanes.config import ConfigError, parse_stack_config
+from lanes.render.cluster import plan_cluster
 from lanes.rules import check_route_listeners, checked_plan
 from tests.cluster.conftest import region_plan
 from tests.support.mutate import changed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lanes.cli import main
+from lanes.cli.main import main
 from tests.support.golden import GOLDEN
 from tests.support.pulumi_run import ROOT
 

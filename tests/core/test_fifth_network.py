@@ -1,19 +1,30 @@
-"""A fifth network kind, registered by this test alone, goes everywhere a network goes.
+"""A fifth network kind, in a table of this test alone, goes everywhere a network goes.
 
-The registry (lanes.kinds) is the one place a network's identity lives: registering ``backup``
-must be enough for it to be planned, given a VLAN device and netplan, its own routing table and
-policy rules, shown in ``lanes plan``, checked by the rules and declared as a component.
+The kinds table (lanes.config.kinds) is the one place a network's identity lives: a table with
+``backup``, handed in with a schema that has its key and a component class of its own, must be
+enough for it to be planned, given a VLAN device and netplan, its own routing table and policy
+rules, shown in ``lanes plan``, checked by the rules and declared as a component.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 import pytest
+from pydantic import Field
 
-from lanes import kinds
-from lanes.config import parse_stack_config
-from lanes.hostnet import build_host_net
+from components.network import NETWORK_COMPONENTS, PlatformNetworkResource, declare_networks
+from lanes.config import (
+    NETWORK_KINDS,
+    NetworkKind,
+    NetworkKinds,
+    Networks,
+    PlatformNetwork,
+    StackConfig,
+    parse_stack_config,
+)
+from lanes.model.hostnet import build_host_net
 from lanes.render.netplan import render_netplan
 from lanes.render.plan import render_text
 from lanes.report.html import render_html
@@ -21,9 +32,9 @@ from lanes.report.model import build_report
 from lanes.rules import checked_plan
 from tests.host.test_netplan_generate import generate, routes, rules
 from tests.support.mutate import changed
-from tests.support.pulumi_run import run_program, stack_values
+from tests.support.pulumi_run import run_declarations, stack_values
 
-BACKUP = kinds.NetworkKind(
+BACKUP = NetworkKind(
     "backup",
     "nightly backups to the tape library",
     table=105,
@@ -35,13 +46,24 @@ BACKUP = kinds.NetworkKind(
 )
 
 
-@pytest.fixture
-def backup_kind():
-    kinds.register(BACKUP)
-    try:
-        yield BACKUP
-    finally:
-        kinds.unregister(BACKUP.name)
+class BackupNetworks(Networks):
+    KINDS: ClassVar[NetworkKinds] = NetworkKinds((*NETWORK_KINDS, BACKUP))
+
+    backup: PlatformNetwork = Field(description=BACKUP.carries)
+
+
+class BackupStack(StackConfig):
+    networks: BackupNetworks
+
+
+class BackupNetwork(PlatformNetworkResource):
+    """Nightly backups to the tape library."""
+
+    TYPE = BACKUP.type_token
+
+
+def backup_config(values: dict) -> StackConfig:
+    return parse_stack_config(values, BackupStack)
 
 
 def with_backup(values: dict) -> dict:
@@ -64,8 +86,13 @@ def test_without_the_kind_the_network_is_an_unknown_key():
         parse_stack_config(values)
 
 
-def test_a_fifth_kind_is_planned_rendered_routed_and_shown(backup_kind, tmp_path):
-    report = checked_plan(parse_stack_config(with_backup(stack_values("dev"))))
+def test_a_table_holds_a_kind_once():
+    with pytest.raises(ValueError, match=r"^backup: name, table or component already taken"):
+        NetworkKinds((*NETWORK_KINDS, BACKUP, BACKUP))
+
+
+def test_a_fifth_kind_is_planned_rendered_routed_and_shown(tmp_path):
+    report = checked_plan(backup_config(with_backup(stack_values("dev"))))
     assert report.ok, [str(v) for v in report.violations]
     plan = report.plan
     backup = plan.network("backup")
@@ -92,17 +119,19 @@ def test_a_fifth_kind_is_planned_rendered_routed_and_shown(backup_kind, tmp_path
     assert "#a01010" in page and "100.64.96.0/21" in page  # its own lane and colour
 
 
-def test_the_rules_judge_the_fifth_kind(backup_kind):
+def test_the_rules_judge_the_fifth_kind():
     values = changed(with_backup(stack_values("dev")), "networks.backup.vlan", 20)
     values = changed(values, "networks.backup.cidr", "100.64.32.0/21")
     values = changed(values, "networks.backup.blocks", {})
-    found = {str(v) for v in checked_plan(parse_stack_config(values)).violations}
+    found = {str(v) for v in checked_plan(backup_config(values)).violations}
     assert "networks.backup.vlan: 20 is already the VLAN of traffic [vlan-distinct]" in found
     assert any(v.startswith("networks.backup.cidr: 100.64.32.0/21 overlaps") for v in found)
 
 
-def test_the_fifth_kind_is_declared_as_its_own_component(backup_kind):
-    run = run_program("dev", with_backup(stack_values("dev")), {"sshPrivateKey": "k"})
+def test_the_fifth_kind_is_declared_as_its_own_component():
+    plan = checked_plan(backup_config(with_backup(stack_values("dev")))).plan
+    components = (*NETWORK_COMPONENTS, BackupNetwork)
+    run = run_declarations(lambda: declare_networks(plan, components), "dev")
     (component,) = run.of_type("lanes:network:BackupNetwork")
     assert component.name == "lab-backup"
     assert component.inputs["cidr"] == "100.64.96.0/21"

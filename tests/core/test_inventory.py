@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lanes.cluster import bgp_routers
 from lanes.config import ConfigError
+from lanes.config.stackfile import load_stack, read_stack_file_values
+from lanes.model.cluster import bgp_routers
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack, read_stack_file_values, read_stack_values
 from tests.support.pulumi_run import ROOT, run_program, stack_values
+from tests.support.stacks import read_stack_values
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAlanes-test-key\n-----END OPENSSH PRIVATE KEY-----\n"
 SECRETS = {"sshPrivateKey": KEY}
@@ -195,7 +196,7 @@ def test_each_az_stack_declares_only_its_own_azs_hosts_gateways_and_speaker(az_r
         hosts = [r.name for r in run.of_type("lanes:host:BareMetalHost")]
         assert sorted(hosts) == sorted(h.name for h in plan.hosts if h.az == az)
         gateways = {r.name for r in run.of_type("lanes:gateway:EdgeGateway")}
-        mine = {g.name for g in plan.config.gateways if plan.host(g.host).az == az}  # type: ignore[union-attr]
+        mine = {g.name for g in plan.gateways if plan.host(g.host).az == az}  # type: ignore[union-attr]
         assert gateways == mine and mine
         (speaker,) = run.of_type("lanes:gateway:BgpSpeaker")
         router = next(r.host for r in bgp_routers(plan) if r.az == az)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.plan import Plan
+from lanes.config.stackfile import load_stack
+from lanes.model.plan import Plan
 from lanes.render.plan import render_files
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.golden import assert_golden
 from tests.support.pulumi_run import ROOT
 

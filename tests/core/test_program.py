@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lanes.config.stackfile import load_stack
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.mutate import changed
 from tests.support.pulumi_run import ROOT, run_program, stack_values
 

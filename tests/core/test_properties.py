@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork
 
-from lanes.config import PLATFORM_NETWORKS, parse_stack_config
-from lanes.plan import PLATFORM_SPACE, plan_region
+from lanes.config import NETWORK_KINDS, parse_stack_config
+from lanes.model.plan import PLATFORM_SPACE, plan_region
 from lanes.render.plan import render_files
 from lanes.rules import checked_plan, find_overlaps
 
@@ -71,7 +71,7 @@ def regions(draw) -> dict:
     az_bits = (n_azs - 1).bit_length()
     block_prefix = draw(st.integers((zone_prefix if zoned else prefix) + az_bits, 26))
     networks = {}
-    for i, (name, spot) in enumerate(zip(PLATFORM_NETWORKS, spots, strict=True)):
+    for i, (name, spot) in enumerate(zip(NETWORK_KINDS.names, spots, strict=True)):
         net = {
             "cidr": subnet(GENERATED_SPACE, prefix, spot),
             "vlan": 10 + i,

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from lanes.hostnet import HostNet, build_host_net
-from lanes.plan import NetworkPlan, Plan
+from lanes.config.stackfile import load_stack
+from lanes.model.hostnet import HostNet, build_host_net
+from lanes.model.plan import NetworkPlan, Plan
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 

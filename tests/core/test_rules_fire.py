@@ -14,7 +14,7 @@ import pytest
 from netaddr import IPAddress, IPNetwork
 
 from lanes.config import parse_stack_config
-from lanes.plan import plan_region
+from lanes.model.plan import plan_region
 from lanes.rules import (
     check_host_blocks,
     check_network_layout,

@@ -6,7 +6,7 @@ import json
 
 import jsonschema
 
-from lanes import kinds
+from lanes.config import NETWORK_KINDS, Networks
 from lanes.render.schema import TABLE_BEGIN, TABLE_END, config_schema, config_table
 from tests.support.pulumi_run import ROOT, stack_values
 
@@ -33,7 +33,7 @@ def test_the_json_schema_carries_the_static_bounds_and_every_network_kind():
     vlan = defs["PlatformNetwork"]["properties"]["vlan"]
     assert (vlan["minimum"], vlan["maximum"]) == (1, 4094)
     networks = defs["Networks"]
-    assert networks["required"] == list(kinds.names())
+    assert networks["required"] == list(NETWORK_KINDS.names)
     assert networks["additionalProperties"] is False
     json.dumps(schema)  # plain JSON, nothing pydantic-specific left in it
 
@@ -47,3 +47,10 @@ def test_a_bad_vlan_is_refused_by_the_json_schema_too():
         assert list(exc.absolute_path) == ["networks", "traffic", "vlan"]
     else:
         raise AssertionError("VLAN 5000 passed the JSON schema")
+
+
+def test_the_written_out_networks_are_the_kinds_table_s():
+    fields = Networks.model_fields
+    assert list(fields) == list(Networks.KINDS.names) == list(NETWORK_KINDS.names)
+    assert [f.description for f in fields.values()] == [k.carries for k in NETWORK_KINDS]
+    assert all(f.is_required() for f in fields.values())

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from lanes.gateway import content_hash
-from lanes.verify import (
+from lanes.intents.gateway import content_hash
+from lanes.remote.verify import (
     ABSENT,
     MARK,
     Drift,
@@ -25,7 +25,7 @@ from lanes.verify import (
     expected_targets,
     parse_live,
 )
-from lanes.verify_run import RealHosts, VerifyError
+from lanes.remote.verify_run import RealHosts, VerifyError
 from tests.gateway.support import plan_of
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pulumi
 
 from components.cluster import declare_cluster
-from lanes.cluster import plan_cluster
+from lanes.config.stackfile import load_stack
+from lanes.render.cluster import plan_cluster
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.engine.kube import without_releases
 
 report = checked_plan(load_stack(Path(__file__).resolve().parent, pulumi.get_stack()))

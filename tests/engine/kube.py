@@ -10,11 +10,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from lanes.cluster import ClusterPlan, plan_cluster
+from lanes.config.stackfile import load_stack
 from lanes.lab.apiserver_run import ApiError, KubeClient, LabCluster
 from lanes.lab.clustertools import tool_path
+from lanes.render.cluster import ClusterPlan, plan_cluster
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.engine.harness import REPO, Engine, Result
 
 __all__ = [

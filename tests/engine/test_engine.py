@@ -152,7 +152,7 @@ import pulumi  # noqa: E402
 
 from components.network import declare_networks  # noqa: E402
 from lanes.rules import checked_plan  # noqa: E402
-from lanes.stackfile import load_stack  # noqa: E402
+from lanes.config.stackfile import load_stack  # noqa: E402
 
 plan = checked_plan(load_stack(Path({project!r}), {stack!r})).plan
 vlan = plan.network("management").vlan

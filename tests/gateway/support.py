@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from lanes.config import parse_stack_config
-from lanes.gateway import GatewayModel, GatewayPaths, derive_gateways
+from lanes.intents.gateway import GatewayModel, GatewayPaths, derive_gateways
 from lanes.lab.netns import NetLab, NsHost, Segment, SshClient, SshResult
 from lanes.lab.probe import PEER, seen, serve
-from lanes.plan import Plan
+from lanes.model.plan import Plan
 from lanes.render.gateway_scripts import GatewayFiles, render_gateway
 from lanes.render.scripts import sh_command
 from lanes.rules import checked_plan

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from lanes.cluster import BgpRouter, bgp_routers
+from lanes.model.cluster import BgpRouter, bgp_routers
 from lanes.render.bird import (
     render_bird,
     render_bird_apply,

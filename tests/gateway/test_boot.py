@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from netaddr import IPAddress
 
-from lanes.gateway import GatewayPaths
+from lanes.intents.gateway import GatewayPaths
 from lanes.lab.reboot import boot, power_off
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.nginx import NginxSettings

@@ -1,9 +1,11 @@
 """The derived gateway model: literal values from the dev and prod stacks, and its errors."""
 
+import dataclasses
+
 import pytest
 from netaddr import IPAddress, IPNetwork
 
-from lanes.gateway import (
+from lanes.intents.gateway import (
     PLATFORM_SPACE,
     GatewayError,
     GatewayPaths,
@@ -148,11 +150,9 @@ def test_model_is_plain_data_for_the_component_props():
 
 def test_a_dangling_reference_names_its_path():
     plan = plan_of("prod")
-    broken = plan.config.model_copy(
-        update={"gateways": [plan.config.gateways[0].model_copy(update={"host": "ghost"})]}
-    )
+    broken = (plan.gateways[0].model_copy(update={"host": "ghost"}),)
     with pytest.raises(GatewayError, match=r"^gateways\[0\]\.host: ghost is not a host$"):
-        derive_gateway(type(plan)(**{**plan.__dict__, "config": broken}), 0)
+        derive_gateway(dataclasses.replace(plan, gateways=broken), 0)
 
 
 def test_paths_follow_the_root():

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from lanes.config import parse_stack_config
-from lanes.gateway import GatewayError, GatewayPaths, derive_gateways
-from lanes.plan import plan_region
+from lanes.intents.gateway import GatewayError, GatewayPaths, derive_gateways
+from lanes.model.plan import plan_region
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.nftables import render_ruleset
 from lanes.render.nginx import render_nginx

@@ -4,7 +4,7 @@ import copy
 import dataclasses
 
 from lanes.config import parse_stack_config
-from lanes.gateway import SnatStep
+from lanes.intents.gateway import SnatStep
 from lanes.rules import Violation, check_gateway_model, checked_plan
 from tests.gateway.support import models_of, plan_of
 from tests.support.pulumi_run import stack_values

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lanes.confirm import confirm_address
+from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import sh_command
 from tests.gateway.support import Gateway, models_of, node, plan_of, seen, serve, wire_gateway
@@ -92,6 +92,6 @@ def test_a_gateway_that_maps_the_jump_host_in_is_confirmed_through_that_mapping(
     assert confirm_address(dev, models_of(dev)["lab-router"]) == "100.64.0.1"
     edge = models_of(prod)["edge"]
     mapped = {str(m.outside) for m in edge.mappings}
-    assert prod.config.ssh.jump.address in mapped
+    assert prod.ssh.jump.address in mapped
     assert confirm_address(prod, edge) == str(prod.host(edge.host).address("management").address)
     assert confirm_address(prod, models_of(prod)["sso"]) is None  # confirmed as it was applied

@@ -6,12 +6,12 @@ import functools
 
 import pytest
 
-from lanes.hostnet import HostNet, build_host_net
+from lanes.config.stackfile import load_stack
+from lanes.model.hostnet import HostNet, build_host_net
 from lanes.render.kubelet import render_kubelet
 from lanes.render.netplan import render_netplan
 from lanes.render.sysctl import render_sysctl
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.golden import GOLDEN, assert_golden
 from tests.support.pulumi_run import ROOT
 

@@ -7,10 +7,11 @@ import functools
 import pytest
 
 from lanes.config import parse_stack_config
-from lanes.hostnet import HostNet, Link, Route, Rule, Table, build_host_net, ip_commands
-from lanes.plan import Plan
+from lanes.config.stackfile import load_stack
+from lanes.lab.iproute import ip_commands
+from lanes.model.hostnet import HostNet, Link, Route, Rule, Table, build_host_net
+from lanes.model.plan import Plan
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.mutate import changed
 from tests.support.pulumi_run import ROOT, stack_values
 

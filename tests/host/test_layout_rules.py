@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
 
+import pytest
+import yaml
+
+from lanes.cli.main import main
 from lanes.config import ConfigError, parse_stack_config
 from lanes.rules import checked_plan
 from tests.support.mutate import DELETE, changed
-from tests.support.pulumi_run import stack_values
+from tests.support.pulumi_run import ROOT, stack_values
 
 
 def host_index(values: dict, name: str) -> int:
@@ -87,6 +91,40 @@ def test_a_nic_mtu_below_its_network_is_refused():
             f"hosts[{i}].nics[1].mtu",
             "nic-mtu",
             "master-1 ens1f0: mtu 1500 is below traffic's mtu 9000",
+        )
+    ]
+
+
+def test_a_nic_at_1500_carrying_the_line_at_9000_is_refused(tmp_path, capsys):
+    """The line's MTU counts like a platform network's (it once passed every rule and rendered
+    the router's NIC at 1500): refused by the rules, and so by ``lanes plan``."""
+    values = changed(stack_values("prod"), "line.mtu", 9000)
+    i = host_index(values, "edge-1")
+    assert values["hosts"][i]["nics"][3]["networks"] == ["az-line"]
+    values = changed(values, f"hosts[{i}].nics[3].mtu", 1500)
+    line = (
+        f"hosts[{i}].nics[3].mtu",
+        "nic-mtu",
+        "edge-1 ens3f0: mtu 1500 is below az-line's mtu 9000",
+    )
+    assert violations(values) == [line]
+    stack = tmp_path / "Pulumi.mtu.yaml"
+    stack.write_text(yaml.safe_dump({"config": {f"lanes:{k}": v for k, v in values.items()}}))
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    assert main(["plan", "--stack", "mtu", "--project-dir", str(tmp_path)]) == 1
+    assert f"violation: {line[0]}: {line[2]} [nic-mtu]" in capsys.readouterr().err.splitlines()
+
+
+def test_a_nic_fits_every_network_it_carries_outside_networks_too():
+    values = stack_values("prod")
+    i = host_index(values, "edge-1")
+    assert values["hosts"][i]["nics"][2]["networks"] == ["enterprise"]
+    found = violations(changed(values, f"hosts[{i}].nics[2].mtu", 1400))
+    assert found == [
+        (
+            f"hosts[{i}].nics[2].mtu",
+            "nic-mtu",
+            "edge-1 ens2f0: mtu 1400 is below enterprise's mtu 1500",
         )
     ]
 

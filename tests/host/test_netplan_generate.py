@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from lanes.hostnet import HostNet, build_host_net
+from lanes.config.stackfile import load_stack
+from lanes.model.hostnet import HostNet, build_host_net
 from lanes.render.netplan import NETPLAN_PATH, render_netplan
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 NETPLAN = shutil.which("netplan") or "/usr/sbin/netplan"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from components.network import NETWORK_COMPONENTS
+from lanes.config import NETWORK_KINDS
+from lanes.config.stackfile import load_stack
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT, run_program
 
 SECRETS = {
@@ -64,3 +66,8 @@ def test_network_types_and_names(prod):
         ("lanes:network:StorageNetwork", "east-storage"),
         ("lanes:network:AdjacencyNetwork", "east-adjacency"),
     }
+
+
+def test_the_written_out_components_are_one_per_kind_with_its_type_token():
+    assert [c.TYPE for c in NETWORK_COMPONENTS] == [k.type_token for k in NETWORK_KINDS]
+    assert [c.__name__ for c in NETWORK_COMPONENTS] == [k.component for k in NETWORK_KINDS]

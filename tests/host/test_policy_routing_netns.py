@@ -11,10 +11,11 @@ import dataclasses
 import functools
 import sys
 
-from lanes.hostnet import HostNet, build_host_net, ip_commands
+from lanes.config.stackfile import load_stack
+from lanes.lab.iproute import ip_commands
+from lanes.model.hostnet import HostNet, build_host_net
 from lanes.render.sysctl import render_sysctl
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 SEGMENTS = {"management": "mgmt", "traffic": "traffic", "storage": "storage"}

@@ -8,10 +8,10 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from lanes.hostnet import build_host_net
+from lanes.config.stackfile import load_stack
+from lanes.model.hostnet import build_host_net
 from lanes.render.scripts import apply_script, delete_script, host_files, sh_command
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.mutate import DELETE, changed
 from tests.support.pulumi_run import ROOT, Run, run_program, stack_values
 

@@ -13,7 +13,8 @@ import pytest
 
 from lanes.config import ConfigError, parse_stack_config
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
-from lanes.hostnet import HostNet, build_host_net
+from lanes.config.stackfile import load_stack
+from lanes.model.hostnet import HostNet, build_host_net
 from lanes.render.rollback import Undo, arm_script
 from lanes.render.scripts import (
     apply_script,
@@ -24,7 +25,6 @@ from lanes.render.scripts import (
     sh_command,
 )
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.host.test_golden import STACKS
 from tests.host.test_program import SECRETS
 from tests.support.golden import assert_golden

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lanes.hostnet import HostNet, build_host_net
+from lanes.config.stackfile import load_stack
 from lanes.lab.netns import SshClient
+from lanes.model.hostnet import HostNet, build_host_net
 from lanes.render.scripts import (
     HostFile,
     apply_script,
@@ -23,7 +24,6 @@ from lanes.render.scripts import (
     sh_command,
 )
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 REAL_TARGETS = [

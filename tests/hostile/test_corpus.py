@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lanes.cli import main
+from lanes.cli.main import main
 from tests.hostile.make_corpus import CASES, MARKER, render
 from tests.support.pulumi_run import ROOT
 

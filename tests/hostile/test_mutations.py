@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lanes.cli import main
+from lanes.cli.main import main
 from lanes.config import ConfigError, parse_stack_config
 from tests.hostile.make_corpus import MARKER, PRIVATE_KEY
 from tests.support.pulumi_run import ROOT, stack_values

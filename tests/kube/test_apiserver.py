@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lanes.cluster import GATEWAY_NAMESPACE
+from lanes.config.stackfile import load_stack
 from lanes.lab import apiserver_run
 from lanes.lab.apiserver import CONTROLLERS, ControlPlane, Ports, kubeconfig, node_objects
 from lanes.lab.apiserver_run import ClusterError, lab_cluster
 from lanes.lab.clustertools import KUBERNETES_RELEASE
 from lanes.lab.crds import lab_crds
+from lanes.render.cluster import GATEWAY_NAMESPACE
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 from tests.support.pulumi_run import ROOT
 
 

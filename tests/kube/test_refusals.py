@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 import yaml
 
-from lanes.cli import main
-from lanes.cluster import GATEWAY_NAMESPACE, plan_cluster
+from lanes.cli.main import main
 from lanes.config import parse_stack_config
 from lanes.lab.apiserver_run import ApiError, KubeClient
-from lanes.plan import Plan
+from lanes.model.plan import Plan
+from lanes.render.cluster import GATEWAY_NAMESPACE, plan_cluster
 from lanes.rules import checked_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import ROOT, stack_values

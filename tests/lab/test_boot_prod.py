@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.gateway import GatewayPaths
+from lanes.intents.gateway import GatewayPaths
 from lanes.lab.reboot import boot, power_off
 from lanes.lab.remote import LabHosts
 from lanes.lab.site import bring_up, run_check, site_model, take_down
-from lanes.verify import expected_targets
-from lanes.verify_run import verify_targets
+from lanes.remote.verify import expected_targets
+from lanes.remote.verify_run import verify_targets
 from tests.gateway.support import plan_of
 from tests.lab.test_site import assert_gone, new_prefix, require_root
 

@@ -8,11 +8,11 @@ from collections import Counter
 import pytest
 from netaddr import IPAddress, IPNetwork
 
-from lanes.hostnet import Route
 from lanes.lab.crossaz import derive_cross_cells, route_for, trace
-from lanes.lab.flows import PROBE_PORT, Flow
 from lanes.lab.netns import LabError
 from lanes.lab.site import SiteOptions, lab_prefix, region_site_model, site_model
+from lanes.model.flows import PROBE_PORT, Flow
+from lanes.model.hostnet import Route
 from tests.gateway.support import plan_of
 from tests.support.pulumi_run import ROOT
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lanes.gateway import derive_gateways
-from lanes.hostnet import TABLES, build_host_net
-from lanes.lab.cli import format_matrix
+from lanes.cli.lab import format_matrix
+from lanes.config import NETWORK_KINDS
+from lanes.intents.gateway import derive_gateways
 from lanes.lab.matrix import (
     PROBE_PORT,
     Deploy,
@@ -20,10 +20,10 @@ from lanes.lab.matrix import (
     derive_flows,
     derive_parties,
     listeners,
-    source_address,
 )
 from lanes.lab.netns import LabError
 from lanes.lab.site import Probe, SiteOptions, check_prefix, lab_prefix, site_model
+from lanes.model.hostnet import build_host_net, source_address
 from tests.gateway.support import plan_of
 
 
@@ -409,10 +409,10 @@ def test_host_flows_cover_every_role_pair_and_every_host_in_linear_pairs():
         cells = {(role[f.source], role[f.target], f.network) for f in hosts}
         for src in ends:
             for dst in ends:
-                for network in {a.network for a in dst.addresses} & set(TABLES):
+                for network in {a.network for a in dst.addresses} & set(NETWORK_KINDS.names):
                     if any(f.network == network for f in find(hosts, target=dst.host)):
                         assert (src.role, dst.role, network) in cells or src is dst
-            carried = {a.network for a in src.addresses} & set(TABLES)
+            carried = {a.network for a in src.addresses} & set(NETWORK_KINDS.names)
             assert {f.network for f in find(hosts, kind="lan", source=src.host)} == carried
             assert {f.network for f in find(hosts, target=src.host)} == carried
         pairs = {(f.source, f.target) for f in hosts}

@@ -24,11 +24,12 @@ import time
 
 import pytest
 
-from lanes.cluster import bgp_routers, plan_cluster
-from lanes.lab.flows import PROBE_PORT
 from lanes.lab.probe import seen
 from lanes.lab.site import bring_up, site_model, take_down
+from lanes.model.cluster import bgp_routers
+from lanes.model.flows import PROBE_PORT
 from lanes.render.bird import neighbor_name, render_bird
+from lanes.render.cluster import plan_cluster
 from tests.cluster.netpol import Cluster, host, pod
 from tests.gateway.support import plan_of
 from tests.lab.test_exposure_consumers import AT as CONSUME_AT

@@ -13,8 +13,8 @@ import pytest
 from lanes.lab.matrix import PROBE_PORT
 from lanes.lab.remote import LabHosts
 from lanes.lab.site import Probe, bring_up, lab_status, run_check, site_model, take_down
-from lanes.verify import expected_targets
-from lanes.verify_run import verify_targets
+from lanes.remote.verify import expected_targets
+from lanes.remote.verify_run import verify_targets
 from tests.gateway.support import plan_of
 from tests.lab.test_site import assert_gone, new_prefix, require_root
 

@@ -16,12 +16,12 @@ import sys
 
 import pytest
 
-from lanes.hostnet import ip_commands
-from lanes.lab.flows import L2_KINDS, PROBE_PORT
+from lanes.lab.iproute import ip_commands
 from lanes.lab.netns import LabError, _run
 from lanes.lab.remote import LabHosts, lab_targets
 from lanes.lab.site import Probe, bring_up, lab_status, region_site_model, run_check, take_down
-from lanes.verify_run import verify_targets
+from lanes.model.flows import L2_KINDS, PROBE_PORT
+from lanes.remote.verify_run import verify_targets
 from tests.gateway.support import plan_of
 from tests.lab.test_site import assert_gone, new_prefix, require_root
 from tests.support.pulumi_run import ROOT

@@ -17,24 +17,24 @@ from pathlib import Path
 
 import pytest
 
-from lanes.gateway import GatewayPaths
-from lanes.hostnet import Address, HostNet, Link, Route, Rule
+from lanes.intents.gateway import GatewayPaths
 from lanes.lab.netns import SshClient
 from lanes.lab.reboot import boot, power_off
 from lanes.lab.remote import LabHosts
-from lanes.lab.safe_apply import (
+from lanes.lab.site import bring_up, run_check, site_model, take_down
+from lanes.model.hostnet import Address, HostNet, Link, Route, Rule
+from lanes.render.netplan import render_netplan
+from lanes.render.scripts import HostFile, arm_host_script, host_files, sh_command
+from tests.gateway.support import models_of, plan_of
+from tests.lab.test_site import assert_gone, new_prefix, require_root
+from tests.lab.test_verify import verify
+from tests.support.safe_apply import (
     Outcome,
     lab_reloads,
     safe_apply_gateway,
     safe_apply_host,
     wait_for_ssh,
 )
-from lanes.lab.site import bring_up, run_check, site_model, take_down
-from lanes.render.netplan import render_netplan
-from lanes.render.scripts import HostFile, arm_host_script, host_files, sh_command
-from tests.gateway.support import models_of, plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
-from tests.lab.test_verify import verify
 
 pytestmark = pytest.mark.netns
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from lanes.hostnet import build_host_net
 from lanes.lab.matrix import PROBE_PORT
 from lanes.lab.netns import STATE_ROOT, LabError, NsHost, SshClient, list_resources
 from lanes.lab.probe import seen, serve
 from lanes.lab.site import bring_up, lab_status, run_check, site_model, take_down
+from lanes.model.hostnet import build_host_net
 from lanes.render.netplan import NETPLAN_PATH
 from lanes.render.scripts import host_files
 from tests.gateway.support import plan_of

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lanes.hostnet import build_host_net, ip_commands
+from lanes.lab.iproute import ip_commands
 from lanes.lab.netns import NsHost
 from lanes.lab.site import bring_up, site_model, take_down
+from lanes.model.hostnet import build_host_net
 from lanes.render.netplan import NETPLAN_PATH
 from lanes.render.scripts import host_files
 from tests.gateway.support import plan_of

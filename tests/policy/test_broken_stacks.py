@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from lanes.config import parse_stack_config
+from lanes.render.limits import checked_objects
 from lanes.rules import checked_plan
 from tests.support.mutate import DELETE, changed
 from tests.support.policy_run import load_pack, run_policies
@@ -287,6 +288,18 @@ CASES = [
         props=edit("worker-4", vlan_of("ens1f0.300", 4095.0)),
     ),
     Case(
+        "nic-below-the-line",
+        "nic-mtu",
+        "prod",
+        "hosts.edge-1.nics[3].mtu: edge-1 ens3f0: mtu 1500 is below az-line's mtu 9000 [nic-mtu]",
+        config=lambda values: changed(
+            changed(changed(values, "line.mtu", 9000), "line.vlan", 900),
+            "hosts[0].nics[3].mtu",
+            1500,
+        ),
+        cli="hosts[0].nics[3].mtu: edge-1 ens3f0: mtu 1500 is below az-line's mtu 9000 [nic-mtu]",
+    ),
+    Case(
         "worker-outside-k8s-zone",
         "kubelet-node-ip",
         "prod",
@@ -512,7 +525,8 @@ def test_broken_stack_breaks_only_its_policy(case):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.config], ids=str)
 def test_plan_command_refuses_the_same_config(case):
-    report = checked_plan(parse_stack_config(broken_values(case)))
+    # what `lanes plan` runs: the rules, then the rendered objects' limits
+    report = checked_objects(checked_plan(parse_stack_config(broken_values(case))))
     assert (case.cli or case.message) in [str(v) for v in report.violations]
 
 

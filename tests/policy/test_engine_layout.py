@@ -10,8 +10,8 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from lanes.plan import plan_region
-from lanes.stackfile import load_stack
+from lanes.config.stackfile import load_stack
+from lanes.model.plan import plan_region
 from tests.support.policy_run import load_pack
 from tests.support.pulumi_run import ROOT
 

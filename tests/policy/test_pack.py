@@ -40,6 +40,7 @@ def test_policy_names_are_stable_and_unique():
         "host-number-same",
         "nic-networks",
         "host-vlans",
+        "nic-mtu",
         "kubelet-node-ip",
         "ssh-host-keys-pinned",
         "egress-snat-exempts-platform",

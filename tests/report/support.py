@@ -7,11 +7,12 @@ from typing import Any
 
 from benchmarks.region import az_routers, generated_hosts
 from lanes.config import parse_stack_config
-from lanes.plan import Plan
+from lanes.config.stackfile import load_stack
+from lanes.model.plan import Plan
 from lanes.report import Report, build_report
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack, read_stack_values
 from tests.support.pulumi_run import ROOT
+from tests.support.stacks import read_stack_values
 
 __all__ = ["ROOT", "stack_plan", "stack_report", "region_values", "region_plan"]
 

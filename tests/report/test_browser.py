@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lanes.cli.report import render_files
 from lanes.report import build_report, render_html
-from lanes.report.cli import render_files
 from tests.report.browser import CHROMIUM, open_page
 from tests.report.support import ROOT, region_plan, stack_plan
 
@@ -67,7 +67,7 @@ def test_report_opens_clean_with_everything_of_the_stack(stack: str, tmp_path: P
         assert set(names["network"]) >= {n.name for n in plan.networks} | {
             n.name for n in plan.outside
         } | ({plan.line.name} if plan.line else set())
-        assert set(names["gateway"]) >= {g.name for g in plan.config.gateways}
+        assert set(names["gateway"]) >= {g.name for g in plan.gateways}
         # Desktop width: the page itself never scrolls sideways, and every picture is drawn.
         assert browser.evaluate("document.documentElement.scrollWidth") <= 1440
         assert browser.evaluate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanes.report.cli import render_files
+from lanes.cli.report import render_files
 from tests.report.support import ROOT
 from tests.support.golden import GOLDEN
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from lanes.cli import build_parser
-from lanes.lab.cli import matrix_json
+from lanes.cli.lab import matrix_json
+from lanes.cli.main import build_parser
 from lanes.lab.matrix import Flow
 from lanes.lab.site import Probe
 from lanes.report import MatrixError, matrix_from_dict

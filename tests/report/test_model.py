@@ -92,6 +92,7 @@ def test_an_exposure_is_a_path_through_the_adjacency_network():
         "vpc-2-nat",
         "vpc-2",
         "192.168.0.100:80",
+        "adjacency",
     )
 
 

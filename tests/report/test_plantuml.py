@@ -81,5 +81,5 @@ def test_a_chain_of_overlaps_declares_each_network_once():
             ("c", "10.0.1.0/25", ("b",)),
         ]
     )
-    text = "\n".join(_outside(AzView("az-1", True, (a, b, c), (), (), False, 0)))
+    text = "\n".join(_outside(AzView("az-1", True, (a, b, c), (), (), False, 0, "adjacency")))
     assert [text.count(f'"{name}"') for name in "abc"] == [1, 1, 1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,10 @@ import pulumi
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.sync_await import _sync_await
 
-from lanes.stackfile import read_stack_file_values, read_stack_values
+from lanes.config.stackfile import read_stack_file_values
+from tests.support.stacks import read_stack_values
 
-__all__ = ["ROOT", "Registered", "Run", "run_program", "stack_values"]
+__all__ = ["ROOT", "Registered", "Run", "run_declarations", "run_program", "stack_values"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,6 +110,35 @@ def stack_file_values(stack: str) -> dict[str, Any]:
     return read_stack_file_values(ROOT, stack)
 
 
+def run_declarations(
+    declare: Callable[[], object],
+    stack: str,
+    config: dict[str, str] | None = None,
+    secrets: tuple[str, ...] = (),
+    preview: bool = False,
+) -> Run:
+    """Run ``declare`` as a Pulumi program under the SDK's mocks, with ``config`` (``secrets``
+    naming its secret keys), and record what it registers."""
+    monitor = _Monitor(_Mocks())
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project="lanes", stack=stack, preview=preview, monitor=monitor
+    )
+    pulumi.runtime.set_all_config(config or {}, list(secrets))
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program():
+        declare()
+        stack_outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
+        return pulumi.Output.all(**stack_outputs).apply(outputs.update) if stack_outputs else None
+
+    try:
+        program()
+    finally:
+        pulumi.runtime.set_all_config({})
+    return Run(list(monitor.registered.values()), outputs)
+
+
 def run_program(
     stack: str,
     values: dict[str, Any] | None = None,
@@ -118,26 +149,15 @@ def run_program(
     the program reads the region file itself) and ``secrets`` as config."""
     values = stack_file_values(stack) if values is None else values
     secrets = {} if secrets is None else secrets
-    monitor = _Monitor(_Mocks())
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project="lanes", stack=stack, preview=preview, monitor=monitor
-    )
     config = {f"lanes:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     config |= {f"lanes:{k}": v for k, v in secrets.items()}
-    pulumi.runtime.set_all_config(config, [f"lanes:{k}" for k in secrets])
-    outputs: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program():
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        stack_outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
-        return pulumi.Output.all(**stack_outputs).apply(outputs.update) if stack_outputs else None
-
-    try:
-        program()
-    finally:
-        pulumi.runtime.set_all_config({})
-    return Run(list(monitor.registered.values()), outputs)
+    return run_declarations(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        stack,
+        config,
+        tuple(f"lanes:{k}" for k in secrets),
+        preview,
+    )
 
 
 def resolve(value: Any) -> Any:

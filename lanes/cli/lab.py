@@ -9,9 +9,10 @@ import os
 import sys
 from pathlib import Path
 
+from lanes.cli.cluster import add_cluster_commands, run_cluster
+from lanes.cli.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.config import ConfigError
-from lanes.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
-from lanes.lab.cluster_cli import add_cluster_commands, run_cluster
+from lanes.config.stackfile import load_stack
 from lanes.lab.matrix import Flow
 from lanes.lab.netns import LabError
 from lanes.lab.site import (
@@ -24,9 +25,8 @@ from lanes.lab.site import (
     stack_site,
     take_down,
 )
-from lanes.plan import Plan
+from lanes.model.plan import Plan
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 
 __all__ = ["add_lab_commands", "run_lab", "format_matrix", "matrix_json"]
 

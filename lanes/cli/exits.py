@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lanes.config import ConfigError
-from lanes.ssh import SshError
+from lanes.remote.ssh import SshError
 
 __all__ = [
     "EXIT_OK",

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lanes.cli.exits import EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.config import ConfigError
-from lanes.exits import EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
+from lanes.config.stackfile import load_stack
 from lanes.lab.apiserver_run import ClusterError, cluster_root, start, status, stop
 from lanes.lab.clustertools import ToolsMissing
 from lanes.lab.site import lab_prefix
-from lanes.plan import Plan
+from lanes.model.plan import Plan
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 
 __all__ = ["add_cluster_commands", "run_cluster"]
 
@@ -57,7 +57,7 @@ def _up(args: argparse.Namespace, plan: Plan, root: Path) -> int:
     if found["exists"]:
         say(f"cluster {plan.region}: removing what a stopped run left in {root}")
         stop(root)
-    cluster = start(root, plan.region, plan.config.cluster.service_cidr, [plan])
+    cluster = start(root, plan.region, plan.cluster.service_cidr, [plan])
     say(
         f"cluster {plan.region} is up at {cluster.plane.server} (no kubelet: admission and "
         f"validation only); set it as the stack's kubeconfig with:\n"

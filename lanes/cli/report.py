@@ -6,15 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from lanes.cli.exits import EXIT_INPUT, EXIT_OK, CommandError, say, say_config_error, say_violations
+from lanes.cli.outdir import write_files
 from lanes.config import ConfigError
-from lanes.exits import EXIT_INPUT, EXIT_OK, CommandError, say, say_config_error, say_violations
-from lanes.outdir import write_files
+from lanes.config.stackfile import load_stack
 from lanes.report.html import render_html
 from lanes.report.matrix import MatrixError, load_matrix
 from lanes.report.model import build_report
 from lanes.report.plantuml import render_plantuml
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
 
 __all__ = [
     "FILES",

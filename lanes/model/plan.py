@@ -6,17 +6,35 @@ removing a host never moves another one, and the inventory's order does not matt
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from netaddr import IPAddress, IPNetwork, iprange_to_cidrs
 
-from lanes.addressing import block_gateway, host_address, nth_subnet, subnet_count
-from lanes.config import PLATFORM_NETWORKS, ROLE_ZONES, Host, Line, PlatformNetwork, StackConfig
+from lanes.config import (
+    ROLE_ZONES,
+    Cluster,
+    Gateway,
+    Host,
+    HostSsh,
+    Line,
+    Nic,
+    PlatformNetwork,
+    Role,
+    Ssh,
+    StackConfig,
+)
+from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
+from lanes.config.kinds import NETWORK_KINDS, NetworkKind, NetworkKinds
+from lanes.model.addressing import block_gateway, host_address, nth_subnet, subnet_count
 
 __all__ = [
     "PLATFORM_SPACE",
+    "DEFAULT_MTU",
+    "Segment",
+    "network_segments",
     "PlanError",
     "Block",
     "ZonePlan",
@@ -26,6 +44,7 @@ __all__ = [
     "HostPlan",
     "LinePlan",
     "Plan",
+    "segment_index",
     "parse_cidr",
     "plan_line",
     "plan_region",
@@ -33,6 +52,8 @@ __all__ = [
 
 # RFC 6598 shared address space: everything the platform owns is carved from it.
 PLATFORM_SPACE = IPNetwork("100.64.0.0/10")
+# The MTU of a network whose MTU lanes does not set (an outside network's).
+DEFAULT_MTU = 1500
 
 
 class PlanError(ValueError):
@@ -219,6 +240,98 @@ class LinePlan:
         }
 
 
+SegmentScope = Literal["platform", "outside", "line"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A network as the hosts' NICs carry it: a platform network, an outside network or the line.
+
+    The one lookup of what a NIC needs to carry a network (its VLAN, its MTU) and who carries
+    it, the same for the three scopes; ``kind`` is a platform network's row of the kinds table.
+    """
+
+    name: str
+    scope: SegmentScope
+    cidr: IPNetwork  # as written: host bits kept, never masked (rules.check_boundaries)
+    vlan: int | None
+    mtu: int | None  # None: lanes does not set it (outside networks)
+    carriers: tuple[str, ...]  # the hosts whose NICs carry it, in inventory order
+    path: str
+    kind: NetworkKind | None = None
+
+    @property
+    def link_mtu(self) -> int:
+        """The MTU a device carrying it gets, and so the least a NIC carrying it must have."""
+        return self.mtu if self.mtu is not None else DEFAULT_MTU
+
+
+def _carriers(cfg: StackConfig) -> dict[str, tuple[str, ...]]:
+    """network -> the hosts whose NICs carry it, in inventory order."""
+    found: dict[str, list[str]] = {}
+    for host in cfg.hosts:
+        for name in sorted(host.networks):
+            found.setdefault(name, []).append(host.name)
+    return {name: tuple(hosts) for name, hosts in found.items()}
+
+
+def network_segments(cfg: StackConfig) -> tuple[Segment, ...]:
+    """Every network a NIC may carry: the platform networks in the kinds' order, the outside
+    networks by name, the line. A name taken twice is looked up as the first of these that has
+    it (the rules refuse the clash)."""
+    kinds = cfg.networks.KINDS
+    carriers = _carriers(cfg)
+    found = [
+        Segment(
+            name,
+            "platform",
+            IPNetwork(net.cidr),
+            net.vlan,
+            net.mtu,
+            carriers.get(name, ()),
+            f"networks.{name}",
+            kinds.kind(name),
+        )
+        for name, net in cfg.networks.items()
+    ]
+    outside = {net.name: (i, net) for i, net in enumerate(cfg.outside)}
+    found += [
+        Segment(
+            name,
+            "outside",
+            IPNetwork(net.cidr),
+            net.vlan,
+            None,
+            carriers.get(name, ()),
+            f"outside[{i}]",
+        )
+        for name, (i, net) in sorted(outside.items())
+    ]
+    if cfg.line is not None:
+        line = cfg.line
+        found.append(
+            Segment(
+                line.name,
+                "line",
+                IPNetwork(line.cidr),
+                line.vlan,
+                line.mtu,
+                carriers.get(line.name, ()),
+                "line",
+            )
+        )
+    return tuple(found)
+
+
+def segment_index(segments: tuple[Segment, ...]) -> dict[str, Segment]:
+    """name -> segment: a platform network before the line before an outside network."""
+    order = {"platform": 0, "line": 1, "outside": 2}
+    index: dict[str, Segment] = {}
+    for seg in sorted(segments, key=lambda s: order[s.scope]):
+        index.setdefault(seg.name, seg)
+    return index
+
+
 def plan_line(cfg: Line, azs: tuple[str, ...]) -> LinePlan:
     """The line's plan; AZs beyond the subnet's usable addresses get none (rule line-size)."""
     cidr = parse_cidr(cfg.cidr, "line.cidr")
@@ -255,15 +368,27 @@ class HostAddress:
 
 @dataclass(frozen=True)
 class HostPlan:
-    """A host and every address it holds, in network order."""
+    """A host and every address it holds, in network order; and what the host model, the
+    cluster and the SSH connections read of its inventory entry (NICs, access, labels)."""
 
     name: str
     number: int
-    role: str
+    role: Role
     az: str
     addresses: tuple[HostAddress, ...]
     path: str
-    config: Host = field(compare=False, repr=False)
+    nics: tuple[Nic, ...] = field(default=(), compare=False, repr=False)
+    ssh: HostSsh = field(default_factory=HostSsh, compare=False, repr=False)
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # It holds its AZ's gateway address of the pods' network: the AZ's router (BGP, the line).
+    router: bool = field(default=False, compare=False)
+    # Where SSH reaches it: ``ssh.address``, else its first address of the nodes' network.
+    ssh_address: str | None = field(default=None, compare=False)
+
+    @property
+    def networks(self) -> frozenset[str]:
+        """Every network one of its NICs carries."""
+        return frozenset(net for nic in self.nics for net in nic.networks)
 
     def address(self, network: str, zone: str | None = None) -> HostAddress | None:
         """The host's address in a network (in ``zone`` when given)."""
@@ -271,12 +396,6 @@ class HostPlan:
             if entry.network == network and (zone is None or entry.zone == zone):
                 return entry
         return None
-
-    @property
-    def is_router(self) -> bool:
-        """It holds its AZ's traffic gateway address: the AZ's router (BGP, the line)."""
-        entry = self.address("traffic")
-        return entry is not None and entry.address == entry.gateway
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -290,7 +409,13 @@ class HostPlan:
 
 @dataclass(frozen=True)
 class Plan:
-    """The whole region's plan; ``az`` is the one the stack manages."""
+    """The whole region's plan; ``az`` is the one the stack manages.
+
+    Besides the addresses it carries what the layers above read of the config, and nothing
+    else: the gateway intents, the cluster section, the SSH settings and the apply timeout;
+    ``kinds`` is the network kinds' table it was planned with, ``segments`` how a NIC carries
+    each network (``segment``).
+    """
 
     region: str
     environment: str
@@ -299,17 +424,37 @@ class Plan:
     networks: tuple[NetworkPlan, ...]
     outside: tuple[OutsidePlan, ...]
     hosts: tuple[HostPlan, ...]
-    config: StackConfig = field(compare=False, repr=False)
     line: LinePlan | None = None
+    kinds: NetworkKinds = field(default=NETWORK_KINDS, compare=False, repr=False)
+    segments: tuple[Segment, ...] = field(default=(), compare=False, repr=False)
+    gateways: tuple[Gateway, ...] = field(default=(), compare=False, repr=False)
+    cluster: Cluster = field(default_factory=Cluster, compare=False, repr=False)
+    ssh: Ssh = field(default_factory=Ssh, compare=False, repr=False)
+    confirm_timeout: int = field(default=DEFAULT_CONFIRM_TIMEOUT, compare=False)
 
     def network(self, name: str) -> NetworkPlan | None:
         return next((n for n in self.networks if n.name == name), None)
+
+    @functools.cached_property
+    def _segments(self) -> dict[str, Segment]:
+        return segment_index(self.segments)
+
+    def segment(self, name: str) -> Segment | None:
+        """The network ``name`` as a NIC carries it (platform, outside or the line)."""
+        return self._segments.get(name)
 
     def outside_network(self, name: str) -> OutsidePlan | None:
         return next((n for n in self.outside if n.name == name), None)
 
     def host(self, name: str) -> HostPlan | None:
         return next((h for h in self.hosts if h.name == name), None)
+
+    def az_of(self, host: str) -> str:
+        """The AZ of host ``host`` (KeyError: no such host)."""
+        found = self.host(host)
+        if found is None:
+            raise KeyError(host)
+        return found.az
 
     def stack_hosts(self) -> list[HostPlan]:
         """Hosts of the AZ this stack manages."""
@@ -404,13 +549,14 @@ def _plan_network(name: str, cfg: PlatformNetwork, azs: tuple[str, ...]) -> Netw
     return NetworkPlan(name, cidr, cfg.vlan, cfg.mtu, zones, leftover, path)
 
 
-def _host_zones(host: Host, network: NetworkPlan) -> list[str | None]:
-    """Zones of ``network`` the host sits in: its own list, else its role's, else the first."""
+def _host_zones(host: Host, network: NetworkPlan) -> list[ZonePlan]:
+    """Zones of ``network`` the host sits in: its own list, else its role's, else the first
+    (a network without zones is its one zone)."""
     if not network.zoned:
-        return [None]
-    names = [z.name for z in network.zones if not z.reserved]
-    wanted = [z for z in (host.zones or [ROLE_ZONES[host.role]]) if z in names]
-    return wanted or names[:1]
+        return list(network.zones)
+    usable = {z.name: z for z in network.zones if not z.reserved}
+    wanted = [usable[z] for z in (host.zones or [ROLE_ZONES[host.role]]) if z in usable]
+    return wanted or list(usable.values())[:1]
 
 
 def _host_addresses(
@@ -421,27 +567,62 @@ def _host_addresses(
 ) -> tuple[HostAddress, ...]:
     attached = host.networks
     result: list[HostAddress] = []
-    for name in PLATFORM_NETWORKS:
+    for name in networks:
         if name not in attached:
             continue
         network = networks[name]
-        for zone_name in _host_zones(host, network):
-            block = network.zone(zone_name).block(host.az)  # type: ignore[union-attr]
+        for zone in _host_zones(host, network):
+            block = zone.block(host.az)
             if block is None:
                 continue  # an AZ the region does not have: rules.check_hosts reports it
             address = host_address(block.cidr, host.number)
-            result.append(HostAddress(name, zone_name, address, block.cidr, block.gateway))
+            result.append(HostAddress(name, zone.name, address, block.cidr, block.gateway))
     for name in sorted(attached & outside.keys()):
         net = outside[name]
         for addr in host.outside.get(name, []):
             result.append(HostAddress(name, None, IPAddress(addr), net.cidr, net.gateway))
-    if line is not None and line.name in attached and line.address(host.az) is not None:
-        result.append(HostAddress(line.name, None, line.address(host.az), line.cidr, None))  # type: ignore[arg-type]
+    own = line.address(host.az) if line is not None and line.name in attached else None
+    if line is not None and own is not None:
+        result.append(HostAddress(line.name, None, own, line.cidr, None))
     return tuple(result)
 
 
+def _is_router(addresses: tuple[HostAddress, ...], pods: str) -> bool:
+    """The host holds its AZ's gateway address of the pods' network (traffic)."""
+    entry = next((a for a in addresses if a.network == pods), None)
+    return entry is not None and entry.address == entry.gateway
+
+
+def _ssh_address(host: Host, addresses: tuple[HostAddress, ...], nodes: str) -> str | None:
+    """The host's SSH address: its own ``ssh.address``, else its first address in the nodes'
+    network (management)."""
+    own = next((a for a in addresses if a.network == nodes), None)
+    return host.ssh.address or (str(own.address) if own else None)
+
+
+def _plan_host(
+    host: Host, index: int, addresses: tuple[HostAddress, ...], kinds: NetworkKinds
+) -> HostPlan:
+    return HostPlan(
+        host.name,
+        host.number,
+        host.role,
+        host.az,
+        addresses,
+        f"hosts[{index}]",
+        tuple(host.nics),
+        host.ssh,
+        dict(host.labels),
+        _is_router(addresses, kinds.pods_network),
+        _ssh_address(host, addresses, kinds.nodes_network),
+    )
+
+
 def plan_region(cfg: StackConfig) -> Plan:
-    """The whole region's plan. Raises PlanError where the config breaks a precondition."""
+    """The whole region's plan. Raises PlanError where the config breaks a precondition.
+
+    The network kinds are the table the config's ``networks`` were read with."""
+    kinds = cfg.networks.KINDS
     azs = tuple(cfg.azs)
     networks = {name: _plan_network(name, net, azs) for name, net in cfg.networks.items()}
     outside = {
@@ -457,15 +638,7 @@ def plan_region(cfg: StackConfig) -> Plan:
     line = plan_line(cfg.line, azs) if cfg.line is not None else None
     hosts = sorted(
         (
-            HostPlan(
-                h.name,
-                h.number,
-                h.role,
-                h.az,
-                _host_addresses(h, networks, outside, line),
-                f"hosts[{i}]",
-                h,
-            )
+            _plan_host(h, i, _host_addresses(h, networks, outside, line), kinds)
             for i, h in enumerate(cfg.hosts)
         ),
         key=lambda h: (h.az, h.number, h.name),
@@ -475,9 +648,14 @@ def plan_region(cfg: StackConfig) -> Plan:
         cfg.environment,
         cfg.az,
         azs,
-        tuple(networks[name] for name in PLATFORM_NETWORKS),
+        tuple(networks[name] for name in kinds.names),
         tuple(outside[name] for name in sorted(outside)),
         tuple(hosts),
-        cfg,
         line,
+        kinds,
+        network_segments(cfg),
+        tuple(cfg.gateways),
+        cfg.cluster,
+        cfg.ssh,
+        cfg.apply.confirm_timeout,
     )

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lanes.config import ConfigError
-from lanes.exits import (
+from lanes.cli.exits import (
     EXIT_INPUT,
     EXIT_OK,
     CommandError,
@@ -19,15 +18,17 @@ from lanes.exits import (
     say_config_error,
     say_violations,
 )
-from lanes.lab.cli import add_lab_commands, run_lab
-from lanes.outdir import write_files
+from lanes.cli.lab import add_lab_commands, run_lab
+from lanes.cli.outdir import write_files
+from lanes.cli.report import add_report_command, run_report
+from lanes.cli.verify import run_verify
+from lanes.config import ConfigError
+from lanes.config.stackfile import load_stack
+from lanes.render.limits import checked_objects
 from lanes.render.plan import plan_tables, render_files
 from lanes.render.schema import config_table, render_schema
-from lanes.report.cli import add_report_command, run_report
 from lanes.rules import checked_plan
-from lanes.rules.catalog import RULES
-from lanes.stackfile import load_stack
-from lanes.verify_cli import run_verify
+from lanes.rules.catalog import RuleId
 
 __all__ = ["main", "build_parser"]
 
@@ -74,7 +75,7 @@ def _plan(args: argparse.Namespace) -> int:
         cfg = load_stack(args.project_dir, args.stack)
     except ConfigError as exc:
         return say_config_error(exc, f"{len(exc.problems)} config error(s); nothing written")
-    report = checked_plan(cfg)
+    report = checked_objects(checked_plan(cfg))  # the rendered objects last
     if not report.ok or report.plan is None:
         tail = f"{len(report.violations)} violation(s); nothing written"
         return say_violations(report.violations, tail)
@@ -95,7 +96,7 @@ def _plan(args: argparse.Namespace) -> int:
             say(f"error: {exc}; nothing written")
             return EXIT_INPUT
         say(f"wrote {', '.join(sorted(files))} to {args.out}")
-    say(f"ok: {len(plan.hosts)} hosts, {len(RULES)} rules checked, none broken")
+    say(f"ok: {len(plan.hosts)} hosts, {len(RuleId)} rules checked, none broken")
     return EXIT_OK
 
 

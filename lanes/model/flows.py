@@ -1,27 +1,24 @@
-"""The cells of the reachability matrix and the boxes at their ends: plain data, no lanes imports.
+"""The cells of the reachability matrix and the boxes at their ends: plain data.
 
-``lanes.lab.matrix`` derives them; the intent kinds (``lanes.intents``) make their own, so this
-module is light enough for them to import while the config schema loads.
+``lanes.lab.matrix`` derives them; the intent kinds (``lanes.intents``) make their own, and
+``lanes.lab.crossaz`` the cells between AZs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-from netaddr import IPAddress, IPNetwork
-
-if TYPE_CHECKING:
-    from lanes.hostnet import HostNet
+from typing import Any, Literal
 
 __all__ = [
     "PROBE_PORT",
     "DEPLOY",
     "L2_KINDS",
     "Flow",
+    "Expect",
+    "Mode",
     "Deploy",
     "Party",
-    "source_address",
+    "PartyRole",
 ]
 
 PROBE_PORT = 7907
@@ -31,6 +28,8 @@ L2_KINDS = ("arp", "broadcast")
 
 # lan, routed, inbound, and the name of each intent kind that makes flows (egress, mapping, ...)
 FlowKind = str
+Expect = Literal["reach", "blocked"]
+Mode = Literal["tcp", "http"]
 PartyRole = Literal["balancer", "upstream", "service", "client"]
 
 
@@ -51,9 +50,9 @@ class Flow:
     network: str
     address: str
     port: int
-    expect: Literal["reach", "blocked"]
+    expect: Expect
     seen: str | None
-    mode: Literal["tcp", "http"] = field(default="tcp", compare=False)
+    mode: Mode = field(default="tcp", compare=False)
     served: int = field(default=0, compare=False)
     l2: tuple[str, str] | None = field(default=None, compare=False)
 
@@ -106,28 +105,3 @@ class Party:
     prefixlen: int
     gateway: str  # the gateway host's first address on that network: its way inside
     path: str  # the intent it stands in for
-
-
-def source_address(net: HostNet, destination: str) -> str | None:
-    """The source the kernel picks for a connection the host opens: the main table's best route.
-
-    Connected routes (each address's prefix) count as the kernel adds them; a route without an
-    explicit source takes the first address of its device. None when no route matches.
-    """
-    dest = IPAddress(destination)
-    candidates: list[tuple[int, str]] = []
-    for a in net.addresses:
-        if dest in IPNetwork(a.cidr).cidr:
-            candidates.append((IPNetwork(a.cidr).prefixlen, a.address))
-    for r in net.routes:
-        if r.table != 254:
-            continue
-        to = IPNetwork("0.0.0.0/0") if r.to == "default" else IPNetwork(r.to)
-        if dest in to:
-            own = r.source or next((a.address for a in net.addresses_of(r.device)), None)
-            if own is not None:
-                candidates.append((to.prefixlen, own))
-    if not candidates:
-        return None
-    best = max(c[0] for c in candidates)
-    return next(c[1] for c in candidates if c[0] == best)

@@ -1,4 +1,5 @@
-"""Kubernetes manifests and Helm values of a ClusterPlan as YAML, in the plan's stable order."""
+"""Kubernetes manifests and Helm values of a ClusterPlan as YAML, in the plan's stable order: the
+cluster tests' golden files (the program declares the objects themselves, lanes.render.cluster)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from lanes.cluster import ClusterPlan, HelmRelease, Manifest
+from lanes.render.cluster import ClusterPlan, HelmRelease, Manifest
 
 __all__ = ["render_manifest", "render_manifests", "render_release", "render_releases"]
 

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from lanes.exits import CommandError
+from lanes.cli.exits import CommandError
 
 __all__ = ["write_files"]
 

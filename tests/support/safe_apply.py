@@ -14,10 +14,10 @@ import sys
 import time
 from dataclasses import dataclass
 
-from lanes.confirm import confirm_address
-from lanes.gateway import GatewayModel, GatewayPaths
+from lanes.intents.gateway import GatewayModel, GatewayPaths
 from lanes.lab.netns import SshClient
 from lanes.lab.remote import LabHosts
+from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.netplan import NETPLAN_PATH
 from lanes.render.scripts import (
@@ -95,8 +95,8 @@ def _management_path(hosts: LabHosts, model: GatewayModel) -> SshClient:
     """As EdgeGateway's confirm step: through the jump host when ``confirm_address`` says so."""
     prov = hosts.prov
     plan = prov.site.plan
-    address, jump = confirm_address(plan, model), plan.config.ssh.jump
-    jumps = [h for h in plan.stack_hosts() if jump and h.config.ssh.address == jump.address]
+    address, jump = confirm_address(plan, model), plan.ssh.jump
+    jumps = [h for h in plan.stack_hosts() if jump and h.ssh.address == jump.address]
     if address is None or jump is None or not jumps:
         return hosts.session(model.host)
     target = prov.endpoint(model.host, address)

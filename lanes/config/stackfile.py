@@ -39,7 +39,6 @@ __all__ = [
     "MAX_DEPTH",
     "stack_file",
     "read_yaml",
-    "read_stack_values",
     "read_stack_file_values",
     "with_inventory",
     "inventory_path",
@@ -72,7 +71,7 @@ class _Refused(Exception):
 class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys and documents that expand too far or too deep."""
 
-    def compose_document(self) -> yaml.Node:  # type: ignore[override]
+    def compose_document(self) -> yaml.Node | None:
         node = super().compose_document()
         _check_size(node)
         return node
@@ -308,13 +307,6 @@ def _name_sources(exc: ConfigError, region: Path | None, keys: frozenset[str]) -
         top = re.split(r"[.\[:]", problem, maxsplit=1)[0]
         named.append(f"{region}: {problem}" if top in keys else problem)
     return ConfigError(named)
-
-
-def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
-    """A stack's ``lanes:`` keys with its region file merged in; secrets are left out."""
-    values = read_stack_file_values(project_dir, stack)
-    merged, _, _ = with_inventory(project_dir, values, str(stack_file(project_dir, stack)))
-    return merged
 
 
 def load_stack(project_dir: Path, stack: str) -> StackConfig:

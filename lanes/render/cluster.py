@@ -1,4 +1,4 @@
-"""The cluster network as data: Calico pools and install, node labels, Gateway API, tenant policies.
+"""The cluster network as objects: Calico pools and install, node labels, Gateway API, tenant policies.
 
 ``plan_cluster(plan)`` is a pure function of the region plan and its ``cluster`` config. It
 types no address: pools are carved from the configured pod range, the autodetection blocks are
@@ -27,7 +27,7 @@ Decisions, and why:
   pools) minus the storage network (see the next point).
 - Pods reach storage through the node, SNATed to the node's storage address (``storage:
   host-nat``), not through a Multus secondary interface. The node routes the storage network
-  on its storage NIC (lanes.hostnet gives every node a route to the storage supernet there),
+  on its storage NIC (lanes.model.hostnet gives every node a route to the storage supernet there),
   so Calico's MASQUERADE for that destination takes the storage address. Why not Multus +
   whereabouts: Calico's NetworkPolicy does not see a secondary interface, so a tenant's storage
   leg would escape the isolation this module promises; a whereabouts range per AZ would need
@@ -65,7 +65,7 @@ Decisions, and why:
   prefixes inside its AZ's pool, nothing exported. Why BGP rather than a node NAT: the receiver
   sees the pod's address (an exposure's ACLs and logs can tell tenants apart), and the router
   keeps no state per flow; on the node a policy rule puts the pod range on the traffic table
-  (``lanes.hostnet``), so the request and its reply use the traffic NIC.
+  (``lanes.model.hostnet``), so the request and its reply use the traffic NIC.
 - Ownership across stacks: the region-wide objects (operator, Installation, pools, GatewayAPI
   with every AZ's GatewayClass, tenant namespaces, policies and ReferenceGrants) are declared
   by the stack of ``cluster.region_az`` (default the first AZ); every stack declares its own
@@ -77,48 +77,57 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from netaddr import IPAddress, IPNetwork, IPSet
+from netaddr import IPAddress, IPNetwork
 
-from lanes.addressing import nth_subnet
 from lanes.config.cluster import Cluster, Grant, Tenant
-from lanes.plan import PLATFORM_SPACE, HostAddress, HostPlan, Plan
+from lanes.config.host import K8S_ROLES
+from lanes.model.cluster import (
+    NAMESPACE_NAME_LABEL,
+    REGION_LABEL,
+    ROLE_LABEL,
+    TENANT_LABEL,
+    ZONE_LABEL,
+    BgpRouter,
+    PodPool,
+    bgp_routers,
+    carve_pools,
+    exposure_consumes,
+    gateway_class,
+    gateway_name,
+    grant_ranges,
+    ingress_addresses,
+    ingress_hosts,
+    listener_name,
+    no_nat_ranges,
+    region_owner,
+)
+from lanes.model.plan import HostPlan, Plan
 
 __all__ = [
     "KUBERNETES_VERSION",
     "CALICO_VERSION",
+    "Chart",
     "OPERATOR_CHART",
-    "NODE_ROLES",
-    "ZONE_LABEL",
-    "REGION_LABEL",
-    "ROLE_LABEL",
-    "TENANT_LABEL",
-    "NAMESPACE_NAME_LABEL",
+    "OPERATOR_NAMESPACE",
+    "GATEWAY_API_NAME",
     "GATEWAY_NAMESPACE",
     "GATEWAY_POD_LABELS",
+    "GATEWAY_GROUP",
     "GATEWAY_TLS_SECRET",
     "DNS_NAMESPACE",
     "DNS_POD_LABELS",
+    "DEFAULT_INGRESS_PORTS",
+    "LISTENER_PROTOCOLS",
     "ENCAPSULATION_MODES",
-    "Chart",
     "Manifest",
     "HelmRelease",
-    "PodPool",
     "ClusterPlan",
-    "region_owner",
-    "carve_pools",
-    "no_nat_ranges",
-    "grant_ranges",
-    "exposure_consumes",
-    "ingress_hosts",
-    "BgpRouter",
-    "bgp_routers",
-    "gateway_class",
-    "gateway_name",
-    "listener_name",
     "plan_cluster",
 ]
 
 KUBERNETES_VERSION = "1.34"
+
+
 CALICO_VERSION = "3.31"
 
 
@@ -133,31 +142,46 @@ class Chart:
 
 OPERATOR_CHART = Chart("tigera-operator", "v3.31.3", "https://docs.tigera.io/calico/charts")
 
-NODE_ROLES: tuple[str, ...] = ("master", "worker", "ingress")
-ZONE_LABEL = "topology.kubernetes.io/zone"
-REGION_LABEL = "topology.kubernetes.io/region"
-ROLE_LABEL = "lanes.io/role"
-TENANT_LABEL = "lanes.io/tenant"
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
 OPERATOR_NAMESPACE = "tigera-operator"
 # Calico Ingress Gateway: the operator's GatewayAPI singleton, the namespace where it runs Envoy
 # Gateway and the proxies, and the labels Envoy Gateway gives every proxy pod.
+
+
 GATEWAY_API_NAME = "tigera-secure"
+
+
 GATEWAY_NAMESPACE = "tigera-gateway"
+
+
 GATEWAY_POD_LABELS: dict[str, str] = {
     "app.kubernetes.io/name": "envoy",
     "app.kubernetes.io/component": "proxy",
     "app.kubernetes.io/managed-by": "envoy-gateway",
 }
+
+
 GATEWAY_GROUP = "gateway.networking.k8s.io"
+
+
 GATEWAY_TLS_SECRET = "lanes-gateway-tls"
+
+
 DNS_NAMESPACE = "kube-system"
+
+
 DNS_POD_LABELS: dict[str, str] = {"k8s-app": "kube-dns"}
+
+
 DEFAULT_INGRESS_PORTS: tuple[int, ...] = (80, 443)
 # A listener's protocol by port: 443 terminates TLS, every other port is plain HTTP.
+
+
 LISTENER_PROTOCOLS: dict[int, str] = {80: "HTTP", 443: "HTTPS"}
 
 # Operator encapsulation -> (ipipMode, vxlanMode) of a projectcalico.org/v3 IPPool.
+
+
 ENCAPSULATION_MODES: dict[str, tuple[str, str]] = {
     "VXLANCrossSubnet": ("Never", "CrossSubnet"),
     "VXLAN": ("Never", "Always"),
@@ -192,15 +216,6 @@ class HelmRelease:
     chart: Chart
     values: dict[str, Any]
     after: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PodPool:
-    """One AZ's Calico pool, carved from the pod range in AZ order."""
-
-    az: str
-    cidr: IPNetwork
-    path: str
 
 
 @dataclass(frozen=True)
@@ -251,160 +266,16 @@ class ClusterPlan:
         }
 
 
-# --- ranges ---------------------------------------------------------------------------------
-
-
-def region_owner(plan: Plan) -> str:
-    """The AZ whose stack declares the region-wide objects."""
-    return plan.config.cluster.region_az or plan.azs[0]
-
-
-def carve_pools(cluster: Cluster, azs: tuple[str, ...]) -> tuple[PodPool, ...]:
-    """AZ i gets the i-th /pool_prefix of the pod range (the rest stays reserved)."""
-    pod = IPNetwork(cluster.pod_cidr)
-    return tuple(
-        PodPool(
-            az,
-            nth_subnet(pod, cluster.pool_prefix, i),
-            f"cluster.pod_cidr[{az}]",
-        )
-        for i, az in enumerate(azs)
-    )
-
-
-def no_nat_ranges(pod_cidr: IPNetwork, storage: IPNetwork | None) -> tuple[IPNetwork, ...]:
-    """100.64.0.0/10 minus the pod range minus the storage network, as few CIDRs as possible.
-
-    Felix skips natOutgoing toward any IPPool; pools may not overlap, so the pod range (whose
-    AZ pools are pools already) is cut out. Storage is cut out when pods reach it SNATed.
-    """
-    keep = IPSet([PLATFORM_SPACE]) - IPSet([pod_cidr])
-    if storage is not None:
-        keep -= IPSet([storage])
-    return tuple(keep.iter_cidrs())
-
-
-def _zone_block_cidrs(
-    plan: Plan, network: str, zone: str | None, az: str | None
-) -> list[IPNetwork]:
-    net = plan.network(network)
-    assert net is not None
-    if zone is None and az is None:
-        return [net.cidr]
-    zones = [net.zone(zone)] if zone is not None else list(net.zones)
-    if az is None:
-        return [z.cidr for z in zones if z is not None]
-    return [b.cidr for z in zones if z is not None for b in z.blocks if b.az == az]
-
-
-def exposure_consumes(plan: Plan, name: str) -> list[tuple[IPNetwork, int, str]]:
-    """Where pods may consume exposure ``name``: each consume address in a platform network
-    (a /32), with its port and protocol; consumes in outside networks are not the pods' way."""
-    return sorted(
-        {
-            (IPNetwork(f"{c.at}/32"), c.port, c.protocol)
-            for gw in plan.config.gateways
-            for c in gw.consume
-            if c.name == name and plan.network(c.network) is not None
-        },
-        key=lambda entry: (entry[0], entry[1], entry[2]),
-    )
-
-
-def grant_ranges(plan: Plan, grant: Grant) -> list[IPNetwork]:
-    """The plan's ranges a grant names: a network, one zone of it, one AZ's blocks, or an
-    exposure's consume addresses."""
-    if grant.exposure is not None:
-        return sorted({cidr for cidr, _, _ in exposure_consumes(plan, grant.exposure)})
-    assert grant.network is not None  # the rules refuse a grant of neither
-    return sorted(_zone_block_cidrs(plan, grant.network, grant.zone, grant.az))
-
-
-def ingress_hosts(plan: Plan, az: str | None = None) -> list[HostPlan]:
-    """An AZ's ingress nodes that hold a traffic address (default the stack's AZ), by number."""
-    az = az or plan.az
-    return [h for h in plan.hosts if h.az == az and h.role == "ingress" and h.address("traffic")]
-
-
-def gateway_class(cluster: Cluster, az: str) -> str:
-    """The GatewayClass of an AZ's ingress nodes."""
-    return f"{cluster.gateway_class}-{az}"
-
-
-def gateway_name(cluster: Cluster, az: str) -> str:
-    """An AZ's Gateway (in GATEWAY_NAMESPACE); the class and the Gateway share the name."""
-    return gateway_class(cluster, az)
-
-
-def listener_name(tenant: str, hostname: str, port: int) -> str:
-    """One tenant hostname on one port: ``shop-443-shop.example.com``, ``*`` spelt wildcard."""
-    return f"{tenant}-{port}-{hostname.replace('*', 'wildcard')}"
-
-
 def _ingress_ports(plan: Plan, hosts: list[HostPlan]) -> tuple[int, ...]:
     names = {h.name for h in hosts}
     ports = {
         port
-        for gw in plan.config.gateways
+        for gw in plan.gateways
         for route in gw.ingress
         if route.node in names
         for port in route.ports
     }
     return tuple(sorted(ports)) if ports else DEFAULT_INGRESS_PORTS
-
-
-@dataclass(frozen=True)
-class BgpRouter:
-    """An AZ router's BGP: its traffic address, the AZ's pool, the nodes that announce to it."""
-
-    az: str
-    host: str
-    address: IPAddress
-    block: IPNetwork  # the AZ's traffic block, where the router and the nodes meet
-    pool: IPNetwork
-    pod_cidr: IPNetwork
-    neighbors: tuple[IPAddress, ...]
-    router_as: int
-    node_as: int
-
-
-def _az_router(plan: Plan, az: str) -> tuple[HostPlan, HostAddress] | None:
-    """The host of ``az`` holding the AZ's traffic gateway address (it routes the AZ)."""
-    for host in plan.hosts:
-        if host.az == az and host.is_router:
-            return host, host.address("traffic")  # type: ignore[return-value]
-    return None
-
-
-def bgp_routers(plan: Plan) -> tuple[BgpRouter, ...]:
-    """Every AZ that has a router: the router and its AZ's Kubernetes nodes' traffic addresses."""
-    calico = plan.config.cluster.calico
-    pools = {p.az: p.cidr for p in carve_pools(plan.config.cluster, plan.azs)}
-    routers = []
-    for az in plan.azs:
-        found = _az_router(plan, az)
-        if found is None:
-            continue
-        host, entry = found
-        nodes = [h for h in plan.hosts if h.az == az and h.role in NODE_ROLES]
-        neighbors = sorted(h.address("traffic").address for h in nodes if h.address("traffic"))  # type: ignore[union-attr]
-        routers.append(
-            BgpRouter(
-                az,
-                host.name,
-                entry.address,
-                entry.block,
-                pools[az],
-                IPNetwork(plan.config.cluster.pod_cidr),
-                tuple(neighbors),
-                calico.router_as_number,
-                calico.as_number,
-            )
-        )
-    return tuple(routers)
-
-
-# --- objects --------------------------------------------------------------------------------
 
 
 def _meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None) -> dict:
@@ -494,7 +365,7 @@ def _bgp_configuration(plan: Plan) -> Manifest:
         "kind": "BGPConfiguration",
         "metadata": _meta("default"),
         "spec": {
-            "asNumber": plan.config.cluster.calico.as_number,
+            "asNumber": plan.cluster.calico.as_number,
             "nodeToNodeMeshEnabled": False,
             "bindMode": "NodeIP",
             "logSeverityScreen": "Info",
@@ -521,7 +392,7 @@ def _bgp_peer(router: BgpRouter) -> Manifest:
 
 def _gateway_api(plan: Plan, azs: list[str]) -> Manifest:
     """The operator's GatewayAPI: one DaemonSet GatewayClass per AZ, on its ingress nodes only."""
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     classes = [
         {
             "name": gateway_class(cluster, az),
@@ -575,7 +446,7 @@ def _listener(tenant: Tenant, hostname: str, port: int) -> dict[str, Any]:
 def _gateway(
     plan: Plan, addresses: tuple[IPAddress, ...], listeners: list[dict[str, Any]], owner: bool
 ) -> Manifest:
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     body = {
         "apiVersion": f"{GATEWAY_GROUP}/v1",
         "kind": "Gateway",
@@ -707,7 +578,7 @@ def _tenant_policies(plan: Plan, tenant: Tenant) -> list[Manifest]:
 
 def _node_patch(plan: Plan, host: HostPlan) -> Manifest:
     labels = {
-        **host.config.labels,
+        **host.labels,
         ZONE_LABEL: host.az,
         REGION_LABEL: plan.region,
         ROLE_LABEL: host.role,
@@ -728,17 +599,18 @@ def _operator_release() -> HelmRelease:
 
 def plan_cluster(plan: Plan) -> ClusterPlan:
     """Everything this stack declares in the cluster; assumes ``rules.checked_plan`` passed."""
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     owner = region_owner(plan) == plan.az
-    traffic = plan.network("traffic")
-    storage_net = plan.network("storage")
+    traffic = plan.network(plan.kinds.pods_network)
+    storage_net = plan.network(plan.kinds.storage_network)
     assert traffic is not None and storage_net is not None
     pools = carve_pools(cluster, plan.azs)
     storage = storage_net.cidr if cluster.storage == "host-nat" else None
     no_nat = no_nat_ranges(IPNetwork(cluster.pod_cidr), storage)
     autodetect = tuple(b.cidr for b in traffic.blocks())
-    hosts = ingress_hosts(plan)
-    addresses = tuple(h.address("traffic").address for h in hosts)  # type: ignore[union-attr]
+    ingress = ingress_addresses(plan)
+    hosts = [h for h, _ in ingress]
+    addresses = tuple(entry.address for _, entry in ingress)
     ports = _ingress_ports(plan, hosts)
     tenants = sorted(cluster.tenants, key=lambda t: t.name)
     gateway_azs = [az for az in plan.azs if ingress_hosts(plan, az)]
@@ -764,7 +636,7 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
             manifests += [_namespace(tenant), *_tenant_policies(plan, tenant)]
             if tenant.hostnames and gateway_azs:
                 manifests.append(_tls_grant(tenant))
-    nodes = sorted((h for h in plan.stack_hosts() if h.role in NODE_ROLES), key=lambda h: h.name)
+    nodes = sorted((h for h in plan.stack_hosts() if h.role in K8S_ROLES), key=lambda h: h.name)
     manifests += [_node_patch(plan, h) for h in nodes]
     gateway = None
     if addresses and listeners:

@@ -4,7 +4,7 @@ Real hosts are reached the way the stack's Commands reach them: the stack's user
 each host's SSH address and port, and host keys pinned from the config (a host without a
 pinned key is refused, never trusted on first use). The private key is a Pulumi secret that
 only the Pulumi CLI decrypts, so verify takes a key file (``--identity``) instead. The lab
-(``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.ssh``); everything after the connection is the same.
+(``lanes.lab.remote``) hands in its own sessions of the same client (``lanes.remote.ssh``); everything after the connection is the same.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanes.plan import HostPlan, Plan
+from lanes.model.plan import HostPlan, Plan
+from lanes.remote.ssh import LocalOrigin, SshClient, SshEndpoint
+from lanes.remote.verify import Drift, Target, collect_script, compare, parse_live
 from lanes.render.scripts import sh_command
-from lanes.ssh import LocalOrigin, SshClient, SshEndpoint
-from lanes.verify import Drift, Target, collect_script, compare, parse_live
 
 __all__ = ["Outcome", "verify_targets", "RealHosts", "VerifyError"]
 
@@ -87,19 +87,17 @@ class RealHosts:
         self.close()
 
     def _endpoint(self, host: HostPlan) -> SshEndpoint:
-        ssh = host.config.ssh
+        ssh = host.ssh
         if ssh.host_key is None:
             raise VerifyError(f"{host.path}.ssh.host_key: not set; verify only trusts pinned keys")
-        management = host.address("management")
-        address = ssh.address or (str(management.address) if management else None)
+        address = host.ssh_address
         if address is None:
-            raise VerifyError(f"{host.path}.ssh.address: {host.name} has no management address")
-        return SshEndpoint(
-            address, ssh.port, self.plan.config.ssh.user, self.identity, ssh.host_key
-        )
+            nodes = self.plan.kinds.nodes_network
+            raise VerifyError(f"{host.path}.ssh.address: {host.name} has no {nodes} address")
+        return SshEndpoint(address, ssh.port, self.plan.ssh.user, self.identity, ssh.host_key)
 
     def _jump(self) -> SshEndpoint | None:
-        jump = self.plan.config.ssh.jump
+        jump = self.plan.ssh.jump
         if jump is None:
             return None
         if jump.host_key is None:
@@ -109,9 +107,7 @@ class RealHosts:
     def session(self, name: str) -> SshClient:
         host = self.plan.host(name)
         assert host is not None
-        target = self.endpoints[name]
-        through_jump = self.jump is not None and host.config.ssh.via_jump
-        if through_jump and target.host == self.jump.host:  # type: ignore[union-attr]
-            through_jump = False
-        proxy = self.jump if through_jump else None
-        return SshClient(target, self.origin, proxy)
+        target, jump = self.endpoints[name], self.jump
+        # The jump host itself, and hosts that do not go through it, are reached directly.
+        through = jump is not None and host.ssh.via_jump and target.host != jump.host
+        return SshClient(target, self.origin, jump if through else None)

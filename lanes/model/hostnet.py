@@ -1,12 +1,12 @@
 """The host network model: links, addresses, routes, tables, policy rules and sysctls of one host.
 
 ``build_host_net(host, plan)`` is a pure function of the plan. The netplan renderer turns the
-model into YAML; the namespace lab applies the same model with iproute2 (``ip_commands``), so
+model into YAML; the namespace lab applies the same model with iproute2 (``lanes.lab.iproute``), so
 what a real host and a rehearsal host carry cannot drift apart.
 
 Routing design (seed 001's unsolved case, brief "Hosts"):
 
-- One routing table per platform network the host carries (``TABLES``: management 101,
+- One routing table per platform network the host carries (its kind's: management 101,
   traffic 102, storage 103, adjacency 104; fixed ids, so adding a network or a host never
   renumbers a table). Each table holds the host's own blocks of that network as link routes
   (with the host's address as source) and a default route via the network's gateway.
@@ -69,22 +69,19 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from netaddr import IPNetwork
+from netaddr import IPAddress, IPNetwork
 
-from lanes.addressing import subnet_count
-from lanes.cluster import carve_pools
-from lanes.config.host import Nic
-from lanes.kinds import DEFAULT_ORDER, PLATFORM_NETWORKS, TABLES
-from lanes.plan import HostAddress, HostPlan, Plan
+from lanes.config.host import K8S_ROLES, Nic, Role
+from lanes.config.kinds import NODE_ZONE
+from lanes.model.addressing import subnet_count
+from lanes.model.cluster import carve_pools
+from lanes.model.plan import DEFAULT_MTU, HostAddress, HostPlan, NetworkPlan, Plan
 
 __all__ = [
-    "TABLES",
     "device_for",
     "RULE_PRIORITY_BASE",
     "POD_RULE_PRIORITIES",
     "MAIN_TABLE",
-    "DEFAULT_ORDER",
-    "K8S_ROLES",
     "DEFAULT_MTU",
     "Link",
     "Address",
@@ -93,8 +90,7 @@ __all__ = [
     "Table",
     "HostNet",
     "build_host_net",
-    "ip_commands",
-    "rule_argv",
+    "source_address",
 ]
 
 RULE_PRIORITY_BASE = 1000
@@ -102,8 +98,6 @@ RULE_PRIORITY_BASE = 1000
 # the per-address rules (1000 + table), which never match a pod's source anyway.
 POD_RULE_PRIORITIES = (1090, 1091, 1092)
 MAIN_TABLE = 254
-K8S_ROLES = frozenset({"master", "worker", "ingress"})
-DEFAULT_MTU = 1500
 
 LinkKind = Literal["ethernet", "bond", "vlan"]
 
@@ -175,7 +169,7 @@ class HostNet:
     """Everything the host's network config says, in a stable order."""
 
     host: str
-    role: str
+    role: Role
     links: tuple[Link, ...]
     addresses: tuple[Address, ...]
     routes: tuple[Route, ...]
@@ -270,20 +264,13 @@ def _link_from_dict(link: Mapping[str, Any]) -> Link:
 
 
 def _network_vlan(plan: Plan, network: str) -> int | None:
-    platform = plan.network(network)
-    if platform is not None:
-        return platform.vlan
-    if plan.line is not None and network == plan.line.name:
-        return plan.line.vlan
-    outside = plan.outside_network(network)
-    return outside.vlan if outside else None
+    segment = plan.segment(network)
+    return segment.vlan if segment is not None else None
 
 
 def _network_mtu(plan: Plan, network: str) -> int:
-    platform = plan.network(network)
-    if platform is None and plan.line is not None and network == plan.line.name:
-        return plan.line.mtu
-    return platform.mtu if platform is not None else DEFAULT_MTU
+    segment = plan.segment(network)
+    return segment.link_mtu if segment is not None else DEFAULT_MTU
 
 
 def _device_for(nic: Nic, network: str, plan: Plan) -> str:
@@ -333,7 +320,7 @@ def _nic_links(nic: Nic, plan: Plan) -> list[Link]:
 
 def _devices(host: HostPlan, plan: Plan) -> dict[str, str]:
     """network -> device holding its addresses."""
-    return {n: _device_for(nic, n, plan) for nic in host.config.nics for n in nic.networks}
+    return {n: _device_for(nic, n, plan) for nic in host.nics for n in nic.networks}
 
 
 def device_for(host: HostPlan, network: str, plan: Plan) -> str | None:
@@ -350,9 +337,8 @@ def _first_routed(entries: list[HostAddress], own: set[str]) -> HostAddress | No
 
 
 def _table_routes(
-    network: str, entries: list[HostAddress], device: str, own: set[str]
+    network: str, entries: list[HostAddress], device: str, own: set[str], table: int
 ) -> list[Route]:
-    table = TABLES[network]
     routes = [Route(network, str(e.block), device, None, str(e.address), table) for e in entries]
     first = _first_routed(entries, own)
     if first is not None:
@@ -363,19 +349,21 @@ def _table_routes(
 
 
 def _supernet_route(
-    network: str, entries: list[HostAddress], device: str, plan: Plan, own: set[str]
+    network: NetworkPlan, entries: list[HostAddress], device: str, own: set[str]
 ) -> list[Route]:
     """Other AZs' blocks (and other zones) of the network, via its own gateway."""
     first = _first_routed(entries, own)
-    supernet = plan.network(network).cidr  # type: ignore[union-attr]
+    supernet = network.cidr
     if first is None or any(e.block == supernet for e in entries):
         return []
-    return [Route(network, str(supernet), device, str(first.gateway))]
+    return [Route(network.name, str(supernet), device, str(first.gateway))]
 
 
-def _default_route(host: HostPlan, devices: dict[str, str], own: set[str]) -> Route | None:
-    outside = sorted({a.network for a in host.addresses if a.network not in PLATFORM_NETWORKS})
-    for network in [*outside, *DEFAULT_ORDER]:
+def _default_route(
+    host: HostPlan, plan: Plan, devices: dict[str, str], own: set[str]
+) -> Route | None:
+    outside = sorted({a.network for a in host.addresses if a.network not in plan.kinds})
+    for network in [*outside, *plan.kinds.default_order]:
         entries = [a for a in host.addresses if a.network == network]
         first = _first_routed(entries, own)
         if first is not None:
@@ -385,7 +373,7 @@ def _default_route(host: HostPlan, devices: dict[str, str], own: set[str]) -> Ro
 
 def _az_pools(plan: Plan) -> dict[str, str]:
     """AZ -> its pod pool, when the pod range holds one for every AZ (else rule cluster-pools)."""
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     pod = IPNetwork(cluster.pod_cidr)
     if cluster.pool_prefix < pod.prefixlen or subnet_count(pod, cluster.pool_prefix) < len(
         plan.azs
@@ -403,7 +391,8 @@ def _line_routes(host: HostPlan, plan: Plan, devices: dict[str, str]) -> list[Ro
     line = plan.line
     if line is None or line.name not in devices or line.address(host.az) is None:
         return []
-    carriers = {h.az for h in plan.hosts if h.address(line.name) is not None}
+    segment = plan.segment(line.name)
+    carriers = {plan.az_of(name) for name in segment.carriers} if segment is not None else set()
     pools = _az_pools(plan)
     routes = []
     for az, via in line.addresses:
@@ -425,22 +414,23 @@ def _routing(
     routes: list[Route] = []
     rules: list[Rule] = []
     tables: list[Table] = []
-    default = _default_route(host, devices, own)
-    for network in PLATFORM_NETWORKS:
+    default = _default_route(host, plan, devices, own)
+    for net in plan.networks:
+        network = net.name
         entries = [a for a in host.addresses if a.network == network]
         if not entries:
             continue
-        device, table = devices[network], TABLES[network]
+        device, table = devices[network], plan.kinds.table(network)
         if default is not None and default.network == network:
             routes.append(default)
-        routes += _supernet_route(network, entries, device, plan, own)
-        routes += _table_routes(network, entries, device, own)
+        routes += _supernet_route(net, entries, device, own)
+        routes += _table_routes(network, entries, device, own, table)
         rules += [
             Rule(network, str(e.address), table, RULE_PRIORITY_BASE + table, device)
             for e in entries
         ]
         tables.append(Table(network, table))
-    if default is not None and default.network not in PLATFORM_NETWORKS:
+    if default is not None and default.network not in plan.kinds:
         routes.insert(0, default)
     routes += _line_routes(host, plan, devices)
     rules = _pod_rules(host, plan, devices) + rules
@@ -449,21 +439,21 @@ def _routing(
 
 def _pod_rules(host: HostPlan, plan: Plan, devices: dict[str, str]) -> list[Rule]:
     """A Kubernetes node's rules for its pods' sources (the module's "Pods' lane")."""
-    network = "traffic"
+    network = plan.kinds.pods_network
     if host.role not in K8S_ROLES or network not in devices:
         return []
-    cluster = plan.config.cluster
+    cluster = plan.cluster
     pods, device = str(cluster.pod_cidr), devices[network]
     to_pods, to_storage, lane = POD_RULE_PRIORITIES
     rules = [Rule(network, pods, MAIN_TABLE, to_pods, device, pods)]
-    storage = plan.network("storage")
-    if cluster.storage == "host-nat" and storage is not None and "storage" in devices:
+    storage = plan.network(plan.kinds.storage_network)
+    if cluster.storage == "host-nat" and storage is not None and storage.name in devices:
         rules.append(Rule(network, pods, MAIN_TABLE, to_storage, device, str(storage.cidr)))
-    rules.append(Rule(network, pods, TABLES[network], lane, device))
+    rules.append(Rule(network, pods, plan.kinds.table(network), lane, device))
     return rules
 
 
-def _forwarding(role: str, router: bool) -> list[tuple[str, str]]:
+def _forwarding(role: Role, router: bool) -> list[tuple[str, str]]:
     if router:
         return [("net.ipv4.ip_forward", "1")]  # it routes the AZ to the others over the line
     if role == "gateway":
@@ -476,7 +466,7 @@ def _sysctl_key(device: str) -> str:
     return device.replace(".", "/")
 
 
-def _sysctls(role: str, layer3: list[str], router: bool = False) -> tuple[tuple[str, str], ...]:
+def _sysctls(role: Role, layer3: list[str], router: bool = False) -> tuple[tuple[str, str], ...]:
     values = [
         ("net.ipv4.conf.all.rp_filter", "1"),
         ("net.ipv4.conf.default.rp_filter", "1"),
@@ -494,16 +484,17 @@ def _sysctls(role: str, layer3: list[str], router: bool = False) -> tuple[tuple[
     return tuple(values)
 
 
-def _node_ip(host: HostPlan) -> str | None:
+def _node_ip(host: HostPlan, nodes: str) -> str | None:
+    """kubelet's address: the nodes' network's, in the nodes' zone when it is zoned."""
     if host.role not in K8S_ROLES:
         return None
-    entry = host.address("management", "k8s-nodes") or host.address("management")
+    entry = host.address(nodes, NODE_ZONE) or host.address(nodes)
     return str(entry.address) if entry else None
 
 
 def build_host_net(host: HostPlan, plan: Plan) -> HostNet:
     """The host's whole network config, from its NIC layout and its planned addresses."""
-    links = [link for nic in host.config.nics for link in _nic_links(nic, plan)]
+    links = [link for nic in host.nics for link in _nic_links(nic, plan)]
     devices = _devices(host, plan)
     addresses = tuple(
         Address(devices[a.network], a.network, a.zone, str(a.address), a.interface)
@@ -523,39 +514,31 @@ def build_host_net(host: HostPlan, plan: Plan) -> HostNet:
             host.role, layer3, plan.line is not None and host.address(plan.line.name) is not None
         ),
         default_network=default,
-        node_ip=_node_ip(host),
+        node_ip=_node_ip(host, plan.kinds.nodes_network),
         path=host.path,
     )
 
 
-def ip_commands(net: HostNet, devices: dict[str, str] | None = None) -> list[list[str]]:
-    """The model as iproute2 argv lists (addresses, routes, rules), for a namespace host.
+def source_address(net: HostNet, destination: str) -> str | None:
+    """The source the kernel picks for a connection the host opens: the main table's best route.
 
-    ``devices`` renames the model's devices to the ones that stand in for them (this kernel
-    has no bond or VLAN devices: the lab maps ``bond0.200`` to a plain veth). Links are the
-    lab's to create; these commands only configure them. Addresses and routes use ``replace``
-    and may run again; ``ip rule add`` has no replace, so a re-run deletes the rules first.
-    Sysctls are ``net.sysctls`` (per network namespace: apply them with ``sysctl -w``).
+    Connected routes (each address's prefix) count as the kernel adds them; a route without an
+    explicit source takes the first address of its device. None when no route matches.
     """
-    rename = devices or {}
-
-    def dev(name: str) -> str:
-        return rename.get(name, name)
-
-    commands = [["ip", "address", "replace", a.cidr, "dev", dev(a.device)] for a in net.addresses]
-    for route in net.routes:
-        argv = ["ip", "route", "replace", route.to]
-        argv += ["via", route.via] if route.via else []
-        argv += ["dev", dev(route.device)]
-        argv += ["src", route.source] if route.source else []
-        argv += ["table", str(route.table)]
-        commands.append(argv)
-    commands += [rule_argv("add", r.source, r.to, r.table, r.priority) for r in net.rules]
-    return commands
-
-
-def rule_argv(verb: str, source: str, to: str | None, table: int, priority: int) -> list[str]:
-    """``ip rule <verb> from <source> [to <to>] table <table> priority <priority>``."""
-    argv = ["ip", "rule", verb, "from", source]
-    argv += ["to", to] if to else []
-    return [*argv, "table", str(table), "priority", str(priority)]
+    dest = IPAddress(destination)
+    candidates: list[tuple[int, str]] = []
+    for a in net.addresses:
+        if dest in IPNetwork(a.cidr).cidr:
+            candidates.append((IPNetwork(a.cidr).prefixlen, a.address))
+    for r in net.routes:
+        if r.table != MAIN_TABLE:
+            continue
+        to = IPNetwork("0.0.0.0/0") if r.to == "default" else IPNetwork(r.to)
+        if dest in to:
+            own = r.source or next((a.address for a in net.addresses_of(r.device)), None)
+            if own is not None:
+                candidates.append((to.prefixlen, own))
+    if not candidates:
+        return None
+    best = max(c[0] for c in candidates)
+    return next(c[1] for c in candidates if c[0] == best)

@@ -2,7 +2,7 @@
 
 Pure: this module says what to expect (``expected_targets``), writes the one POSIX sh script
 that collects the live state over SSH (``collect_script``, read-only), reads its output
-(``parse_live``) and compares (``compare``). ``lanes.verify_run`` connects and runs it.
+(``parse_live``) and compares (``compare``). ``lanes.remote.verify_run`` connects and runs it.
 
 What is compared, per target (every host of the stack's AZ; a gateway host also gets its
 gateway's items):
@@ -36,9 +36,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lanes.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
-from lanes.hostnet import POD_RULE_PRIORITIES, RULE_PRIORITY_BASE, TABLES, HostNet, build_host_net
-from lanes.plan import Plan
+from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash, derive_gateways
+from lanes.model.hostnet import (
+    MAIN_TABLE,
+    POD_RULE_PRIORITIES,
+    RULE_PRIORITY_BASE,
+    HostNet,
+    build_host_net,
+)
+from lanes.model.plan import Plan
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.nftables import FAMILY
 from lanes.render.scripts import check_path, check_value, host_files
@@ -55,7 +61,6 @@ __all__ = [
     "format_drift",
 ]
 
-MAIN_TABLE = 254
 CONFIG_PROTOCOLS = frozenset({"static", "boot"})
 MARK = "@@lanes "
 ABSENT = "!absent"
@@ -103,6 +108,7 @@ class Target:
     sysctls: tuple[tuple[str, str], ...]
     files: tuple[tuple[str, str | None], ...]  # None: lanes must not have this file
     gateways: tuple[GatewayExpect, ...]
+    tables: frozenset[int]  # every routing table lanes owns (one per network kind)
 
 
 def _join(root: str, path: str) -> str:
@@ -142,7 +148,10 @@ def expected_targets(plan: Plan, root_of: Callable[[str], str] = lambda name: "/
             files.append((g.nginx_conf_path, g.nginx_conf))
             files.append((g.sysctl_path, "".join(f"{k} = {v}\n" for k, v in GATEWAY_SYSCTLS)))
             sysctls += GATEWAY_SYSCTLS
-        targets.append(Target(host.name, host.path, net, tuple(sysctls), tuple(files), gateways))
+        tables = frozenset(k.table for k in plan.kinds)
+        targets.append(
+            Target(host.name, host.path, net, tuple(sysctls), tuple(files), gateways, tables)
+        )
     return targets
 
 
@@ -305,13 +314,8 @@ def _addresses(target: Target, live: Live) -> list[Drift]:
     return _compare_set(target.name, "address", want, have, lambda k: f"{k[0]} on {k[1]}")
 
 
-def _lanes_tables() -> frozenset[int]:
-    """Every routing table lanes owns (one per network kind, lanes.kinds)."""
-    return frozenset(TABLES.values())
-
-
 def _routes(target: Target, live: Live) -> list[Drift]:
-    lanes_tables = _lanes_tables()
+    lanes_tables = target.tables
     devices = set(target.net.layer3())
     want: set[RouteKey] = {
         (r.to, r.via or "-", r.device, r.source or "-", r.table) for r in target.net.routes
@@ -356,7 +360,7 @@ def _rule_text(key: tuple[str, str, int, int]) -> str:
 def _rules(target: Target, live: Live) -> list[Drift]:
     want = {(r.source, r.to or "all", r.table, r.priority) for r in target.net.rules}
     have = set()
-    lanes_tables = _lanes_tables()
+    lanes_tables = target.tables
     priorities = {RULE_PRIORITY_BASE + t for t in lanes_tables} | set(POD_RULE_PRIORITIES)
     for r in live.json("rules"):
         table = _table_id(r.get("table"))

@@ -11,13 +11,13 @@ import argparse
 import json
 import sys
 
+from lanes.cli.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.config import ConfigError
-from lanes.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
+from lanes.config.stackfile import load_stack
 from lanes.lab.netns import LabError
+from lanes.remote.verify import expected_targets, format_drift
+from lanes.remote.verify_run import Outcome, RealHosts, VerifyError, verify_targets
 from lanes.rules import checked_plan
-from lanes.stackfile import load_stack
-from lanes.verify import expected_targets, format_drift
-from lanes.verify_run import Outcome, RealHosts, VerifyError, verify_targets
 
 __all__ = ["run_verify"]
 

@@ -1,9 +1,9 @@
 """The concrete NAT and proxy model of each gateway, derived from the plan and the gateway intents.
 
 Nothing here is written by hand in the config: interfaces come from the gateway host's NICs,
-egress sources from the AZ blocks, inside addresses from the inventory. Each intent kind
-(``lanes.intents``) derives its own entries; this module resolves names for them (``Deriver``),
-collects their entries in one model and keeps the SNAT steps in the order the kernel must try
+egress sources from the AZ blocks, inside addresses from the inventory. Each intent kind of the
+table (``lanes.intents.kinds``) derives its own entries, resolving names with a ``Deriver``;
+this module collects their entries in one model and keeps the SNAT steps in the order the kernel must try
 them: the specific ones (ingress replies, exposures, 1:1 mappings) before the general egress
 SNAT (seed 000's warning), and no step that leaves for an outside network ever translates a
 destination inside 100.64.0.0/10.
@@ -14,21 +14,25 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from netaddr import IPAddress
-
-from lanes.config import Gateway
-from lanes.hostnet import device_for
-from lanes.intents import NAT_MAPS, SNAT_ORDER, by_rank, kinds, step_kind
-from lanes.intents.base import GatewayError, Ifname, MapEntry, SnatStep, plain_step
+from lanes.intents import egress as egress_kind
+from lanes.intents.base import (
+    Deriver,
+    GatewayError,
+    Ifname,
+    MapEntry,
+    SnatStep,
+    plain_step,
+)
 from lanes.intents.egress import EgressSnat as Egress
 from lanes.intents.exposure import Exposure
 from lanes.intents.ingress import IngressNat
+from lanes.intents.kinds import INTENT_KINDS, IntentKinds
 from lanes.intents.mapping import AddressMapping
 from lanes.intents.proxy import ProxyModel
-from lanes.plan import PLATFORM_SPACE, HostPlan, Plan
+from lanes.model.plan import PLATFORM_SPACE, Plan
 
 __all__ = [
     "gateway_from_dict",
@@ -41,13 +45,9 @@ __all__ = [
     "ProxyModel",
     "SnatStep",
     "GatewayModel",
-    "SNAT_ORDER",
     "Ifname",
     "MapEntry",
-    "NAT_MAPS",
     "nat_maps",
-    "Deriver",
-    "host_addresses",
     "derive_gateway",
     "derive_gateways",
     "content_hash",
@@ -115,8 +115,9 @@ class GatewayModel:
     """Everything one gateway host must do, in the order it must do it.
 
     ``mappings``, ``ingress``, ``exposures`` and ``proxies`` are the entries of those kinds; a
-    kind registered later keeps its entries in ``intents`` (by its field). Read them through
-    ``entries(field)`` to cover both.
+    kind of another table (a test's) keeps its entries in ``intents`` (by its field). Read them
+    through ``entries(field)`` to cover both. ``kinds`` is the table that made it: its renderers
+    and rules read that one.
     """
 
     name: str
@@ -132,10 +133,12 @@ class GatewayModel:
     snat: tuple[SnatStep, ...]
     table: str = TABLE
     intents: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    kinds: IntentKinds = field(default=INTENT_KINDS, compare=False, repr=False)
 
     @property
     def egress(self) -> tuple[Egress, ...]:
-        return tuple(s.egress for s in self.snat if s.egress is not None)
+        """The general egress SNATs: each one a postrouting step of its own."""
+        return egress_kind.KIND.entries(self)
 
     def entries(self, field: str) -> tuple[Any, ...]:
         """The entries of the kind whose model field is ``field``."""
@@ -152,7 +155,7 @@ class GatewayModel:
             "interfaces": dict(self.interfaces),
             "outside_interfaces": list(self.outside_interfaces),
         }
-        for kind in kinds():
+        for kind in self.kinds:
             if kind.field:
                 out[kind.field] = [e.to_dict() for e in self.entries(kind.field)]
         out["snat"] = [s.to_dict() for s in self.snat]
@@ -160,7 +163,7 @@ class GatewayModel:
 
 
 # The fields a kind's entries may have of their own (the others go to ``intents``).
-_ATTRIBUTES = frozenset(f.name for f in fields(GatewayModel)) - {"intents"}
+_ATTRIBUTES = frozenset(f.name for f in fields(GatewayModel)) - {"intents", "kinds"}
 
 
 def _with_entries(found: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
@@ -171,8 +174,8 @@ def _with_entries(found: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
 
 def nat_maps(model: GatewayModel) -> dict[str, list[MapEntry]]:
     """The elements of every map, per map name; one per intent, duplicates kept for the rules."""
-    maps: dict[str, list[MapEntry]] = {name: [] for name in NAT_MAPS}
-    for kind in kinds():
+    maps: dict[str, list[MapEntry]] = {name: [] for name in model.kinds.nat_maps}
+    for kind in model.kinds:
         for name, entries in kind.map_entries(kind.entries(model)).items():
             maps[name] += entries
     return maps
@@ -183,73 +186,24 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def host_addresses(host: HostPlan, network: str) -> list[IPAddress]:
-    """Every address ``host`` holds in ``network``, in plan order."""
-    return [a.address for a in host.addresses if a.network == network]
-
-
-class Deriver:
-    """Resolves the names of one gateway's intents against the plan for the kinds' ``derive``;
-    errors name the config path."""
-
-    # What no SNAT toward an outside network ever translates (the platform's own space).
-    exempt = PLATFORM_SPACE
-
-    def __init__(self, plan: Plan, gw: Gateway, path: str):
-        self.plan = plan
-        self.gw = gw
-        self.path = path
-        host = plan.host(gw.host)
-        if host is None:
-            raise GatewayError(f"{path}.host", f"{gw.host} is not a host")
-        self.host = host
-
-    def iface(self, network: str, path: str) -> str:
-        """The gateway host's interface in ``network``."""
-        name = device_for(self.host, network, self.plan)
-        if name is None:
-            raise GatewayError(path, f"no NIC of {self.host.name} carries {network}")
-        return name
-
-    def own(self, network: str, path: str) -> IPAddress:
-        """The gateway host's first address in ``network``."""
-        found = host_addresses(self.host, network)
-        if not found:
-            raise GatewayError(path, f"{self.host.name} has no address in {network}")
-        return found[0]
-
-    def peer(self, name: str, network: str, path: str) -> IPAddress:
-        """Host ``name``'s first address in ``network``."""
-        other = self.plan.host(name)
-        if other is None:
-            raise GatewayError(path, f"{name} is not a host")
-        found = host_addresses(other, network)
-        if not found:
-            raise GatewayError(path, f"{name} has no {network} address")
-        return found[0]
-
-    def interfaces(self) -> tuple[tuple[str, str], ...]:
-        nets = sorted(self.host.config.networks)
-        return tuple((n, self.iface(n, f"{self.host.path}.nics")) for n in nets)
-
-
-def _snat_steps(found: Mapping[str, tuple[Any, ...]]) -> tuple[SnatStep, ...]:
+def _snat_steps(found: Mapping[str, tuple[Any, ...]], kinds: IntentKinds) -> tuple[SnatStep, ...]:
     """The postrouting steps in chain order; a step leaving for an outside network exempts
     100.64.0.0/10, the others (exposures toward the adjacency network) translate it on purpose."""
     steps: list[SnatStep] = []
-    for kind in by_rank():
+    for kind in kinds.by_rank():
         exempt = PLATFORM_SPACE if kind.snat_exempt else None
         steps += kind.snat_steps(found[kind.name], exempt)
     return tuple(steps)
 
 
-def derive_gateway(plan: Plan, index: int) -> GatewayModel:
-    """The model of ``gateways[index]``. Raises GatewayError on a dangling reference."""
-    gw = plan.config.gateways[index]
+def derive_gateway(plan: Plan, index: int, kinds: IntentKinds = INTENT_KINDS) -> GatewayModel:
+    """The model of ``gateways[index]``, by the intent kinds of ``kinds``. Raises GatewayError
+    on a dangling reference."""
+    gw = plan.gateways[index]
     d = Deriver(plan, gw, f"gateways[{index}]")
     interfaces = d.interfaces()
     outside = {net.name for net in plan.outside}
-    found = {kind.name: kind.derive(d, gw, d.path) for kind in kinds()}
+    found = {kind.name: kind.derive(d, gw, d.path) for kind in kinds}
     return GatewayModel(
         name=gw.name,
         host=d.host.name,
@@ -257,32 +211,37 @@ def derive_gateway(plan: Plan, index: int) -> GatewayModel:
         path=d.path,
         interfaces=interfaces,
         outside_interfaces=tuple(sorted({i for n, i in interfaces if n in outside})),
-        snat=_snat_steps(found),
-        **_with_entries({k.field: found[k.name] for k in kinds() if k.field}),
+        snat=_snat_steps(found, kinds),
+        kinds=kinds,
+        **_with_entries({k.field: found[k.name] for k in kinds if k.field}),
     )
 
 
-def derive_gateways(plan: Plan) -> list[GatewayModel]:
+def derive_gateways(plan: Plan, kinds: IntentKinds = INTENT_KINDS) -> list[GatewayModel]:
     """Models of the gateways whose host is in the stack's AZ, sorted by name."""
     models = [
-        derive_gateway(plan, i)
-        for i, gw in enumerate(plan.config.gateways)
+        derive_gateway(plan, i, kinds)
+        for i, gw in enumerate(plan.gateways)
         if (host := plan.host(gw.host)) is not None and host.az == plan.az
     ]
     return sorted(models, key=lambda m: m.name)
 
 
-def _snat_from_dicts(steps: Iterable[Mapping[str, Any]], path: str) -> tuple[SnatStep, ...]:
+def _snat_from_dicts(
+    steps: Iterable[Mapping[str, Any]], path: str, kinds: IntentKinds
+) -> tuple[SnatStep, ...]:
     seen: dict[str, int] = {}
     result = []
     for step in steps:
         index = seen[step["kind"]] = seen.get(step["kind"], -1) + 1
-        kind = step_kind(step["kind"])
+        kind = kinds.step_kind(step["kind"])
         result.append(kind.step_from_dict(step, path, index) if kind else plain_step(step))
     return tuple(result)
 
 
-def gateway_from_dict(props: Mapping[str, Any], path: str) -> GatewayModel:
+def gateway_from_dict(
+    props: Mapping[str, Any], path: str, kinds: IntentKinds = INTENT_KINDS
+) -> GatewayModel:
     """``GatewayModel.to_dict`` back into the model (each kind reads its own entries); ``path``
     names it in violations."""
     return GatewayModel(
@@ -292,8 +251,9 @@ def gateway_from_dict(props: Mapping[str, Any], path: str) -> GatewayModel:
         path=path,
         interfaces=tuple(sorted((props.get("interfaces") or {}).items())),
         outside_interfaces=tuple(props.get("outside_interfaces") or ()),
-        snat=_snat_from_dicts(props.get("snat") or (), path),
+        snat=_snat_from_dicts(props.get("snat") or (), path, kinds),
+        kinds=kinds,
         **_with_entries(
-            {k.field: k.from_dicts(props.get(k.field) or (), path) for k in kinds() if k.field}
+            {k.field: k.from_dicts(props.get(k.field) or (), path) for k in kinds if k.field}
         ),
     )

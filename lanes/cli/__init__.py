@@ -1,0 +1,1 @@
+"""``python -m lanes``: one module per command, their exit codes and ``--out``."""
