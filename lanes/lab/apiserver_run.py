@@ -9,6 +9,7 @@ the processes outliving the command and found again by their pidfiles.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -437,6 +438,9 @@ def stop(root: Path) -> list[str]:
         if name in running:
             _stop_processes([running[name]])
     shutil.rmtree(root, ignore_errors=True)
+    if root.parent.name.startswith("lanes-cluster-"):
+        with contextlib.suppress(OSError):  # the user's folder of clusters, once it is empty
+            root.parent.rmdir()
     return sorted(running)
 
 

@@ -144,6 +144,23 @@ RULE_CASES = [
         "Listener name must be unique within the Gateway",
     ),
     RuleCase(
+        "gateway-listener-names-of-two-tenants-collide",
+        "prod",
+        lambda values: changed(
+            values,
+            "cluster.tenants",
+            [
+                *values["cluster"]["tenants"],
+                {"name": "a", "hostnames": ["80-x.com"]},
+                {"name": "a-80", "hostnames": ["x.com"]},
+            ],
+        ),
+        "gateway-listener-name",
+        "cluster.tenants[3].hostnames[0]",
+        lambda plan: one(objects(plan), "Gateway"),
+        "Listener name must be unique within the Gateway",
+    ),
+    RuleCase(
         "gateway-listener-name-over-253",
         "prod",
         add_hostname(1, ".".join(["a" * 60] * 4)),
