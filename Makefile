@@ -13,9 +13,11 @@ APT_PACKAGES := iproute2 procps util-linux dash openssh-server openssh-client ne
 APT_PACKAGES += bird2
 # lanes report's tests: a real browser, and C4-PlantUML (laid out by graphviz) with a font.
 APT_PACKAGES += chromium plantuml graphviz fonts-dejavu-core
+# The lab cluster's certificates (a CA made for each run).
+APT_PACKAGES += openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: plan test policy deps venv lint bench clean golden-report engine mutate
+.PHONY: plan test policy deps venv lint bench clean golden-report engine cluster-tools mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +43,8 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: venv deps lint schemas engine
-	$(SUDO) $(PY) -m pytest -q
+test: venv deps lint schemas engine cluster-tools
+	$(SUDO) env LANES_CLUSTER_TOOLS=$(CLUSTER_TOOLS_CACHE) $(PY) -m pytest -q
 
 # The CRDs the cluster tests validate rendered objects against (schemas/go.mod), fetched through
 # the Go module proxy into GOMODCACHE, outside the repo; each checked against schemas/go.sum.
@@ -122,6 +124,14 @@ engine-tidy:
 .PHONY: preview
 preview: venv engine
 	@$(PY) -m lanes preview --stack $(STACK)
+
+# The lab cluster's binaries (etcd, kube-apiserver, kube-controller-manager, the pulumi-kubernetes
+# plugin), built from the modules pinned in cluster-tools/ into ~/.cache/lanes/cluster-tools/,
+# one folder per module keyed by its hash (lanes/lab/clustertools.py): built once per machine,
+# nothing to do when they are there. Cold: about 30 CPU-minutes (see the README).
+CLUSTER_TOOLS_CACHE ?= $(HOME)/.cache/lanes/cluster-tools
+cluster-tools: venv
+	LANES_CLUSTER_TOOLS=$(CLUSTER_TOOLS_CACHE) $(PY) -m lanes.lab.clustertools
 
 # The CrossGuard pack over both stacks under the SDK's mocks (what CI runs without the CLI).
 policy: venv

@@ -14,6 +14,7 @@ from components.site import declare_site
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig
 from lanes.config.stackfile import parse_config
 from lanes.render.cluster import plan_cluster
+from lanes.render.limits import checked_objects
 from lanes.rules import checked_plan
 
 
@@ -60,7 +61,7 @@ def read_config() -> StackConfig:
 
 def main() -> None:
     try:
-        report = checked_plan(read_config())
+        report = checked_objects(checked_plan(read_config()))
     except ConfigError as exc:
         raise pulumi.RunError("invalid lanes config:\n" + str(exc)) from None
     if not report.ok or report.plan is None:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 from typing import Any
 
-__all__ = ["LAYOUTS", "ROLES", "host_key", "generated_hosts", "az_routers"]
+__all__ = ["LAYOUTS", "ROLES", "INGRESS_PER_AZ", "host_key", "generated_hosts", "az_routers"]
 
 # Three NICs, or one management NIC and a bond carrying traffic and storage (the budget layout).
 LAYOUTS: list[list[dict[str, Any]]] = [
@@ -25,6 +25,9 @@ LAYOUTS: list[list[dict[str, Any]]] = [
     ],
 ]
 ROLES = ["master"] * 3 + ["ingress"] * 3 + ["worker"] * 94
+# An AZ's Gateway lists its ingress nodes' addresses, and Gateway API holds 16 (rule
+# gateway-addresses): past 15 an AZ's ingress slots are workers.
+INGRESS_PER_AZ = 15
 
 
 def host_key(name: str) -> str:
@@ -33,13 +36,20 @@ def host_key(name: str) -> str:
     return "ssh-ed25519 " + base64.b64encode(blob).decode()
 
 
+def _role(position: int) -> str:
+    """The role of an AZ's ``position``-th generated host."""
+    role = ROLES[position % len(ROLES)]
+    ingress_before = (position // len(ROLES)) * ROLES.count("ingress")
+    return "worker" if role == "ingress" and ingress_before >= INGRESS_PER_AZ else role
+
+
 def generated_hosts(count: int, azs: list[str], first_number: int) -> list[dict[str, Any]]:
     """``count`` hosts round-robin over ``azs``, numbered from ``first_number`` in each AZ."""
     return [
         {
             "name": f"node-{i:05d}",
             "number": first_number + i // len(azs),
-            "role": ROLES[(i // len(azs)) % len(ROLES)],
+            "role": _role(i // len(azs)),
             "az": azs[i % len(azs)],
             "nics": LAYOUTS[i % len(LAYOUTS)],
             "ssh": {"host_key": host_key(f"node-{i:05d}")},

@@ -10,13 +10,25 @@ import pulumi_kubernetes as k8s
 
 from lanes.render.cluster import ClusterPlan, HelmRelease, Manifest
 
-__all__ = ["ClusterNetworkArgs", "ClusterNetwork", "declare_cluster", "KUBECONFIG_MISSING"]
+__all__ = [
+    "ClusterNetworkArgs",
+    "ClusterNetwork",
+    "declare_cluster",
+    "KUBECONFIG_MISSING",
+    "FIELD_MANAGER",
+]
 
 KUBECONFIG_MISSING = (
     "lanes:kubeconfig is not set: the cluster objects (Calico, node labels, Gateway, tenant "
     "policies) are not declared. Once the cluster runs: "
     "`pulumi config set --secret lanes:kubeconfig < admin.conf`"
 )
+
+# Every object is applied (server-side) under one field manager, so `kubectl get
+# --show-managed-fields` names lanes as the owner of exactly the fields it sets, on every object
+# and Node label, instead of a random pulumi-kubernetes-<suffix> per resource.
+FIELD_MANAGER = "lanes"
+FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
 
 # Built-in kinds declared with their typed class; everything else is a CustomResource.
 _TYPED: dict[tuple[str, str], Any] = {
@@ -94,17 +106,20 @@ class ClusterNetwork(pulumi.ComponentResource):
         body = manifest.body
         child = f"{name}-{manifest.role}"
         opts = self._opts(manifest.after, manifest.protect)
+        annotations = {**body["metadata"].get("annotations", {})}
+        metadata = {**body["metadata"], "annotations": annotations}
+        annotations[FIELD_MANAGER_ANNOTATION] = FIELD_MANAGER
         if manifest.patch:
-            return k8s.core.v1.NodePatch(child, metadata=body["metadata"], opts=opts)
+            return k8s.core.v1.NodePatch(child, metadata=metadata, opts=opts)
         typed = _TYPED.get((body["apiVersion"], body["kind"]))
         if typed is not None:
-            fields = {k: v for k, v in body.items() if k in ("metadata", "spec")}
-            return typed(child, opts=opts, **fields)
+            spec = {"spec": body["spec"]} if "spec" in body else {}
+            return typed(child, opts=opts, metadata=metadata, **spec)
         return k8s.apiextensions.CustomResource(
             child,
             api_version=body["apiVersion"],
             kind=body["kind"],
-            metadata=body["metadata"],
+            metadata=metadata,
             spec=body.get("spec"),
             opts=opts,
         )

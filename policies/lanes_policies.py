@@ -13,6 +13,7 @@ plan command prints for the same fault.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import weakref
@@ -63,6 +64,7 @@ from lanes.rules import (  # noqa: E402
     check_network_boundaries,
     check_network_layout,
     check_network_vlans,
+    check_object,
     check_pinned_host_keys,
     check_platform_space,
     check_pools_disjoint,
@@ -104,6 +106,7 @@ INSTALLATION = "kubernetes:operator.tigera.io/v1:Installation"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 GATEWAY = ("kubernetes:gateway.networking.k8s.io/v1:Gateway",)
+KUBERNETES = ("kubernetes:",)
 
 Props = Mapping[str, Any]
 
@@ -359,6 +362,18 @@ def _route_listeners(type_: str, name: str, props: Props) -> list[Violation]:
     return check_route_listeners(
         f"{name}.spec.listeners", listeners, metadata.get("namespace") or "default"
     )
+
+
+def _object_limits(type_: str, name: str, props: Props) -> list[Violation]:
+    """A declared Kubernetes object (``kubernetes:<group>/<version>:<Kind>``; a NodePatch is a
+    Node's) against the API server's limits; providers and Helm releases carry no metadata."""
+    if "metadata" not in props:
+        return []
+    kind = type_.rpartition(":")[2].removesuffix("Patch")
+    return [
+        dataclasses.replace(v, path=f"{name}.{v.path}")
+        for v in check_object(kind, {**props, "kind": kind})
+    ]
 
 
 def _host_keys(type_: str, name: str, props: Props) -> list[Violation]:
@@ -690,6 +705,24 @@ SPECS: tuple[LanesPolicy, ...] = (
         rules=frozenset({RuleId.GATEWAY_LISTENER_SCOPE}),
         resource_check=_route_listeners,
         types=GATEWAY,
+    ),
+    LanesPolicy(
+        name="kubernetes-objects-within-limits",
+        description="Every declared Kubernetes object's name, namespace and labels are within "
+        "the API server's limits; a Gateway's and its class's names fit the label Envoy Gateway "
+        "makes of them, its listener names are unique SectionNames, its hostnames DNS names "
+        "and its addresses at most 16; a BGP AS fits Calico's int32 asNumber.",
+        rules=frozenset(
+            {
+                RuleId.K8S_NAME,
+                RuleId.GATEWAY_LISTENER_NAME,
+                RuleId.GATEWAY_ADDRESSES,
+                RuleId.HOSTNAME_DNS,
+                RuleId.CALICO_AS_NUMBER,
+            }
+        ),
+        resource_check=_object_limits,
+        types=KUBERNETES,
     ),
 )
 

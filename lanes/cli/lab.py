@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from lanes.cli.cluster import add_cluster_commands, run_cluster
 from lanes.cli.exits import EXIT_FAILED, EXIT_INPUT, EXIT_OK, say, say_config_error, say_violations
 from lanes.config import ConfigError
 from lanes.config.stackfile import load_stack
@@ -86,6 +87,7 @@ def add_lab_commands(subparsers: argparse._SubParsersAction) -> None:
                 default=[],
                 help="leave a piece of the design out (to see the matrix fail)",
             )
+    add_cluster_commands(commands)
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -216,6 +218,8 @@ def _pulumi(args: argparse.Namespace, prefix: str) -> int:
 
 def run_lab(args: argparse.Namespace) -> int:
     """Dispatch ``lab <command>``; errors are one line on stderr and exit 2."""
+    if args.lab_command == "cluster":  # loopback processes only: no root needed
+        return run_cluster(args)
     try:
         prefix, plan = _prefix(args)
         if os.geteuid() != 0:

@@ -25,6 +25,7 @@ from lanes.cli.report import add_report_command, run_report
 from lanes.cli.verify import run_verify
 from lanes.config import ConfigError
 from lanes.config.stackfile import load_stack
+from lanes.render.limits import checked_objects
 from lanes.render.plan import plan_tables, render_files
 from lanes.render.schema import config_table, render_schema
 from lanes.rules import checked_plan
@@ -76,7 +77,7 @@ def _plan(args: argparse.Namespace) -> int:
         cfg = load_stack(args.project_dir, args.stack)
     except ConfigError as exc:
         return say_config_error(exc, f"{len(exc.problems)} config error(s); nothing written")
-    report = checked_plan(cfg)
+    report = checked_objects(checked_plan(cfg))  # the rendered objects last
     if not report.ok or report.plan is None:
         tail = f"{len(report.violations)} violation(s); nothing written"
         return say_violations(report.violations, tail)

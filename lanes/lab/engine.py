@@ -138,9 +138,14 @@ class Engine:
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_urlsafe(24) + "\n")
         kind, name, version, binary = COMMAND_PLUGIN
+        self.install_plugin(kind, name, version, self.bin / binary)
+
+    def install_plugin(self, kind: str, name: str, version: str, binary: Path) -> None:
+        """Install a built plugin binary into this engine's home as ``name`` at ``version``
+        (the version the program's SDK asks for), once; nothing is downloaded."""
         if not (self.home / "plugins" / f"{kind}-{name}-v{version}").is_dir():
             self.check(self.home, "plugin", "install", kind, name, version, "--file",
-                       str(self.bin / binary))  # fmt: skip
+                       str(binary))  # fmt: skip
 
     def argv(self, *args: str) -> list[str]:
         return [*self.wrap, str(self.bin / "pulumi"), *args]

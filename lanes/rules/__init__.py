@@ -12,7 +12,9 @@ rebuilt from resource props.
 - ``hosts``: names and numbers, NIC layouts, kubelet's address, SSH access;
 - ``gateways``: references, own addresses, listeners, the derived NAT models;
 - ``cluster``: pod and service ranges, pools, tenants, grants;
-- ``line``: the dedicated line between the AZ routers.
+- ``line``: the dedicated line between the AZ routers;
+- ``objects``: one Kubernetes object against the API server's limits (``lanes.render.limits``
+  judges every object each AZ stack renders with it; the policy pack each declared one).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ from lanes.rules.networks import (
     check_reserved_unused,
     check_vlans,
 )
+from lanes.rules.objects import *  # noqa: F403
+from lanes.rules.objects import __all__ as _objects
 
 __all__ = [
     "check_config",
@@ -78,6 +82,7 @@ __all__ = [
     *_gateways,
     *_cluster,
     *_line,
+    *_objects,
 ]
 
 

@@ -172,3 +172,26 @@ class RuleId(StrEnum):
         "tenant-default-deny",
         "every tenant namespace denies all traffic by default",
     )
+    # the rendered Kubernetes objects, against the API server's own limits
+    K8S_NAME = (
+        "k8s-name",
+        "every name, namespace and label lanes renders is within Kubernetes' limits, and a "
+        "name Envoy Gateway makes a label of fits a label value",
+    )
+    GATEWAY_LISTENER_NAME = (
+        "gateway-listener-name",
+        "a Gateway's listener names are unique and Gateway API SectionNames (a DNS subdomain "
+        "of at most 253 characters)",
+    )
+    GATEWAY_ADDRESSES = (
+        "gateway-addresses",
+        "an AZ's Gateway lists at most 16 addresses (its ingress nodes)",
+    )
+    HOSTNAME_DNS = (
+        "hostname-dns",
+        "every hostname is a DNS name: labels of 1 to 63 characters, 253 in all",
+    )
+    CALICO_AS_NUMBER = (
+        "calico-as-number",
+        "a BGP AS number fits Calico's asNumber (int32 in its CRDs)",
+    )

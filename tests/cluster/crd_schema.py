@@ -1,9 +1,8 @@
 """Rendered custom objects checked against their CRDs, read from the modules schemas/go.mod pins.
 
-The CRDs are never copied into the repo: each module of ``schemas/go.mod`` is fetched through
-the Go module proxy with ``go mod download -json MODULE@VERSION`` (into GOMODCACHE, outside the
-repo), its hash is compared with ``schemas/go.sum``, and the CRD YAML is read from the module's
-folder. ``python -m tests.cluster.crd_schema`` does the download alone (``make schemas``).
+The modules are fetched (``go mod download``, into GOMODCACHE, each checked against
+``schemas/go.sum``) and their CRDs found by ``lanes.lab.crds``, which the lab cluster installs
+too. ``python -m tests.cluster.crd_schema`` does the download alone (``make schemas``).
 
 How a CRD's ``openAPIV3Schema`` becomes a JSON Schema the way the API server reads it:
 - an object with ``properties`` is closed (``additionalProperties: false``) unless it says
@@ -13,28 +12,35 @@ How a CRD's ``openAPIV3Schema`` becomes a JSON Schema the way the API server rea
 - ``x-kubernetes-list-type: map`` lists have unique ``x-kubernetes-list-map-keys`` and
   ``set`` lists unique items (checked beside the schema, as the API server does);
 - ``metadata`` (a bare ``object`` in every CRD) is the part of ObjectMeta lanes writes.
-CEL rules (``x-kubernetes-validations``) are not evaluated; the tests check the ones lanes
-relies on (listener names and hostnames) themselves.
+CEL rules (``x-kubernetes-validations``) are not evaluated here; the lab cluster's API server
+evaluates them (``tests/kube``).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
+
+from lanes.lab.crds import (
+    GATEWAY_API,
+    OPERATOR,
+    SCHEMAS_DIR,
+    SOURCES,
+    Source,
+    crd_document,
+    download_module,
+    module_dirs,
+    required_modules,
+)
 
 __all__ = [
     "SCHEMAS_DIR",
+    "OPERATOR",
+    "GATEWAY_API",
     "Source",
     "SOURCES",
     "required_modules",
@@ -43,132 +49,6 @@ __all__ = [
     "crd_schema",
     "validate_object",
 ]
-
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
-OPERATOR = "github.com/tigera/operator"
-GATEWAY_API = "sigs.k8s.io/gateway-api"
-# The proxy's checksum database has no entry for these; schemas/go.sum pins their hash instead.
-NO_SUMDB = (OPERATOR,)
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where one kind's CRD lives: a module, a file in it, the CRD's kind and version."""
-
-    module: str
-    path: str
-    kind: str
-    version: str
-
-    def describe(self) -> str:
-        return f"{self.module}/{self.path} {self.kind} {self.version}"
-
-
-def _operator_crd(plural: str, kind: str) -> Source:
-    return Source(OPERATOR, f"pkg/crds/operator/operator.tigera.io_{plural}.yaml", kind, "v1")
-
-
-def _calico_crd(plural: str, kind: str) -> Source:
-    return Source(OPERATOR, f"pkg/crds/calico/crd.projectcalico.org_{plural}.yaml", kind, "v1")
-
-
-def _gateway_crds(plural: str, kind: str, version: str) -> tuple[Source, ...]:
-    """The pinned Gateway API release, and the CRDs Calico's operator installs by itself
-    (crdManagement PreferExisting) when the cluster has none: an object must fit both."""
-    return (
-        Source(
-            GATEWAY_API,
-            f"config/crd/standard/gateway.networking.k8s.io_{plural}.yaml",
-            kind,
-            version,
-        ),
-        Source(OPERATOR, "pkg/render/gatewayapi/gateway_api_resources.yaml", kind, version),
-    )
-
-
-# (apiVersion, kind) of a rendered object -> the CRDs it is checked against. projectcalico.org/v3
-# is served by the Calico API server with the schema of the crd.projectcalico.org/v1 CRD.
-SOURCES: dict[tuple[str, str], tuple[Source, ...]] = {
-    ("projectcalico.org/v3", "IPPool"): (
-        Source(OPERATOR, "pkg/crds/calico/crd.projectcalico.org_ippools.yaml", "IPPool", "v1"),
-    ),
-    ("projectcalico.org/v3", "BGPConfiguration"): (
-        _calico_crd("bgpconfigurations", "BGPConfiguration"),
-    ),
-    ("projectcalico.org/v3", "BGPPeer"): (_calico_crd("bgppeers", "BGPPeer"),),
-    ("operator.tigera.io/v1", "Installation"): (_operator_crd("installations", "Installation"),),
-    ("operator.tigera.io/v1", "APIServer"): (_operator_crd("apiservers", "APIServer"),),
-    ("operator.tigera.io/v1", "GatewayAPI"): (_operator_crd("gatewayapis", "GatewayAPI"),),
-    ("gateway.networking.k8s.io/v1", "Gateway"): _gateway_crds("gateways", "Gateway", "v1"),
-    ("gateway.networking.k8s.io/v1", "HTTPRoute"): _gateway_crds("httproutes", "HTTPRoute", "v1"),
-    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"): _gateway_crds(
-        "referencegrants", "ReferenceGrant", "v1beta1"
-    ),
-}
-
-
-# --- the modules --------------------------------------------------------------------------------
-
-
-def _go() -> str:
-    found = shutil.which("go") or "/usr/local/go/bin/go"
-    if not Path(found).exists():
-        raise RuntimeError("the Go client is needed to fetch the CRD modules (schemas/go.mod)")
-    return found
-
-
-def _go_env() -> dict[str, str]:
-    env = dict(os.environ, GOWORK="off", GOFLAGS="-mod=mod")
-    env["GONOSUMDB"] = ",".join(filter(None, [env.get("GONOSUMDB"), *NO_SUMDB]))
-    return env
-
-
-def required_modules() -> list[tuple[str, str]]:
-    """The ``require`` lines of schemas/go.mod, as ``(path, version)``."""
-    out = subprocess.run(
-        [_go(), "mod", "edit", "-json", str(SCHEMAS_DIR / "go.mod")],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return [(r["Path"], r["Version"]) for r in json.loads(out)["Require"] or []]
-
-
-def _pinned_sums() -> dict[tuple[str, str], str]:
-    sums = {}
-    for line in (SCHEMAS_DIR / "go.sum").read_text().splitlines():
-        path, version, digest = line.split()
-        sums[(path, version)] = digest
-    return sums
-
-
-def download_module(path: str, version: str) -> Path:
-    """The module's folder in GOMODCACHE, fetched if needed; its hash must be schemas/go.sum's."""
-    with tempfile.TemporaryDirectory() as outside:  # no go.mod around: nothing lands in the repo
-        done = subprocess.run(
-            [_go(), "mod", "download", "-json", f"{path}@{version}"],
-            cwd=outside,
-            env=_go_env(),
-            capture_output=True,
-            text=True,
-        )
-    info = json.loads(done.stdout) if done.stdout.strip() else {}
-    if done.returncode or info.get("Error"):
-        raise RuntimeError(f"go mod download {path}@{version}: {info.get('Error') or done.stderr}")
-    pinned = _pinned_sums().get((path, version))
-    if info["Sum"] != pinned:
-        raise RuntimeError(
-            f"{path}@{version}: downloaded {info['Sum']}, schemas/go.sum pins {pinned}"
-        )
-    return Path(info["Dir"])
-
-
-@functools.cache
-def module_dirs() -> dict[str, Path]:
-    """Every module of schemas/go.mod -> its folder."""
-    return {path: download_module(path, version) for path, version in required_modules()}
 
 
 # --- CRD -> JSON Schema ------------------------------------------------------------------------
@@ -215,22 +95,12 @@ def _to_json_schema(node: Any, structural: bool = True) -> Any:
     return out
 
 
-@functools.cache
-def _documents(file: Path) -> tuple[dict[str, Any], ...]:
-    with file.open() as stream:
-        return tuple(d for d in yaml.load_all(stream, Loader=_LOADER) if d)
-
-
 def _version(source: Source) -> dict[str, Any]:
-    file = module_dirs()[source.module] / source.path
-    crds = [
-        d
-        for d in _documents(file)
-        if d.get("kind") == "CustomResourceDefinition" and d["spec"]["names"]["kind"] == source.kind
+    served = [
+        v
+        for v in crd_document(source)["spec"]["versions"]
+        if v["name"] == source.version and v["served"]
     ]
-    if len(crds) != 1:
-        raise LookupError(f"{source.describe()}: {len(crds)} CRDs of that kind in the file")
-    served = [v for v in crds[0]["spec"]["versions"] if v["name"] == source.version and v["served"]]
     if not served:
         raise LookupError(f"{source.describe()}: the CRD does not serve {source.version}")
     return served[0]

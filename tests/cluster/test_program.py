@@ -76,6 +76,9 @@ def test_the_children_are_the_plans_objects_with_their_fields(program):
     assert declared == expected
     for manifest in cluster.manifests:
         inputs = numbers_as_ints(run.by_name(f"{region}-cluster-{manifest.role}").inputs)
+        # Every object is applied under lanes' field manager, named by the provider's annotation.
+        annotations = inputs["metadata"].pop("annotations")
+        assert annotations == {"pulumi.com/patchFieldManager": "lanes"}
         if manifest.patch:
             assert inputs["metadata"] == manifest.body["metadata"]
         else:

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from lanes.config import parse_stack_config
+from lanes.lab import crds
 from lanes.render.cluster import CALICO_VERSION, KUBERNETES_VERSION, plan_cluster
 from lanes.rules import checked_plan
-from tests.cluster import crd_schema
 from tests.cluster.conftest import region_plan
 from tests.cluster.crd_schema import (
     GATEWAY_API,
@@ -103,9 +103,9 @@ def test_the_crd_check_fails_on_a_kind_without_a_source():
 
 
 def test_a_download_whose_hash_differs_from_go_sum_is_refused(monkeypatch):
-    monkeypatch.setattr(crd_schema, "_pinned_sums", lambda: {})
+    monkeypatch.setattr(crds, "_pinned_sums", lambda: {})
     with pytest.raises(RuntimeError, match="schemas/go.sum pins None"):
-        crd_schema.download_module(GATEWAY_API, "v1.6.3")
+        crds.download_module(GATEWAY_API, "v1.6.3")
 
 
 def test_the_kubernetes_check_fails_on_a_wrong_field():

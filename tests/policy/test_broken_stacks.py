@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from lanes.config import parse_stack_config
+from lanes.render.limits import checked_objects
 from lanes.rules import checked_plan
 from tests.support.mutate import DELETE, changed
 from tests.support.policy_run import load_pack, run_policies
@@ -440,6 +441,91 @@ CASES = [
 ]
 
 
+def add_hostname(tenant: int, hostname: str) -> Callable[[Values], Values]:
+    def change(values: Values) -> Values:
+        names = values["cluster"]["tenants"][tenant].get("hostnames", [])
+        return changed(values, f"cluster.tenants[{tenant}].hostnames", [*names, hostname])
+
+    return change
+
+
+def grow_addresses(count: int) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        props["spec"]["addresses"] = [
+            {"type": "IPAddress", "value": f"100.65.0.{40 + i}"} for i in range(count)
+        ]
+
+    return change
+
+
+CASES += [
+    Case(
+        "gateway-class-over-a-label",
+        "kubernetes-objects-within-limits",
+        "prod",
+        "east-cluster-gateway-az-1.metadata.name: the Gateway's name "
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa... is 64 characters; Envoy Gateway labels the "
+        "proxies' objects with it, and a label value holds at most 63 [k8s-name]",
+        config=setting("cluster.gateway_class", "a" * 59),
+        cli="cluster.gateway_class: GatewayAPI tigera-secure spec.gatewayClasses[0].name: the "
+        "GatewayClass aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa... is 64 characters; Envoy Gateway "
+        "labels the proxies' objects with it, and a label value holds at most 63; gateway_class "
+        "holds at most 58 characters in this region (each AZ's class and Gateway is "
+        "<gateway_class>-<az>) (and 8 more) [k8s-name]",
+    ),
+    Case(
+        "listener-names-collide",
+        "kubernetes-objects-within-limits",
+        "prod",
+        "east-cluster-gateway-az-1.spec.listeners[4].name: listener name "
+        "shop-80-wildcard.shop.example.com (hostname wildcard.shop.example.com) is also "
+        "spec.listeners[0]'s (hostname *.shop.example.com): listener names are unique per "
+        "Gateway (lanes names a listener <tenant>-<port>-<hostname>, '*' spelt wildcard) "
+        "[gateway-listener-name]",
+        config=add_hostname(0, "wildcard.shop.example.com"),
+        cli="cluster.tenants[0].hostnames[2]: Gateway tigera-gateway/lanes-az-1 "
+        "spec.listeners[4].name: listener name shop-80-wildcard.shop.example.com (hostname "
+        "wildcard.shop.example.com) is also spec.listeners[0]'s (hostname *.shop.example.com): "
+        "listener names are unique per Gateway (lanes names a listener "
+        "<tenant>-<port>-<hostname>, '*' spelt wildcard) (and 5 more) [gateway-listener-name]",
+    ),
+    Case(
+        "hostname-label-over-63",
+        "kubernetes-objects-within-limits",
+        "prod",
+        f"east-cluster-gateway-az-1.spec.listeners[0].hostname: hostname {'a' * 64}.example.com: "
+        f"its label {'a' * 20}... is 64 characters; a DNS label holds at most 63 (RFC 1035) "
+        "[hostname-dns]",
+        config=add_hostname(1, f"{'a' * 64}.example.com"),
+        cli=f"cluster.tenants[1].hostnames[0]: Gateway tigera-gateway/lanes-az-1 "
+        f"spec.listeners[0].hostname: hostname {'a' * 64}.example.com: its label {'a' * 20}... "
+        "is 64 characters; a DNS label holds at most 63 (RFC 1035) (and 5 more) [hostname-dns]",
+    ),
+    Case(
+        "as-number-over-int32",
+        "kubernetes-objects-within-limits",
+        "prod",
+        "east-cluster-bgp-configuration.spec.asNumber: AS 4200000000 does not fit Calico's "
+        "asNumber (the crd.projectcalico.org CRDs store it as a 32-bit signed integer): at most "
+        "2147483647, so a 2-byte or a 4-byte AS below 2147483648 (private: 64512-65534, RFC 6996) "
+        "[calico-as-number]",
+        config=setting("cluster.calico.as_number", 4200000000),
+        cli="cluster.calico.as_number: BGPConfiguration default spec.asNumber: AS 4200000000 does "
+        "not fit Calico's asNumber (the crd.projectcalico.org CRDs store it as a 32-bit signed "
+        "integer): at most 2147483647, so a 2-byte or a 4-byte AS below 2147483648 (private: "
+        "64512-65534, RFC 6996) [calico-as-number]",
+    ),
+    Case(
+        "gateway-over-16-addresses",
+        "kubernetes-objects-within-limits",
+        "prod",
+        "east-cluster-gateway-az-1.spec.addresses: the Gateway lists 17 addresses (one per "
+        "ingress node of its AZ); Gateway API allows 16 [gateway-addresses]",
+        props=edit("east-cluster-gateway-az-1", grow_addresses(17)),
+    ),
+]
+
+
 def broken_values(case: Case) -> Values:
     values = stack_values(case.stack)
     return values if case.config is None else case.config(values)
@@ -458,7 +544,8 @@ def test_broken_stack_breaks_only_its_policy(case):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.config], ids=str)
 def test_plan_command_refuses_the_same_config(case):
-    report = checked_plan(parse_stack_config(broken_values(case)))
+    # what `lanes plan` runs: the rules, then the rendered objects' limits
+    report = checked_objects(checked_plan(parse_stack_config(broken_values(case))))
     assert (case.cli or case.message) in [str(v) for v in report.violations]
 
 

@@ -304,23 +304,25 @@ def run_policies(
 ) -> PolicyRun:
     """Run the program for ``stack`` (or ``values``) under mocks, then the pack over its resources.
 
-    ``precheck=False`` runs the program without its own ``lanes.rules.checked_plan`` gate (the plan is
-    still computed), standing for a program that registers what it was told: the pack must
-    catch it alone. ``alter`` edits the registered resources before the pack sees them, standing
+    ``precheck=False`` runs the program without its own gates (``lanes.rules.checked_plan`` and
+    ``lanes.render.limits.checked_objects``; the plan is still computed), standing for a program
+    that registers what it was told: the pack must catch it alone. ``alter`` edits the registered resources before the pack sees them, standing
     for what no config can produce (a component that registers a wrong value).
     """
+    import lanes.render.limits
     import lanes.rules
     from lanes.model.plan import plan_region
 
     pack = load_pack()
     secrets = SECRETS if secrets is None else secrets
-    saved = lanes.rules.checked_plan
+    saved = lanes.rules.checked_plan, lanes.render.limits.checked_objects
     if not precheck:
         lanes.rules.checked_plan = _unchecked(lanes.rules.Report, plan_region)
+        lanes.render.limits.checked_objects = lambda report: report  # the rendered objects' gate
     try:
         run = run_program(stack, values, secrets, preview=preview)
     finally:
-        lanes.rules.checked_plan = saved
+        lanes.rules.checked_plan, lanes.render.limits.checked_objects = saved
     if alter is not None:
         alter(run.resources)
     stack_resource = Registered(
