@@ -12,7 +12,8 @@ rebuilt from resource props.
 - ``hosts``: names and numbers, NIC layouts, kubelet's address, SSH access;
 - ``gateways``: references, own addresses, listeners, the derived NAT models;
 - ``cluster``: pod and service ranges, pools, tenants, grants;
-- ``line``: the dedicated line between the AZ routers.
+- ``line``: the dedicated line between the AZ routers;
+- ``lists``: lists read as sets hold each entry once.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ from lanes.rules.hosts import (
 from lanes.rules.line import *  # noqa: F403
 from lanes.rules.line import __all__ as _line
 from lanes.rules.line import check_line
+from lanes.rules.lists import *  # noqa: F403
+from lanes.rules.lists import __all__ as _lists
+from lanes.rules.lists import check_duplicates
 from lanes.rules.networks import *  # noqa: F403
 from lanes.rules.networks import __all__ as _networks
 from lanes.rules.networks import (
@@ -78,6 +82,7 @@ __all__ = [
     *_gateways,
     *_cluster,
     *_line,
+    *_lists,
 ]
 
 
@@ -93,6 +98,7 @@ def check_config(cfg: StackConfig, intents: IntentKinds = INTENT_KINDS) -> list[
         + check_gateway_refs(cfg, intents)
         + check_host_networks(cfg)
         + check_cluster_config(cfg)
+        + check_duplicates(cfg)
     )
 
 
