@@ -51,6 +51,8 @@ def test_policy_names_are_stable_and_unique():
         "router-bgp-imports-pods",
         "tenant-default-deny",
         "gateway-routes-tenant-scoped",
+        "tenant-grants-within-exposures",
+        "bgp-as-numbers-usable",
     ]
 
 
