@@ -15,7 +15,7 @@ APT_PACKAGES += bird2
 APT_PACKAGES += chromium plantuml graphviz fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: plan test policy deps venv lint bench clean golden-report engine
+.PHONY: plan test policy deps venv lint bench clean golden-report engine mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -113,6 +113,61 @@ bench: venv deps engine
 	$(SUDO) $(PY) benchmarks/lab_up.py
 	$(SUDO) $(PY) benchmarks/region_lab.py
 	$(PY) benchmarks/engine.py
+
+# Mutation testing of the core (`make mutate`; not part of `make test`): the shared mutrun runner
+# changes one expression of a target at a time and runs the selection's fast, namespace-free
+# tests; a change no test notices survives. What to mutate and which tests judge it is here and
+# nowhere else. The run works on a scratch copy in $(MUTATE_DIR)/src (the working tree as git
+# sees it: committed, modified and new files), never on the working tree, and resumes into the
+# same results (tests/mutation/resume.py says what it keeps; MUTATE_FRESH=1 keeps nothing).
+# tests/mutation/score.py prints the per-file table and the score over the mutants not listed
+# as equivalent.
+MUTRUN ?= ../shared/tools/mutrun
+MUTATE_DIR := build/mutate
+MUTATE_TARGETS := lanes/model/addressing.py lanes/model/plan.py lanes/model/hostnet.py \
+	$(filter-out %/__init__.py,$(wildcard lanes/intents/*.py)) \
+	$(filter-out %/catalog.py,$(wildcard lanes/rules/*.py))
+MUTATE_TESTS := tests/core tests/policy tests/cluster \
+	tests/gateway/test_model.py tests/gateway/test_rules.py tests/gateway/test_render.py \
+	tests/gateway/test_intent_kinds.py tests/gateway/test_bird.py \
+	tests/host/test_hostnet.py tests/host/test_golden.py tests/host/test_layout_rules.py \
+	tests/lab/test_matrix.py tests/lab/test_crossaz.py
+# --assert=plain: mutrun runs pytest without bytecode caches, and rewriting the asserts of every
+# test module again for each mutant would double its cost; a mutant is killed or not all the same.
+# Left out: namespaces (unshare), the pack in its own process (it imports the installed lanes,
+# never the mutant), and whole-program runs under mocks whose rules and models the tests above
+# already judge (a surviving mutant costs one run of the whole selection: keep it lean).
+MUTATE_DESELECT := tests/policy/test_engine_layout.py \
+	tests/gateway/test_render.py::test_every_rendered_ruleset_passes_nft_check \
+	tests/gateway/test_render.py::test_nft_check_catches_a_broken_ruleset \
+	tests/gateway/test_render.py::test_every_nginx_config_passes_nginx_t \
+	tests/core/test_inventory.py tests/core/test_program.py tests/cluster/test_program.py
+# Every mutant by default; MUTATE_SAMPLE=40 samples 40 per file (seed fixed) for a quick look.
+MUTATE_SAMPLE ?= 1000000
+MUTATE_WORKERS ?= 2
+MUTATE_OUT ?= $(MUTATE_DIR)/results.jsonl
+
+mutate: venv schemas
+	@test -f $(MUTRUN)/mutrun.py || { echo "make mutate: $(MUTRUN)/mutrun.py is missing: the mutation runner lives in the shared tools folder beside the repo (MUTRUN=path/to/mutrun to point elsewhere)" >&2; exit 2; }
+	@for f in $(MUTATE_TARGETS) $(MUTATE_TESTS); do test -e $$f || { echo "make mutate: $$f (MUTATE_TARGETS/MUTATE_TESTS in the Makefile) does not exist; was it moved?" >&2; exit 2; }; done
+	@$(PY) -c 'import coverage' 2>/dev/null || $(PY) -m pip install -q -e '.[test,mutate]'
+	@mkdir -p $(MUTATE_DIR)
+	@rm -rf $(MUTATE_DIR)/src.new && git clone -q --no-hardlinks . $(MUTATE_DIR)/src.new && \
+	git ls-files -z -m -o --exclude-standard | xargs -0 -r sh -c \
+		'for f; do if [ -e "$$f" ]; then cp --parents "$$f" "$$0"; else rm -f "$$0/$$f"; fi; done' \
+		$(MUTATE_DIR)/src.new
+	@rm -rf $(MUTATE_DIR)/src && mv $(MUTATE_DIR)/src.new $(MUTATE_DIR)/src
+	@if [ -n "$(MUTATE_FRESH)" ]; then rm -f $(MUTATE_OUT); fi
+	@$(PY) tests/mutation/resume.py $(MUTATE_DIR)/src $(MUTATE_OUT) \
+		$(MUTATE_TARGETS) -- $(MUTATE_TESTS) -- $(MUTATE_DESELECT)
+	nice -n 15 $(PY) $(MUTRUN)/mutrun.py --repo $(CURDIR)/$(MUTATE_DIR)/src --python $(CURDIR)/$(PY) \
+		--out $(MUTATE_OUT) --workdir $(CURDIR)/$(MUTATE_DIR)/work --workers $(MUTATE_WORKERS) \
+		--per-module $(MUTATE_SAMPLE) --budget 1000000 --seed 29 \
+		--no-default-deselect --pytest-arg=-m --pytest-arg='not netns' --pytest-arg=--assert=plain \
+		$(foreach d,$(MUTATE_DESELECT),--pytest-arg=--deselect --pytest-arg=$(d)) \
+		--targets $(MUTATE_TARGETS) --tests $(MUTATE_TESTS)
+	$(PY) tests/mutation/score.py $(MUTATE_OUT) --repo $(MUTATE_DIR)/src \
+		--equivalent tests/mutation/equivalent.txt
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -32,6 +32,8 @@ __all__ = [
     "pods_address",
     "ingress_addresses",
     "ingress_hosts",
+    "DEFAULT_INGRESS_PORTS",
+    "gateway_ports",
     "gateway_class",
     "gateway_name",
     "listener_name",
@@ -159,6 +161,24 @@ def ingress_addresses(plan: Plan, az: str | None = None) -> list[tuple[HostPlan,
 def ingress_hosts(plan: Plan, az: str | None = None) -> list[HostPlan]:
     """An AZ's ingress nodes that hold a traffic address (default the stack's AZ), by number."""
     return [h for h, _ in ingress_addresses(plan, az)]
+
+
+# What an AZ's Gateway listens on when no ingress route to its ingress nodes names a port.
+DEFAULT_INGRESS_PORTS: tuple[int, ...] = (80, 443)
+
+
+def gateway_ports(plan: Plan, az: str | None = None) -> tuple[int, ...]:
+    """The ports an AZ's Gateway listens on (default the stack's AZ): every port of the ingress
+    routes to its ingress nodes, else 80 and 443."""
+    names = {h.name for h in ingress_hosts(plan, az)}
+    ports = {
+        port
+        for gw in plan.gateways
+        for route in gw.ingress
+        if route.node in names
+        for port in route.ports
+    }
+    return tuple(sorted(ports)) if ports else DEFAULT_INGRESS_PORTS
 
 
 def gateway_class(cluster: Cluster, az: str) -> str:

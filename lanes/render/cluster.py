@@ -82,6 +82,7 @@ from netaddr import IPAddress, IPNetwork
 from lanes.config.cluster import Cluster, Grant, Tenant
 from lanes.config.host import K8S_ROLES
 from lanes.model.cluster import (
+    DEFAULT_INGRESS_PORTS,
     NAMESPACE_NAME_LABEL,
     REGION_LABEL,
     ROLE_LABEL,
@@ -94,6 +95,7 @@ from lanes.model.cluster import (
     exposure_grant_points,
     gateway_class,
     gateway_name,
+    gateway_ports,
     grant_ranges,
     ingress_addresses,
     ingress_hosts,
@@ -173,7 +175,6 @@ DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS: dict[str, str] = {"k8s-app": "kube-dns"}
 
 
-DEFAULT_INGRESS_PORTS: tuple[int, ...] = (80, 443)
 # A listener's protocol by port: 443 terminates TLS, every other port is plain HTTP.
 
 
@@ -264,18 +265,6 @@ class ClusterPlan:
             "objects": [f"{m.kind}/{m.body['metadata']['name']}" for m in self.manifests],
             "releases": [f"{r.namespace}/{r.name}" for r in self.releases],
         }
-
-
-def _ingress_ports(plan: Plan, hosts: list[HostPlan]) -> tuple[int, ...]:
-    names = {h.name for h in hosts}
-    ports = {
-        port
-        for gw in plan.gateways
-        for route in gw.ingress
-        if route.node in names
-        for port in route.ports
-    }
-    return tuple(sorted(ports)) if ports else DEFAULT_INGRESS_PORTS
 
 
 def _meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None) -> dict:
@@ -629,9 +618,8 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
     no_nat = no_nat_ranges(IPNetwork(cluster.pod_cidr), storage)
     autodetect = tuple(b.cidr for b in traffic.blocks())
     ingress = ingress_addresses(plan)
-    hosts = [h for h, _ in ingress]
     addresses = tuple(entry.address for _, entry in ingress)
-    ports = _ingress_ports(plan, hosts)
+    ports = gateway_ports(plan)
     tenants = sorted(cluster.tenants, key=lambda t: t.name)
     gateway_azs = [az for az in plan.azs if ingress_hosts(plan, az)]
     listeners = [

@@ -11,7 +11,7 @@ from netaddr import IPNetwork
 
 from lanes.config import K8S_ROLES, Grant, StackConfig
 from lanes.model.addressing import overlaps
-from lanes.model.cluster import NAMESPACE_NAME_LABEL
+from lanes.model.cluster import NAMESPACE_NAME_LABEL, gateway_ports, ingress_hosts
 from lanes.model.plan import PLATFORM_SPACE, NetworkPlan, OutsidePlan, Plan, PlanError, parse_cidr
 from lanes.rules.catalog import RuleId
 from lanes.rules.core import Violation, find_overlaps
@@ -30,6 +30,7 @@ __all__ = [
     "check_tenant_hostnames",
     "check_route_listeners",
     "MAX_LISTENERS",
+    "check_gateway_listener_count",
     "check_cluster_plan",
     "AsRange",
     "AS_RANGES",
@@ -445,8 +446,8 @@ def _covers(wildcard: str, hostname: str) -> bool:
 
 def check_tenant_hostnames(cfg: StackConfig) -> list[Violation]:
     """A hostname is one tenant's: no two tenants claim it or cover it with a wildcard (a route
-    would attach to the other tenant's listener); hostnames need an ingress node in the
-    region, and every AZ Gateway's listeners (hostnames x ingress ports) fit in one Gateway."""
+    would attach to the other tenant's listener); hostnames need an ingress node in the region
+    (whether each AZ Gateway holds its listeners is ``check_gateway_listener_count``'s)."""
     found = []
     owners: list[tuple[str, str, str]] = []
     for i, tenant in enumerate(cfg.cluster.tenants):
@@ -474,16 +475,29 @@ def check_tenant_hostnames(cfg: StackConfig) -> list[Violation]:
                 "tenants claim hostnames but the region has no ingress node to run a Gateway on",
             )
         )
-    ports = {p for gw in cfg.gateways for route in gw.ingress for p in route.ports} or {80, 443}
-    if len(claimed) * len(ports) > MAX_LISTENERS:
-        found.append(
-            Violation(
-                "cluster.tenants",
-                RuleId.CLUSTER_HOSTNAME,
-                f"{len(claimed)} hostnames on {len(ports)} ingress ports make "
-                f"{len(claimed) * len(ports)} listeners; a Gateway holds {MAX_LISTENERS}",
+    return found
+
+
+def check_gateway_listener_count(plan: Plan) -> list[Violation]:
+    """Each AZ's Gateway holds its listeners: every tenant hostname on every port of that AZ's
+    own ingress routes (80 and 443 when none reach its ingress nodes), at most 64. Every AZ is
+    judged on its own: one AZ's routes say nothing of another's ports."""
+    hostnames = sum(len(set(t.hostnames)) for t in plan.cluster.tenants)
+    found = []
+    for az in plan.azs:
+        if not hostnames or not ingress_hosts(plan, az):
+            continue
+        ports = gateway_ports(plan, az)
+        if hostnames * len(ports) > MAX_LISTENERS:
+            found.append(
+                Violation(
+                    "cluster.tenants",
+                    RuleId.CLUSTER_HOSTNAME,
+                    f"{hostnames} hostnames on {len(ports)} ingress ports make "
+                    f"{hostnames * len(ports)} listeners on {az}'s Gateway; a Gateway holds "
+                    f"{MAX_LISTENERS}",
+                )
             )
-        )
     return found
 
 
@@ -697,4 +711,4 @@ def check_cluster_plan(plan: Plan) -> list[Violation]:
     overlapping = check_cluster_overlaps(
         cluster.pod_cidr, cluster.service_cidr, plan.networks, plan.outside
     )
-    return overlapping + check_cluster_grants(plan)
+    return overlapping + check_cluster_grants(plan) + check_gateway_listener_count(plan)

@@ -133,9 +133,27 @@ def test_more_listeners_than_a_gateway_holds_are_refused():
         "prod", ("cluster.tenants[0].hostnames", [*names, "a.example", "b.example"])
     )
     assert found == [
-        "cluster.tenants: 33 hostnames on 2 ingress ports make 66 listeners; a Gateway holds 64 "
-        "[cluster-hostname]"
+        f"cluster.tenants: 33 hostnames on 2 ingress ports make 66 listeners on {az}'s Gateway; "
+        "a Gateway holds 64 [cluster-hostname]"
+        for az in ("az-1", "az-2", "az-3")
     ]
+
+
+def test_each_az_gateway_is_counted_with_its_own_ingress_ports():
+    # Issue 29: the rule counted the ports of every AZ's routes together. With every route on
+    # 443 alone but az-3's edge routing none, az-3's Gateway listens on 80 and 443 (the default)
+    # and would hold 66 listeners, which the API server refuses; the region's union is {443}.
+    names = ["shop.example.com", *(f"h{i}.shop.example.com" for i in range(32))]
+    changes = [("cluster.tenants[0].hostnames", names), ("gateways[5].ingress", [])]
+    changes += [(f"gateways[0].ingress[{i}].ports", [443]) for i in range(3)]
+    changes += [("gateways[4].ingress[0].ports", [443])]
+    assert cluster_violations("prod", *changes) == [
+        "cluster.tenants: 33 hostnames on 2 ingress ports make 66 listeners on az-3's Gateway; "
+        "a Gateway holds 64 [cluster-hostname]"
+    ]
+    # az-3's edge routing to its ingress node on 443 too: every Gateway holds 33 listeners
+    az3_on_443 = ("gateways[5].ingress[0].ports", [443])
+    assert cluster_violations("prod", changes[0], az3_on_443, *changes[2:]) == []
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from lanes.model.plan import Plan
 from lanes.rules import checked_plan
 from tests.support.mutate import changed
 from tests.support.pulumi_run import ROOT, stack_values
+from tests.support.verdicts import netplan_of
 
 
 @functools.cache
@@ -254,3 +255,40 @@ def test_pods_reach_storage_through_the_main_table_only_with_host_nat():
     assert report.plan is not None
     rules = build_host_net(report.plan.host("worker-1"), report.plan).rules
     assert [r.priority for r in rules if r.source == "100.96.0.0/12"] == [1090, 1092]
+
+
+# --- edges (issue 29), read from the netplan document lanes writes --------------------------
+def test_the_line_on_a_vlan_gets_a_vlan_device_with_the_lines_mtu():
+    network = netplan_of("prod", "edge-1", ("line.vlan", 700), ("line.mtu", 9000))
+    assert network["ethernets"]["ens3f0"] == {"mtu": 9000}
+    line = network["vlans"]["ens3f0.700"]
+    assert {k: line[k] for k in ("id", "link", "mtu", "addresses")} == {
+        "id": 700,
+        "link": "ens3f0",
+        "mtu": 9000,
+        "addresses": ["100.67.0.1/29"],
+    }
+
+
+def test_the_line_without_a_vlan_is_the_nic_itself():
+    network = netplan_of("prod", "edge-1")
+    assert network["ethernets"]["ens3f0"]["mtu"] == 1500
+    assert network["ethernets"]["ens3f0"]["addresses"] == ["100.67.0.1/29"]
+    assert not [name for name in network["vlans"] if name.startswith("ens3f0.")]
+
+
+def test_an_az_whose_only_host_is_its_router_is_routed_over_the_line():
+    az3_router_only = [
+        h for h in stack_values("prod")["hosts"] if h["az"] != "az-3" or h["name"] == "edge-3"
+    ]
+    network = netplan_of("prod", "edge-1", ("hosts", az3_router_only), ("gateways[5].ingress", []))
+    to_az3 = [r["to"] for r in network["ethernets"]["ens3f0"]["routes"] if r["via"] == "100.67.0.3"]
+    assert to_az3 == [
+        "100.64.32.0/20",
+        "100.64.96.0/20",
+        "100.64.160.0/20",
+        "100.65.32.0/20",
+        "100.66.32.0/20",
+        "100.127.32.0/20",
+        "100.104.0.0/14",
+    ]

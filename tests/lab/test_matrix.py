@@ -45,6 +45,18 @@ def test_the_deploy_box_is_derived_from_the_outside_network_and_the_gateway():
     )
 
 
+def test_the_deploy_box_sits_where_the_mappings_lead_not_in_the_first_outside_network():
+    # issue 29: an outside network sorted before the mapped one must not take the deploy box
+    def add_admin(values):
+        values["outside"] = [{"name": "admin", "cidr": "10.9.0.0/24"}, *values["outside"]]
+
+    plan = plan_of("dev", add_admin)
+    assert [o.name for o in plan.outside] == ["admin", "enterprise"]
+    assert deploy_of(plan, derive_gateways(plan)) == Deploy(
+        "enterprise", "192.168.0.254", 24, "192.168.0.51"
+    )
+
+
 def test_seed_001_asymmetric_case_is_a_routed_must_reach_flow():
     flows = flows_of("dev")
     assert (

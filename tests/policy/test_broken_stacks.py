@@ -131,6 +131,17 @@ def renumber(network: str, address: str) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def unnumbered(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """A host registered without its number (before the component says it): the pack reads
+    the number its first platform address carries."""
+
+    def alter(props: dict[str, Any]) -> None:
+        del props["number"]
+        change(props)
+
+    return alter
+
+
 def vlan_of(device: str, vlan: float) -> Callable[[dict[str, Any]], None]:
     def change(props: dict[str, Any]) -> None:
         (link,) = [link for link in props["network"]["links"] if link["name"] == device]
@@ -269,6 +280,14 @@ CASES = [
         "hosts.master-1.number: master-1 holds 100.64.64.9 in storage, not 100.64.64.2: a host "
         "keeps its number 2 in every network [host-number-same]",
         props=edit("master-1", renumber("storage", "100.64.64.9")),
+    ),
+    Case(
+        "host-renumbered-without-its-number",
+        "host-number-same",
+        "dev",
+        "hosts.master-1.number: master-1 holds 100.64.64.9 in storage, not 100.64.64.2: a host "
+        "keeps its number 2 in every network [host-number-same]",
+        props=edit("master-1", unnumbered(renumber("storage", "100.64.64.9"))),
     ),
     Case(
         "three-networks-one-nic",
