@@ -12,6 +12,7 @@ from pulumi_command import remote
 from components.connection import SshTarget, command, connection_args
 from components.host import jump_target, ssh_target
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
+from lanes.intents.exposure import consume_points
 from lanes.intents.gateway import GatewayModel, derive_gateways
 from lanes.model.plan import HostPlan, Plan
 from lanes.remote.confirm import confirm_address
@@ -136,7 +137,12 @@ class EdgeGateway(pulumi.ComponentResource):
         )
         self.hashes = hashes
         self.register_outputs(
-            {"host": args.model.host, "address": args.target.host, "files": hashes}
+            {
+                "host": args.model.host,
+                "address": args.target.host,
+                "files": hashes,
+                "consumes": consume_points(args.model),  # the policy pack's grant check
+            }
         )
 
 

@@ -51,10 +51,12 @@ from lanes.model.plan import Block, HostAddress, HostPlan, NetworkPlan, ZonePlan
 from lanes.rules import (  # noqa: E402
     RuleId,
     Violation,
+    check_as_number,
     check_autodetect,
     check_bgp_import,
     check_cluster_overlaps,
     check_disjoint_networks,
+    check_exposure_egress,
     check_gateway_model,
     check_host_addresses,
     check_host_links,
@@ -107,6 +109,11 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 GATEWAY = ("kubernetes:gateway.networking.k8s.io/v1:Gateway",)
 KUBERNETES = ("kubernetes:",)
+
+BGP_OBJECTS = (
+    "kubernetes:projectcalico.org/v3:BGPConfiguration",
+    "kubernetes:projectcalico.org/v3:BGPPeer",
+)
 
 Props = Mapping[str, Any]
 
@@ -376,6 +383,11 @@ def _object_limits(type_: str, name: str, props: Props) -> list[Violation]:
     ]
 
 
+def _as_numbers(type_: str, name: str, props: Props) -> list[Violation]:
+    number = _int((props.get("spec") or {}).get("asNumber"))
+    return [] if number is None else check_as_number(f"{name}.spec.asNumber", number)
+
+
 def _host_keys(type_: str, name: str, props: Props) -> list[Violation]:
     return check_pinned_host_keys(_connection_targets(name, props))
 
@@ -431,6 +443,25 @@ def _bgp_import(type_: str, name: str, props: Props) -> list[Violation]:
     return check_bgp_import(
         name, props["pool"], props["podCidr"], props.get("neighbors") or [], props["block"]
     )
+
+
+def _grant_exposures(resources: Sequence[Any]) -> list[Violation]:
+    """Tenants' egress rules against where the stack's gateways consume exposures (their
+    outputs): another port of a consume address is the gateway host's own."""
+    consumed: dict[str, set[tuple[str, int]]] = {}
+    for r in resources:
+        if _applies(GATEWAYS, r.resource_type):
+            for point in r.props.get("consumes") or ():
+                key = (str(point["protocol"]), int(point["port"]))
+                consumed.setdefault(str(point["address"]), set()).add(key)
+    if not consumed:
+        return []
+    found = []
+    for r in _of_type(resources, NETWORK_POLICY):
+        found += check_exposure_egress(
+            f"{r.name}.spec.egress", _spec(r).get("egress") or [], consumed
+        )
+    return found
 
 
 def _tenant_isolation(resources: Sequence[Any]) -> list[Violation]:
@@ -723,6 +754,22 @@ SPECS: tuple[LanesPolicy, ...] = (
         ),
         resource_check=_object_limits,
         types=KUBERNETES,
+    ),
+    LanesPolicy(
+        name="tenant-grants-within-exposures",
+        description="A tenant's egress rule to an address where a gateway consumes an "
+        "exposure opens only the ports and protocols consumed there (any other is the "
+        "gateway host's own: its SSH, its proxies).",
+        rules=frozenset({RuleId.GRANT_EXPOSURE}),
+        stack_check=_grant_exposures,
+    ),
+    LanesPolicy(
+        name="bgp-as-numbers-usable",
+        description="Calico's BGP AS numbers (the nodes' and the AZ routers') are neither "
+        "reserved (RFC 6793 AS_TRANS, RFC 7300, RFC 7607) nor documentation numbers (RFC 5398).",
+        rules=frozenset({RuleId.BGP_AS_NUMBER}),
+        resource_check=_as_numbers,
+        types=BGP_OBJECTS,
     ),
 )
 

@@ -20,6 +20,7 @@ __all__ = [
     "NAMESPACE",
     "SECRET_KEYS",
     "SECRET_DESCRIPTIONS",
+    "RETIRED_KEYS",
     "ConfigError",
     "StackConfig",
     "JumpHost",
@@ -137,6 +138,21 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+# Keys the schema had and has no more, by the model that had them, wherever it sits (a stack
+# file, a region file, any depth): a file that still holds one is told what replaced it, never
+# only "unknown key". From the history of lanes/config and the README.
+RETIRED_KEYS: dict[type[Model], dict[str, str]] = {
+    Cluster: {
+        "ingress_class": "renamed to `gateway_class` (Gateway API replaced ingress-nginx): "
+        "the same value, the prefix of each AZ's GatewayClass and Gateway (<gateway_class>-<az>)",
+    },
+    Gateway: {
+        "kind": "retired: a gateway is what its intents say (`egress`, `mappings`, `ingress`, "
+        "`publish`, `consume`, `proxies`), never a kind; remove the key",
+    },
+}
+
+
 def format_loc(loc: tuple[Any, ...]) -> str:
     """('hosts', 3, 'nics', 1, 'vlan') -> 'hosts[3].nics[1].vlan'."""
     out = ""
@@ -148,19 +164,23 @@ def format_loc(loc: tuple[Any, ...]) -> str:
     return out or "<root>"
 
 
+def _model_at(schema: type[StackConfig], loc: tuple[Any, ...]) -> type[Model] | None:
+    """The config model at ``loc`` (the parent of an unknown key); None: no model is there."""
+    model: type[Model] | None = schema
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = model_in(field.annotation) if field is not None else None
+        if model is None:
+            return None
+    return model
+
+
 def _fields_at(schema: type[StackConfig], loc: tuple[Any, ...]) -> list[str]:
     """The keys ``schema`` allows at ``loc`` (the parent of an unknown key)."""
-    model: Any = schema
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        model = model_in(field.annotation)
-        if model is None:
-            return []
-    return list(getattr(model, "model_fields", {}))
+    model = _model_at(schema, loc)
+    return list(model.model_fields) if model is not None else []
 
 
 def _suggest(schema: type[StackConfig], key: str, loc: tuple[Any, ...]) -> str:
@@ -179,10 +199,22 @@ def _suggest(schema: type[StackConfig], key: str, loc: tuple[Any, ...]) -> str:
     return f" (did you mean `{close}`?)"
 
 
+def _retired(schema: type[StackConfig], key: str, loc: tuple[Any, ...]) -> str | None:
+    """What replaced ``key`` when the model at its place once had it."""
+    model = _model_at(schema, loc[:-1])
+    for owner, keys in RETIRED_KEYS.items():
+        if model is not None and issubclass(model, owner) and key in keys:
+            return keys[key]
+    return None
+
+
 def _describe(schema: type[StackConfig], error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(error["loc"][-1]) if error["loc"] else ""
+        retired = _retired(schema, key, tuple(error["loc"]))
+        if retired is not None:
+            return retired
         return "unknown key" + _suggest(schema, key, tuple(error["loc"]))  # never its value
     if kind == "missing":
         return "required key is missing"

@@ -12,9 +12,11 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lanes.config.base import Cidr, Model, Name, Port
+from lanes.config.kinds import NETWORK_KINDS
 
 __all__ = [
     "ENCAPSULATIONS",
+    "AS_NUMBER_RANGE",
     "Encapsulation",
     "Calico",
     "Grant",
@@ -26,6 +28,12 @@ __all__ = [
 # The operator's EncapsulationType values (operator.tigera.io/v1 IPPool.encapsulation).
 Encapsulation = Literal["VXLANCrossSubnet", "VXLAN", "IPIPCrossSubnet", "IPIP", "None"]
 ENCAPSULATIONS: tuple[str, ...] = ("VXLANCrossSubnet", "VXLAN", "IPIPCrossSubnet", "IPIP", "None")
+
+
+# A BGP AS number is 4 octets (RFC 6793); which of them may be used is the rule
+# ``bgp-as-number``'s (lanes.rules.cluster.AS_RANGES: reserved and documentation numbers are
+# refused there, with the RFC that says so).
+AS_NUMBER_RANGE = (0, 2**32 - 1)
 
 
 class Calico(Model):
@@ -44,14 +52,15 @@ class Calico(Model):
     )
     as_number: int = Field(
         default=64512,
-        ge=1,
-        le=4294967294,
-        description="The nodes' BGP AS (BGPConfiguration); default a private AS (RFC 6996).",
+        ge=AS_NUMBER_RANGE[0],
+        le=AS_NUMBER_RANGE[1],
+        description="The nodes' BGP AS (BGPConfiguration); default a private AS (RFC 6996); "
+        "reserved and documentation numbers are refused (README: AS numbers).",
     )
     router_as_number: int = Field(
         default=64513,
-        ge=1,
-        le=4294967294,
+        ge=AS_NUMBER_RANGE[0],
+        le=AS_NUMBER_RANGE[1],
         description="The AZ routers' BGP AS: each learns its AZ's pod blocks from its nodes "
         "(eBGP, so it differs from as_number).",
     )
@@ -80,18 +89,25 @@ class Grant(Model):
     """What a tenant may send to: a platform network, a zone of it, one AZ block, or an
     exposure by name (the addresses its consuming gateways listen on in platform networks)."""
 
-    network: Name | None = Field(
-        default=None, description="management (with a zone), storage or adjacency."
-    )
+    # The table the grant rule reads says which networks may be granted (NETWORK_KINDS).
+    network: Name | None = Field(default=None, description=f"{NETWORK_KINDS.grant_text}.")
     exposure: Name | None = Field(
         default=None,
         description="A consumed exposure (instead of network): the pods may call each consume "
-        "address of it in a platform network, where the packets really go.",
+        "address of it in a platform network, where the packets really go, on the ports and "
+        "protocol it is consumed at (ports and protocol may narrow them, never widen them).",
     )
     zone: Name | None = Field(default=None, description="Zone of the network (management).")
     az: Name | None = Field(default=None, description="Only this AZ's block; default the whole.")
-    ports: list[Port] = Field(default_factory=list, description="Destination ports; empty: all.")
-    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+    ports: list[Port] = Field(
+        default_factory=list,
+        description="Destination ports, each once; empty: all (of an exposure: its consumed ports).",
+    )
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = Field(
+        default=None,
+        description="The ports' protocol (default TCP); without ports, every port of it; "
+        "neither ports nor protocol: everything (of an exposure: what it is consumed at).",
+    )
 
 
 class Tenant(Model):

@@ -141,6 +141,19 @@ class NetworkKinds:
     def grantable(self) -> tuple[str, ...]:
         return tuple(k.name for k in self.rows if k.grantable)
 
+    @property
+    def grant_text(self) -> str:
+        """What a tenant's grant may name, in the words the schema and the grant rule both use:
+        ``management (by zone) or storage; never traffic or adjacency (...)``."""
+        names = [f"{n} (by zone)" if n == self.nodes_network else n for n in self.grantable]
+        never = [k.name for k in self.rows if not k.grantable]
+        text = _either(names)
+        if never:
+            text += (
+                f"; never {_either(never)} (an exposure is granted by name: {{exposure: <name>}})"
+            )
+        return text
+
     def _holding(self, holds: Callable[[NetworkKind], bool]) -> str:
         return next(k.name for k in self.rows if holds(k))
 
@@ -163,6 +176,10 @@ class NetworkKinds:
     def storage_network(self) -> str:
         """The storage network pods reach through their node (storage)."""
         return self._holding(lambda k: k.storage)
+
+
+def _either(names: list[str]) -> str:
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names) or "none"
 
 
 # The four networks of seed 000 (brief: "The networks"). Table ids are fixed so adding a

@@ -37,6 +37,8 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_NODES",
     "MAX_DEPTH",
+    "FileRefused",
+    "read_regular_file",
     "stack_file",
     "read_yaml",
     "read_stack_file_values",
@@ -140,35 +142,43 @@ def _where(path: Path, mark: yaml.Mark | None) -> str:
     return f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """A regular file's bytes, at most MAX_FILE_BYTES: never blocks on a FIFO or a device."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+class FileRefused(ValueError):
+    """A file lanes will not read: missing, not a regular file, too large; the message names it."""
+
+
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "stack file") -> bytes:
+    """A regular file's bytes, at most ``limit``: never blocks on a FIFO or a device, never reads
+    more than the bound. Raises FileRefused naming ``path`` (``what`` says what it should be)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise FileRefused(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FileRefused(f"{path}: cannot be read: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise ConfigError([f"{path}: is a directory, not a stack file"])
+            raise FileRefused(f"{path}: is a directory, not a {what}")
         if not stat.S_ISREG(info.st_mode):
-            raise ConfigError([f"{path}: not a regular file (a FIFO, socket or device)"])
-        if info.st_size > MAX_FILE_BYTES:
-            raise ConfigError(
-                [f"{path}: {info.st_size:,} bytes, more than {MAX_FILE_BYTES:,}: refused"]
-            )
+            raise FileRefused(f"{path}: not a regular file (a FIFO, socket or device)")
+        if info.st_size > limit:
+            raise FileRefused(f"{path}: {info.st_size:,} bytes, more than {limit:,}: refused")
         with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise ConfigError([f"{path}: more than {MAX_FILE_BYTES:,} bytes: refused"])
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise FileRefused(f"{path}: more than {limit:,} bytes: refused")
         return data
+    except OSError as exc:
+        raise FileRefused(f"{path}: cannot be read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
 
 
 def _read_text(path: Path) -> str:
     try:
-        data = _read_bytes(path)
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: no such file"]) from None
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot be read: {exc.strerror or exc}"]) from None
+        data = read_regular_file(path)
+    except FileRefused as exc:
+        raise ConfigError([str(exc)]) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         raise ConfigError([f"{path}: not UTF-8 (UTF-16 or binary): save it as UTF-8"])
     try:

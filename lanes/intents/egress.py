@@ -62,7 +62,7 @@ def _sources(d: Deriver, networks: list[str], path: str) -> tuple[IPNetwork, ...
         if net is None:
             raise GatewayError(f"{path}.networks[{k}]", f"{name} is not a platform network")
         sources += [b.cidr for b in net.blocks() if b.az == d.host.az]
-    return tuple(sorted(set(sources)))
+    return tuple(sorted(sources))
 
 
 def _matches(egress: EgressSnat) -> str:

@@ -31,7 +31,7 @@ from lanes.intents.base import (
 from lanes.model.flows import Flow
 from lanes.model.plan import Plan
 
-__all__ = ["Exposure", "KIND"]
+__all__ = ["Exposure", "KIND", "consume_points"]
 
 
 @dataclass(frozen=True, order=True)
@@ -313,3 +313,14 @@ def _consumer_flows(
 
 
 KIND = ExposureKind()
+
+
+def consume_points(model: GatewayView) -> list[dict[str, Any]]:
+    """Where ``model`` consumes exposures: each address with its port and protocol (spelt as a
+    NetworkPolicy spells it). A tenant's grant of an exposure may open these and no other port
+    of the gateway's addresses; the policy pack reads them from the gateway's outputs."""
+    return [
+        {"address": str(e.listen), "port": e.port, "protocol": e.protocol.upper()}
+        for e in KIND.entries(model)
+        if e.role == "consume"
+    ]

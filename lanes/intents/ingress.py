@@ -74,7 +74,7 @@ class IngressKind(IntentKind):
                     f"{path}.ingress[{j}]",
                 )
                 for j, r in enumerate(gw.ingress)
-                for port in sorted(set(r.ports))
+                for port in sorted(r.ports)
             )
         )
 
@@ -133,7 +133,7 @@ class IngressKind(IntentKind):
 
     def listeners(self, gw: Gateway, path: str) -> Iterator[Listener]:
         for j, r in enumerate(gw.ingress):
-            for port in r.ports:
+            for port in dict.fromkeys(r.ports):  # a port listed twice is duplicate-entry's
                 yield Listener(f"{path}.ingress[{j}].front", r.front, "tcp", port)
 
     def parties(self, make: PartyMaker, model: GatewayView) -> None:

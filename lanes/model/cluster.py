@@ -27,6 +27,7 @@ __all__ = [
     "carve_pools",
     "no_nat_ranges",
     "exposure_consumes",
+    "exposure_grant_points",
     "grant_ranges",
     "pods_address",
     "ingress_addresses",
@@ -122,11 +123,24 @@ def exposure_consumes(plan: Plan, name: str) -> list[tuple[IPNetwork, int, str]]
     )
 
 
+def exposure_grant_points(plan: Plan, grant: Grant) -> list[tuple[IPNetwork, int, str]]:
+    """What an exposure grant opens: each consume address of the exposure in a platform network
+    with the port and protocol it is consumed at (spelt as NetworkPolicy spells it, ``TCP``),
+    narrowed to the grant's ports and protocol when it names them; never anything else."""
+    assert grant.exposure is not None
+    return [
+        (cidr, port, protocol.upper())
+        for cidr, port, protocol in exposure_consumes(plan, grant.exposure)
+        if (not grant.ports or port in grant.ports)
+        and (grant.protocol is None or protocol.upper() == grant.protocol)
+    ]
+
+
 def grant_ranges(plan: Plan, grant: Grant) -> list[IPNetwork]:
-    """The plan's ranges a grant names: a network, one zone of it, one AZ's blocks, or an
-    exposure's consume addresses."""
+    """The plan's ranges a grant names: a network, one zone of it, one AZ's blocks, or the
+    consume addresses an exposure grant opens."""
     if grant.exposure is not None:
-        return sorted({cidr for cidr, _, _ in exposure_consumes(plan, grant.exposure)})
+        return sorted({cidr for cidr, _, _ in exposure_grant_points(plan, grant)})
     assert grant.network is not None  # the rules refuse a grant of neither
     return sorted(_zone_block_cidrs(plan, grant.network, grant.zone, grant.az))
 

@@ -92,7 +92,7 @@ from lanes.model.cluster import (
     PodPool,
     bgp_routers,
     carve_pools,
-    exposure_consumes,
+    exposure_grant_points,
     gateway_class,
     gateway_name,
     gateway_ports,
@@ -489,18 +489,38 @@ def _peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _grant_rule(plan: Plan, grant: Grant) -> dict[str, Any]:
+def _grant_rules(plan: Plan, grant: Grant) -> list[dict[str, Any]]:
+    """A network grant: its ranges, on its ports (TCP unless it says), or every port of its
+    protocol, or everything. An exposure grant: each consume address on exactly the ports it
+    is consumed at there (never one address's port at another: that may be the gateway's SSH)."""
+    if grant.exposure is not None:
+        return _exposure_rules(exposure_grant_points(plan, grant))
     rule: dict[str, Any] = {
         "to": [{"ipBlock": {"cidr": str(c)}} for c in grant_ranges(plan, grant)]
     }
     if grant.ports:
-        rule["ports"] = [{"protocol": grant.protocol, "port": p} for p in sorted(set(grant.ports))]
-    elif grant.exposure is not None:  # the consumed ports, and nothing else at those addresses
-        consumed = {
-            (proto.upper(), port) for _, port, proto in exposure_consumes(plan, grant.exposure)
+        protocol = grant.protocol or "TCP"
+        rule["ports"] = [{"protocol": protocol, "port": p} for p in sorted(grant.ports)]
+    elif grant.protocol is not None:
+        rule["ports"] = [{"protocol": grant.protocol}]
+    return [rule]
+
+
+def _exposure_rules(points: list[tuple[IPNetwork, int, str]]) -> list[dict[str, Any]]:
+    """One egress rule per set of ports, naming the addresses consumed on exactly that set."""
+    ports_at: dict[IPNetwork, set[tuple[str, int]]] = {}
+    for cidr, port, protocol in points:
+        ports_at.setdefault(cidr, set()).add((protocol, port))
+    by_ports: dict[tuple[tuple[str, int], ...], list[IPNetwork]] = {}
+    for cidr, ports in sorted(ports_at.items()):
+        by_ports.setdefault(tuple(sorted(ports)), []).append(cidr)
+    return [
+        {
+            "to": [{"ipBlock": {"cidr": str(c)}} for c in cidrs],
+            "ports": [{"protocol": protocol, "port": port} for protocol, port in ports],
         }
-        rule["ports"] = [{"protocol": proto, "port": port} for proto, port in sorted(consumed)]
-    return rule
+        for ports, cidrs in sorted(by_ports.items(), key=lambda item: (item[1], item[0]))
+    ]
 
 
 def _tenant_policies(plan: Plan, tenant: Tenant) -> list[Manifest]:
@@ -558,7 +578,7 @@ def _tenant_policies(plan: Plan, tenant: Tenant) -> list[Manifest]:
                 {
                     "podSelector": everything,
                     "policyTypes": ["Egress"],
-                    "egress": [_grant_rule(plan, g) for g in tenant.egress],
+                    "egress": [r for g in tenant.egress for r in _grant_rules(plan, g)],
                 },
             )
         )
@@ -605,7 +625,7 @@ def plan_cluster(plan: Plan) -> ClusterPlan:
     listeners = [
         _listener(t, hostname, port)
         for t in tenants
-        for hostname in sorted(set(t.hostnames))
+        for hostname in sorted(t.hostnames)
         for port in ports
     ]
 

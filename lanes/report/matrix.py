@@ -7,7 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["MatrixError", "FlowResult", "Cell", "Matrix", "matrix_from_dict", "load_matrix"]
+from lanes.config.base import show_value
+from lanes.config.stackfile import MAX_DEPTH, MAX_FILE_BYTES, FileRefused, read_regular_file
+
+__all__ = [
+    "MAX_MATRIX_BYTES",
+    "MatrixError",
+    "FlowResult",
+    "Cell",
+    "Matrix",
+    "matrix_from_dict",
+    "load_matrix",
+]
+
+# A matrix file is read like a stack file: a regular file, bounded in size and nesting. A
+# 3,000-host region's matrix is a few MB; lab check writes three levels of nesting.
+MAX_MATRIX_BYTES = MAX_FILE_BYTES
 
 FIELDS: dict[str, type | tuple[type, ...]] = {
     "kind": str,
@@ -96,9 +111,9 @@ def _flow(data: Any, where: str) -> FlowResult:
             raise MatrixError(f"{where}.{name}: missing")
         value = data[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise MatrixError(f"{where}.{name}: {value!r} is not {_kind_name(kind)}")
+            raise MatrixError(f"{where}.{name}: {show_value(value)} is not {_kind_name(kind)}")
     if data["expect"] not in ("reach", "blocked"):
-        raise MatrixError(f"{where}.expect: {data['expect']!r} is not reach or blocked")
+        raise MatrixError(f"{where}.expect: {show_value(data['expect'])} is not reach or blocked")
     return FlowResult(**{name: data[name] for name in FIELDS})
 
 
@@ -126,14 +141,38 @@ def matrix_from_dict(data: Any, where: str = "matrix") -> Matrix:
     )
 
 
+def _too_deep(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests deeper than ``limit`` levels (measured without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def load_matrix(path: Path) -> Matrix:
-    """Read and check a matrix file; MatrixError names the file (and the line for bad JSON)."""
+    """Read and check a matrix file, as defensively as a stack file: a regular file only (a FIFO
+    never blocks), at most MAX_MATRIX_BYTES, UTF-8, nested at most MAX_DEPTH levels. MatrixError
+    names the file (and the line for bad JSON)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MatrixError(f"{path}: cannot be read ({exc.strerror})") from exc
+        raw = read_regular_file(path, MAX_MATRIX_BYTES, "matrix file")
+        text = raw.decode("utf-8")
+    except FileRefused as exc:
+        raise MatrixError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise MatrixError(f"{path}: not UTF-8 (byte {exc.start}): not a lab check matrix") from None
+    deep = f"{path}: nested deeper than {MAX_DEPTH} levels: not a lab check matrix"
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MatrixError(f"{path}:{exc.lineno}:{exc.colno}: not JSON ({exc.msg})") from exc
+        raise MatrixError(f"{path}:{exc.lineno}:{exc.colno}: not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise MatrixError(deep) from None
+    if _too_deep(data, MAX_DEPTH):
+        raise MatrixError(deep)
     return matrix_from_dict(data, str(path))

@@ -15,6 +15,7 @@ rebuilt from resource props.
 - ``line``: the dedicated line between the AZ routers;
 - ``objects``: one Kubernetes object against the API server's limits (``lanes.render.limits``
   judges every object each AZ stack renders with it; the policy pack each declared one).
+- ``lists``: lists read as sets hold each entry once.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ from lanes.rules.hosts import (
 from lanes.rules.line import *  # noqa: F403
 from lanes.rules.line import __all__ as _line
 from lanes.rules.line import check_line
+from lanes.rules.lists import *  # noqa: F403
+from lanes.rules.lists import __all__ as _lists
+from lanes.rules.lists import check_duplicates
 from lanes.rules.networks import *  # noqa: F403
 from lanes.rules.networks import __all__ as _networks
 from lanes.rules.networks import (
@@ -83,6 +87,7 @@ __all__ = [
     *_cluster,
     *_line,
     *_objects,
+    *_lists,
 ]
 
 
@@ -98,6 +103,7 @@ def check_config(cfg: StackConfig, intents: IntentKinds = INTENT_KINDS) -> list[
         + check_gateway_refs(cfg, intents)
         + check_host_networks(cfg)
         + check_cluster_config(cfg)
+        + check_duplicates(cfg)
     )
 
 

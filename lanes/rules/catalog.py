@@ -63,6 +63,12 @@ class RuleId(StrEnum):
     HOST_NUMBER_SAME = "host-number-same", "a host holds its own number in every platform network"
     HOST_AZ_BLOCK = "host-az-block", "a host's address lies in the block of its own AZ and zone"
     ADDRESS_UNIQUE = "address-unique", "no address is held twice"
+    # lists
+    DUPLICATE_ENTRY = (
+        "duplicate-entry",
+        "a list names each entry once: a network, zone, address, port, hostname, grant or name "
+        "given twice is refused, naming both",
+    )
     # hosts and NICs
     HOST_UNIQUE = "host-unique", "host names are unique in the region"
     HOST_NUMBER_UNIQUE = "host-number-unique", "host numbers are unique per AZ"
@@ -149,6 +155,14 @@ class RuleId(StrEnum):
     CLUSTER_GRANT = (
         "cluster-grant",
         "a tenant is granted only exposure networks and zones, never the nodes'",
+    )
+    GRANT_EXPOSURE = (
+        "grant-exposure",
+        "an exposure grant opens only the ports and protocol the exposure is consumed at",
+    )
+    BGP_AS_NUMBER = (
+        "bgp-as-number",
+        "a BGP AS number is usable: not reserved (RFC 6793, 7300, 7607) nor documentation's",
     )
     CLUSTER_GATEWAY_ADDRESS = (
         "cluster-gateway-address",

@@ -4,7 +4,8 @@ the Gateway's addresses and listeners."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from netaddr import IPNetwork
 
@@ -25,11 +26,17 @@ __all__ = [
     "check_cluster_config",
     "check_cluster_overlaps",
     "check_cluster_grants",
+    "check_grant_within_exposure",
     "check_tenant_hostnames",
     "check_route_listeners",
     "MAX_LISTENERS",
     "check_gateway_listener_count",
     "check_cluster_plan",
+    "AsRange",
+    "AS_RANGES",
+    "as_range",
+    "check_as_number",
+    "check_exposure_egress",
 ]
 
 
@@ -214,6 +221,106 @@ def _check_exposure_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Vio
                 "a platform network",
             )
         )
+        return found
+    return found + check_grant_within_exposure(grant, path, _consume_points(cfg, grant))
+
+
+def _consume_points(cfg: StackConfig, grant: Grant) -> list[tuple[str, str, int, str]]:
+    """``(path, address, port, protocol)`` of every consume of the grant's exposure in a
+    platform network: what the grant may open, at most."""
+    platform = cfg.networks.KINDS
+    return [
+        (f"gateways[{i}].consume[{j}]", c.at, c.port, c.protocol.upper())
+        for i, gw in enumerate(cfg.gateways)
+        for j, c in enumerate(gw.consume)
+        if c.name == grant.exposure and c.network in platform
+    ]
+
+
+def _points_text(points: Iterable[tuple[str, str, int, str]]) -> str:
+    return ", ".join(f"{port}/{protocol} at {at} ({where})" for where, at, port, protocol in points)
+
+
+def check_grant_within_exposure(
+    grant: Grant, path: str, points: list[tuple[str, str, int, str]]
+) -> list[Violation]:
+    """An exposure grant's ports and protocol are within what the exposure is consumed at
+    (``points``: ``(path, address, port, protocol)``): a port it is not consumed at would open
+    the consuming gateway's own address on that port (its SSH, its proxies) to the tenant."""
+    found = []
+    offered = _points_text(points)
+    if grant.protocol is not None and all(p[3] != grant.protocol for p in points):
+        found.append(
+            Violation(
+                f"{path}.protocol",
+                RuleId.GRANT_EXPOSURE,
+                f"{grant.protocol}: {grant.exposure} is consumed at {offered}; an exposure "
+                f"grant opens only those (protocol {' or '.join(sorted({p[3] for p in points}))}, "
+                "or leave protocol out)",
+            )
+        )
+        return found
+    same = [p for p in points if grant.protocol is None or p[3] == grant.protocol]
+    allowed = sorted({p[2] for p in same})
+    for k, port in enumerate(grant.ports):
+        if port not in allowed:
+            found.append(
+                Violation(
+                    f"{path}.ports[{k}]",
+                    RuleId.GRANT_EXPOSURE,
+                    f"{port}: {grant.exposure} is consumed at {offered}; an exposure grant opens "
+                    f"only those (ports {', '.join(map(str, allowed))}, or leave ports out)",
+                )
+            )
+    return found
+
+
+def _opened(ports: Iterable[Mapping[str, Any]]) -> list[tuple[str, int | None]]:
+    """A NetworkPolicy rule's ports as ``(protocol, port)``; None: every port (a range counts as
+    every port too: only single consumed ports are ever rendered)."""
+    found: list[tuple[str, int | None]] = []
+    for entry in ports:
+        port = entry.get("port")
+        single = port if isinstance(port, int | float) and not entry.get("endPort") else None
+        found.append((str(entry.get("protocol") or "TCP"), None if single is None else int(single)))
+    return found
+
+
+def check_exposure_egress(
+    path: str,
+    egress: Iterable[Mapping[str, Any]],
+    consumed: Mapping[str, Iterable[tuple[str, int]]],
+) -> list[Violation]:
+    """A tenant's egress rule (``path[i]``) to a consume address (``consumed``: address ->
+    ``(protocol, port)`` the gateways consume exposures at there) names that address alone
+    only with the ports and protocols consumed there: any other port of it is the gateway
+    host's own (its SSH, its proxies)."""
+    found = []
+    for i, rule in enumerate(egress):
+        opened = _opened(rule.get("ports") or [])
+        for peer in rule.get("to") or []:
+            cidr = str((peer.get("ipBlock") or {}).get("cidr") or "")
+            address = cidr.removesuffix("/32")
+            if not cidr.endswith("/32") or address not in consumed:
+                continue
+            allowed = sorted(set(consumed[address]))
+            stray = [o for o in opened if o not in allowed]
+            if opened and not stray:
+                continue
+            said = (
+                ", ".join(f"{port or 'every port'}/{protocol}" for protocol, port in stray)
+                if opened
+                else "every port and protocol"
+            )
+            offered = ", ".join(f"{port}/{protocol}" for protocol, port in allowed)
+            found.append(
+                Violation(
+                    f"{path}[{i}]",
+                    RuleId.GRANT_EXPOSURE,
+                    f"opens {said} at {address}, where exposures are consumed on {offered} only: "
+                    "a tenant's egress to a consume address opens nothing else of its gateway",
+                )
+            )
     return found
 
 
@@ -245,8 +352,7 @@ def _check_grant(cfg: StackConfig, grant: Grant, path: str) -> list[Violation]:
             Violation(
                 f"{path}.network",
                 RuleId.CLUSTER_GRANT,
-                f"{grant.network} is not an exposure network; grant one of "
-                f"{', '.join(sorted(kinds.grantable))}, or an exposure by name",
+                f"{grant.network} is never granted: a grant names {kinds.grant_text}",
             )
         ]
     found = []
@@ -443,11 +549,72 @@ def check_route_listeners(
     return found
 
 
+@dataclass(frozen=True)
+class AsRange:
+    """A range of the 4-octet AS numbers (RFC 6793) that an RFC sets apart."""
+
+    first: int
+    last: int
+    use: Literal["reserved", "documentation", "private"]
+    rfc: str
+    what: str
+
+    @property
+    def numbers(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+
+# IANA's registry of AS numbers, by the RFCs that set ranges apart; a number in none of them is
+# a public AS (the operator's own, assigned by a registry). Reserved and documentation numbers
+# are refused; private ones (RFC 6996) are what a private BGP fabric is meant to use.
+AS_RANGES: tuple[AsRange, ...] = (
+    AsRange(0, 0, "reserved", "RFC 7607", "reserved: never in a BGP session"),
+    AsRange(
+        23456,
+        23456,
+        "reserved",
+        "RFC 6793",
+        "AS_TRANS, reserved: what a 2-octet speaker sees in place of a 4-octet AS",
+    ),
+    AsRange(64496, 64511, "documentation", "RFC 5398", "kept for documentation and examples"),
+    AsRange(64512, 65534, "private", "RFC 6996", "for private use"),
+    AsRange(65535, 65535, "reserved", "RFC 7300", "reserved: the last 2-octet AS"),
+    AsRange(65536, 65551, "documentation", "RFC 5398", "kept for documentation and examples"),
+    AsRange(65552, 131071, "reserved", "IANA registry", "reserved by IANA"),
+    AsRange(4200000000, 4294967294, "private", "RFC 6996", "for private use"),
+    AsRange(4294967295, 4294967295, "reserved", "RFC 7300", "reserved: the last 4-octet AS"),
+)
+
+
+def as_range(number: int) -> AsRange | None:
+    """The range of AS_RANGES ``number`` is in; None: a public AS."""
+    return next((r for r in AS_RANGES if r.first <= number <= r.last), None)
+
+
+def check_as_number(path: str, number: int) -> list[Violation]:
+    """A BGP AS number a session may use: not reserved, not for documentation."""
+    found = as_range(number)
+    if found is None or found.use == "private":
+        return []
+    private = next(r for r in AS_RANGES if r.use == "private")
+    return [
+        Violation(
+            path,
+            RuleId.BGP_AS_NUMBER,
+            f"AS {number} is {found.what} ({found.rfc}); use a private AS, "
+            f"{private.numbers} ({private.rfc}), or one assigned to you",
+        )
+    ]
+
+
 def check_cluster_config(cfg: StackConfig) -> list[Violation]:
     """Cluster ranges on their boundary inside 100.64.0.0/10, pools that fit, tenants, grants,
     hostnames, ingress nodes on the traffic network."""
     found = _check_cluster_ranges(cfg) + _check_tenants(cfg) + _check_ingress_nodes(cfg)
     found += check_tenant_hostnames(cfg)
+    calico = cfg.cluster.calico
+    found += check_as_number("cluster.calico.as_number", calico.as_number)
+    found += check_as_number("cluster.calico.router_as_number", calico.router_as_number)
     region_az = cfg.cluster.region_az
     if region_az is not None and region_az not in cfg.azs:
         found.append(

@@ -191,8 +191,9 @@ def test_each_az_gateway_is_counted_with_its_own_ingress_ports():
         ),
         (
             (("cluster.tenants[0].egress[0]", {"network": "traffic"}),),
-            "cluster.tenants[0].egress[0].network: traffic is not an exposure network; grant one of "
-            "management, storage, or an exposure by name [cluster-grant]",
+            "cluster.tenants[0].egress[0].network: traffic is never granted: a grant names "
+            "management (by zone) or storage; never traffic or adjacency (an exposure is granted "
+            "by name: {exposure: <name>}) [cluster-grant]",
         ),
         (
             (("cluster.tenants[0].egress[0]", {"network": "adjacency", "ports": [80]}),),
@@ -277,7 +278,7 @@ def test_bad_cluster_input_is_refused_with_its_path_and_value(changes, expected)
             ["shop.*.com"],
             r"cluster\.tenants\[0\]\.hostnames\[0\]: 'shop\.\*\.com'",
         ),
-        ("cluster.ingress_class", "nginx", r"cluster\.ingress_class: unknown key"),
+        ("cluster.ingress_class", "nginx", r"cluster\.ingress_class: renamed to `gateway_class`"),
         ("cluster.colour", "blue", r"cluster\.colour: unknown key"),
         # A static bound is the schema's: a bad port exits 2 like a bad VLAN (issue 12).
         (

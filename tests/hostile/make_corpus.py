@@ -33,6 +33,14 @@ PRIVATE_KEY = (
 TOKEN = f"ghp_{MARKER}0123456789abcdef"
 KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: {MARKER}\n"
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUN0ZeQvp2sEMiEDtgA0uvVhf+Ejd1SjW2KeoQWgXmH"
+# vpc-1-nat consuming vpc-2-web on the management network too (tests/lab/test_exposure_consumers).
+CONSUME_ON_MANAGEMENT = {
+    "name": "vpc-2-web",
+    "network": "management",
+    "at": "100.64.0.201",
+    "target": "100.127.0.202",
+    "port": 80,
+}
 # A well-formed ssh-rsa blob header behind an ed25519 label: the types disagree.
 MISLABELLED = "ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"
 
@@ -216,12 +224,100 @@ CASES: list[Case] = [
     s("grant-traffic", "prod", 1, "cluster.tenants[0].egress[0].network", ("cluster.tenants[0].egress[0].network", "traffic")),
     s("tenant-twice", "prod", 1, "cluster.tenants[1].name", ("cluster.tenants[1].name", "shop")),
     s("region-az-unknown", "prod", 1, "cluster.region_az", ("cluster.region_az", "az-7")),
+    # --- grants wider than what they name (issue 23): the consume at vpc-1-nat's management
+    # address 100.64.0.201 is also where its host answers SSH
+    s("grant-exposure-ssh-port", "prod", 1, "cluster.tenants[0].egress[2].ports[0]",
+      ("gateways[2].consume[1]", CONSUME_ON_MANAGEMENT),
+      ("cluster.tenants[0].egress[2]", {"exposure": "vpc-2-web", "ports": [22]})),
+    s("grant-exposure-other-protocol", "prod", 1, "cluster.tenants[0].egress[2].protocol",
+      ("gateways[2].consume[1]", CONSUME_ON_MANAGEMENT),
+      ("cluster.tenants[0].egress[2]", {"exposure": "vpc-2-web", "protocol": "UDP"})),
+    s("grant-protocol-icmp", "prod", 2, "cluster.tenants[0].egress[1].protocol",
+      ("cluster.tenants[0].egress[1].protocol", "ICMP")),
+    s("grant-protocol-lowercase", "prod", 2, "cluster.tenants[0].egress[1].protocol",
+      ("cluster.tenants[0].egress[1].protocol", "udp")),
+    # --- AS numbers an RFC keeps (issue 23)
+    s("as-trans", "prod", 1, "cluster.calico.as_number", ("cluster.calico.as_number", 23456)),
+    s("as-last-2-octet", "prod", 1, "cluster.calico.router_as_number",
+      ("cluster.calico.router_as_number", 65535)),
+    s("as-last-4-octet", "prod", 1, "cluster.calico.as_number", ("cluster.calico.as_number", 4294967295)),
+    s("as-zero", "prod", 1, "cluster.calico.as_number", ("cluster.calico.as_number", 0)),
+    s("as-documentation", "prod", 1, "cluster.calico.router_as_number",
+      ("cluster.calico.router_as_number", 64500)),
+    s("as-iana-reserved", "prod", 1, "cluster.calico.as_number", ("cluster.calico.as_number", 100000)),
+    s("as-beyond-4-octets", "prod", 2, "cluster.calico.as_number", ("cluster.calico.as_number", 2**32)),
+    s("as-string", "prod", 2, "cluster.calico.as_number", ("cluster.calico.as_number", "64512")),
+    # --- an entry given twice: refused naming both, never deduplicated (issue 23)
+    s("egress-network-twice", "prod", 1, "gateways[0].egress[0].networks[3]",
+      ("gateways[0].egress[0].networks[3]", "management")),
+    s("egress-network-in-two-entries", "prod", 1, "gateways[0].egress[1].networks[0]",
+      ("gateways[0].egress[1]", {"networks": ["traffic"], "outside": "enterprise", "to": "10.0.1.3"})),
+    s("hostname-twice", "prod", 1, "cluster.tenants[0].hostnames[2]",
+      ("cluster.tenants[0].hostnames[2]", "shop.example.com")),
+    s("grant-twice", "prod", 1, "cluster.tenants[0].egress[2]",
+      ("cluster.tenants[0].egress[2]", {"network": "storage"})),
+    s("grant-port-twice", "prod", 1, "cluster.tenants[0].egress[0].ports[1]",
+      ("cluster.tenants[0].egress[0].ports[1]", 443)),
+    s("ingress-port-twice", "prod", 1, "gateways[0].ingress[0].ports[2]",
+      ("gateways[0].ingress[0].ports", [80, 443, 443])),
+    s("host-zone-twice", "prod", 1, "hosts[0].zones[3]", ("hosts[0].zones[3]", "cloud-management")),
+    s("host-outside-address-twice", "prod", 1, "hosts[0].outside.enterprise[5]",
+      ("hosts[0].outside.enterprise[5]", "10.0.1.52")),
+    s("outside-name-twice", "prod", 1, "outside[3].name",
+      ("outside[3]", {"name": "vpc-2", "cidr": "192.168.0.0/24", "vlan": 603})),
+    s("publish-name-twice", "prod", 1, "gateways[3].publish[1].name",
+      ("gateways[3].publish[1]", {"name": "vpc-2-web", "network": "vpc-2", "address": "192.168.0.101",
+                                  "port": 81, "at": "100.127.0.202"})),
+    # --- keys the schema had: named with what replaced them, never with their value (issue 23)
+    s("renamed-ingress-class", "prod", 2, "cluster.ingress_class: renamed to `gateway_class`",
+      ("cluster.ingress_class", TOKEN)),
+    s("retired-gateway-kind", "dev", 2, "gateways[0].kind: retired", ("gateways[0].kind", TOKEN)),
     # --- refused although right: provider keys and the project namespace are fine
     s("provider-kubernetes-context", "dev", 0, "", extra={"kubernetes:context": "admin@lab"}),
     s("provider-command-keys", "dev", 0, "", extra={"command:dialErrorLimit": 3}),
     s("pulumi-tags", "prod", 0, "", extra={"pulumi:tags": {"team": "platform"}}),
     s("unprefixed-key-is-the-project", "dev", 2, "given twice", extra={"region": "lab"}),
     s("description-multiline-ok", "prod", 0, "", ("outside[0].description", "line one\nline two\n")),
+]
+
+
+# --- matrix files for `lanes report --matrix` (issue 23): read as defensively as a stack file
+def _flow(**changes: Any) -> dict[str, Any]:
+    flow = {"kind": "lan", "source": "jump", "target": "master-1", "network": "management",
+            "address": "100.64.0.2", "port": 22, "expect": "reach", "seen": None,
+            "answer": "100.64.0.52", "ok": True}
+    return {**flow, **changes}
+
+
+def _matrix(*flows: dict[str, Any]) -> bytes:
+    return json.dumps({"stack": "dev", "flows": list(flows)}).encode()
+
+
+@dataclass
+class MatrixCase:
+    slug: str
+    says: str  # a fragment of the one error line, after the file's name
+    content: bytes
+
+
+MATRIX_CASES: list[MatrixCase] = [
+    MatrixCase("deep-arrays", "nested deeper than 64 levels",
+               b'{"flows": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+    MatrixCase("deep-objects", "nested deeper than 64 levels", b'{"a": ' * 65 + b"1" + b"}" * 65),
+    MatrixCase("not-json", "not JSON", b"{flows: []}"),
+    MatrixCase("utf16", "not UTF-8", _matrix(_flow()).decode().encode("utf-16")),
+    MatrixCase("latin1", "not UTF-8 (byte",
+               _matrix(_flow(source="dXploy")).replace(b"dXploy", "déploy".encode("latin-1"))),
+    MatrixCase("empty", "not JSON", b""),
+    MatrixCase("flows-mapping", "expected an object with a flows list", b'{"flows": {}}'),
+    MatrixCase("port-string", "flows[0].port: '22' is not an integer", _matrix(_flow(port="22"))),
+    MatrixCase("port-bool", "flows[0].port: True is not an integer", _matrix(_flow(port=True))),
+    MatrixCase("port-nan", "flows[0].port: nan is not an integer",
+               _matrix(_flow()).replace(b'"port": 22', b'"port": NaN')),
+    MatrixCase("key-as-port", "flows[0].port: a multi-line value is not an integer",
+               _matrix(_flow(port=PRIVATE_KEY), _flow())),
+    MatrixCase("token-as-expect", f"flows[0].expect: a {len(TOKEN)}-character value is not reach or blocked",
+               _matrix(_flow(expect=TOKEN))),
 ]
 
 
@@ -260,7 +356,13 @@ def main() -> None:
         (CORPUS / name).write_bytes(render(case))
         manifest.append({"file": name, "exit": case.exit, "path": case.path})
     (CORPUS / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    print(f"wrote {len(CASES)} cases to {CORPUS}")
+    matrices = []
+    for i, matrix in enumerate(MATRIX_CASES, 1):
+        name = f"matrix-{i:02d}-{matrix.slug}.json"
+        (CORPUS / name).write_bytes(matrix.content)
+        matrices.append({"file": name, "says": matrix.says})
+    (CORPUS / "matrices.json").write_text(json.dumps(matrices, indent=1) + "\n")
+    print(f"wrote {len(CASES)} stack files and {len(MATRIX_CASES)} matrix files to {CORPUS}")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from lanes.cli.main import main
-from tests.hostile.make_corpus import CASES, MARKER, render
+from tests.hostile.make_corpus import CASES, MARKER, MATRIX_CASES, render
 from tests.support.pulumi_run import ROOT
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
+MATRICES = json.loads((CORPUS / "matrices.json").read_text())
 
 
 def test_the_corpus_is_large_and_is_what_the_generator_writes():
@@ -30,6 +31,9 @@ def test_the_corpus_is_large_and_is_what_the_generator_writes():
         assert (CORPUS / entry["file"]).read_bytes() == render(case), (
             f"{entry['file']} is stale: run python -m tests.hostile.make_corpus"
         )
+    assert [m["says"] for m in MATRICES] == [c.says for c in MATRIX_CASES]
+    for entry, matrix in zip(MATRICES, MATRIX_CASES, strict=True):
+        assert (CORPUS / entry["file"]).read_bytes() == matrix.content, entry["file"]
 
 
 @pytest.fixture
@@ -55,3 +59,28 @@ def test_a_hostile_stack_is_refused_cleanly(entry, project, capsys):
         assert stdout == ""
         lines = stderr.splitlines()
         assert all(line.startswith(("error: ", "violation: ")) for line in lines[:-1]), lines
+
+
+@pytest.mark.parametrize("entry", MATRICES, ids=[m["file"] for m in MATRICES])
+def test_a_hostile_matrix_file_is_refused_naming_it(entry, tmp_path, capsys):
+    matrix = CORPUS / entry["file"]
+    out = tmp_path / "out"
+    code = main(
+        [
+            "report",
+            "--stack",
+            "dev",
+            "--project-dir",
+            str(ROOT),
+            "--matrix",
+            str(matrix),
+            "--out",
+            str(out),
+        ]
+    )
+    stdout, stderr = capsys.readouterr()
+    assert (code, stdout) == (2, ""), stderr
+    assert stderr.startswith(f"error: {matrix}") and stderr.count("\n") == 1, stderr
+    assert entry["says"] in stderr and stderr.endswith("; nothing written\n"), stderr
+    assert "Traceback" not in stderr and MARKER not in stderr
+    assert not out.exists()

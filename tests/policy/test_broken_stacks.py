@@ -163,6 +163,16 @@ def egress_translates_everything(props: dict[str, Any]) -> None:
     del step["exempt"], step["egress"]["exempt"]
 
 
+def ssh_to_the_consume_address(props: dict[str, Any]) -> None:
+    # vpc-1-nat consumes vpc-2-web at 192.168.0.200:80; its host answers SSH there too
+    props["spec"]["egress"].append(
+        {
+            "to": [{"ipBlock": {"cidr": "192.168.0.200/32"}}],
+            "ports": [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 22}],
+        }
+    )
+
+
 # --- the table ----------------------------------------------------------------------------
 
 CASES = [
@@ -522,6 +532,39 @@ CASES += [
         "east-cluster-gateway-az-1.spec.addresses: the Gateway lists 17 addresses (one per "
         "ingress node of its AZ); Gateway API allows 16 [gateway-addresses]",
         props=edit("east-cluster-gateway-az-1", grow_addresses(17)),
+    ),
+]
+
+CASES += [
+    Case(
+        "grant-opens-the-consumers-ssh",
+        "tenant-grants-within-exposures",
+        "prod",
+        "east-cluster-netpol-shop-allow-egress-grants.spec.egress[2]: opens 22/TCP at "
+        "192.168.0.200, where exposures are consumed on 80/TCP only: a tenant's egress to a "
+        "consume address opens nothing else of its gateway [grant-exposure]",
+        props=edit("east-cluster-netpol-shop-allow-egress-grants", ssh_to_the_consume_address),
+    ),
+    Case(
+        "nodes-as-trans",
+        "bgp-as-numbers-usable",
+        "prod",
+        "east-cluster-bgp-configuration.spec.asNumber: AS 23456 is AS_TRANS, reserved: what a "
+        "2-octet speaker sees in place of a 4-octet AS (RFC 6793); use a private AS, 64512-65534 "
+        "(RFC 6996), or one assigned to you [bgp-as-number]",
+        config=setting("cluster.calico.as_number", 23456),
+        cli="cluster.calico.as_number: AS 23456 is AS_TRANS, reserved: what a 2-octet speaker "
+        "sees in place of a 4-octet AS (RFC 6793); use a private AS, 64512-65534 (RFC 6996), or "
+        "one assigned to you [bgp-as-number]",
+    ),
+    Case(
+        "routers-as-65535",
+        "bgp-as-numbers-usable",
+        "prod",
+        "east-cluster-bgp-peer-az-2.spec.asNumber: AS 65535 is reserved: the last 2-octet AS "
+        "(RFC 7300); use a private AS, 64512-65534 (RFC 6996), or one assigned to you "
+        "[bgp-as-number]",
+        props=edit("east-cluster-bgp-peer-az-2", put("spec", "asNumber", value=65535)),
     ),
 ]
 

@@ -52,6 +52,8 @@ def test_policy_names_are_stable_and_unique():
         "tenant-default-deny",
         "gateway-routes-tenant-scoped",
         "kubernetes-objects-within-limits",
+        "tenant-grants-within-exposures",
+        "bgp-as-numbers-usable",
     ]
 
 

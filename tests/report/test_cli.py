@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -116,7 +117,80 @@ def test_a_missing_matrix_file_is_named(capsys, tmp_path: Path):
         capsys, "report", "--stack", "dev", "--project-dir", str(ROOT), "--matrix", str(missing)
     )
     assert code == 2
-    assert err == f"error: {missing}: cannot be read (No such file or directory); nothing written\n"
+    assert err == f"error: {missing}: no such file; nothing written\n"
+
+
+def _matrix_refused(capsys, matrix: Path, tmp_path: Path) -> str:
+    out = tmp_path / "r"
+    code, stdout, err = run(
+        capsys,
+        "report",
+        "--stack",
+        "dev",
+        "--project-dir",
+        str(ROOT),
+        "--out",
+        str(out),
+        "--matrix",
+        str(matrix),
+    )
+    assert (code, stdout) == (2, ""), err
+    assert "Traceback" not in err and not out.exists()
+    return err
+
+
+@pytest.mark.parametrize("levels", [65, 100_000])
+def test_a_matrix_nested_too_deep_is_refused_naming_the_file(capsys, tmp_path: Path, levels: int):
+    # 100,000 levels made the JSON decoder raise RecursionError (exit 3); 65 is one past the bound.
+    matrix = tmp_path / "matrix.json"
+    matrix.write_text('{"flows": ' + "[" * (levels - 1) + "]" * (levels - 1) + "}")
+    assert _matrix_refused(capsys, matrix, tmp_path) == (
+        f"error: {matrix}: nested deeper than 64 levels: not a lab check matrix; nothing written\n"
+    )
+
+
+def test_a_matrix_64_levels_deep_is_read_and_judged_by_its_content(capsys, tmp_path: Path):
+    matrix = tmp_path / "matrix.json"
+    matrix.write_text('{"flows": [' + "[" * 62 + "]" * 62 + "]}")
+    assert "flows[0]: is not an object" in _matrix_refused(capsys, matrix, tmp_path)
+
+
+def test_a_matrix_over_the_size_bound_is_refused_unread(capsys, tmp_path: Path):
+    matrix = tmp_path / "matrix.json"
+    with matrix.open("wb") as f:
+        f.truncate(16 * 1024 * 1024 + 1)  # sparse: nothing is written, nothing need be read
+    assert _matrix_refused(capsys, matrix, tmp_path) == (
+        f"error: {matrix}: 16,777,217 bytes, more than 16,777,216: refused; nothing written\n"
+    )
+
+
+def test_a_matrix_that_is_not_utf8_or_a_directory_is_refused(capsys, tmp_path: Path):
+    matrix = tmp_path / "matrix.json"
+    matrix.write_bytes('{"stack": "d\u00e9v"}'.encode("latin-1"))
+    assert _matrix_refused(capsys, matrix, tmp_path) == (
+        f"error: {matrix}: not UTF-8 (byte 12): not a lab check matrix; nothing written\n"
+    )
+    assert _matrix_refused(capsys, tmp_path, tmp_path / "x") == (
+        f"error: {tmp_path}: is a directory, not a matrix file; nothing written\n"
+    )
+
+
+def test_a_matrix_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path):
+    fifo = tmp_path / "matrix.json"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "lanes", "report", "--stack", "dev", "--matrix", str(fifo)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,  # a blocking open() would wait for a writer forever
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {fifo}: not a regular file (a FIFO, socket or device); nothing written\n"
+    )
 
 
 def test_out_that_is_a_file_is_refused(capsys, tmp_path: Path):
