@@ -9,6 +9,7 @@ import pulumi
 import pulumi.runtime.config
 
 from components.cluster import declare_cluster
+from components.connection import ssh_key
 from components.network import declare_networks
 from components.site import declare_site
 from lanes.config import SECRET_KEYS, ConfigError, StackConfig
@@ -69,7 +70,7 @@ def main() -> None:
         raise pulumi.RunError(f"the lanes plan breaks {len(report.violations)} rule(s):\n{lines}")
     plan = report.plan
     config = pulumi.Config("lanes")
-    private_key = config.require_secret("sshPrivateKey")
+    private_key = ssh_key(config)  # None: the SSH agent of SSH_AUTH_SOCK
     networks = declare_networks(plan)
     # Gateway hosts the deploy box reaches directly first; the hosts behind them after.
     declare_site(plan, private_key)

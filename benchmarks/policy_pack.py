@@ -159,11 +159,7 @@ def _hosts(stack: Stack) -> None:
             host_component._props(args),
             outputs=host_component._outputs(args),
         )
-        children = [("Command", f"{host.name}-prepare")]
-        children += [("CopyToRemote", f"{host.name}-{f.kind}-copy") for f in args.files]
-        children += [("Command", f"{host.name}-arm")]
-        children += [("Command", f"{host.name}-{f.kind}-apply") for f in args.files]
-        children += [("Command", f"{host.name}-confirm")]
+        children = [("Command", f"{host.name}-apply"), ("Command", f"{host.name}-confirm")]
         _commands(stack, urn, _connection(args.target, args.proxy), children)
 
 
@@ -174,10 +170,7 @@ def _gateways(stack: Stack) -> None:
         urn = stack.add(
             gateway_component.EdgeGateway.TYPE, model.name, gateway_component._props(args)
         )
-        copies = ["ruleset"] + (["nginx"] if args.files.nginx is not None else [])
-        children = [("Command", f"{model.name}-{c}") for c in ("prepare", "arm")]
-        children += [("CopyToRemote", f"{model.name}-{c}") for c in copies]
-        children += [("Command", f"{model.name}-apply")]
+        children = [("Command", f"{model.name}-apply")]
         _commands(stack, urn, _connection(args.target, args.proxy), children)
         confirm = args.confirm_target or args.target
         proxy = args.confirm_proxy if args.confirm_target else args.proxy

@@ -33,7 +33,7 @@ class BgpSpeakerArgs:
     router: BgpRouter
     target: SshTarget
     proxy: SshTarget | None
-    private_key: pulumi.Input[str]
+    private_key: pulumi.Input[str] | None
 
 
 class BgpSpeaker(pulumi.ComponentResource):
@@ -103,7 +103,7 @@ def speaker_props(router: BgpRouter, config: str) -> dict[str, object]:
 
 
 def declare_bgp(
-    plan: Plan, private_key: pulumi.Input[str], hosts: Mapping[str, pulumi.Resource]
+    plan: Plan, private_key: pulumi.Input[str] | None, hosts: Mapping[str, pulumi.Resource]
 ) -> dict[str, BgpSpeaker]:
     """The stack's AZ router's BgpSpeaker (``<host>-bgp``) when its host is in ``hosts`` (host
     name -> its BareMetalHost), after its host's own provisioning."""

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi_command import remote
 
 from components.connection import SshTarget, command, connection_args
-from components.host import jump_target, ssh_target
+from components.host import jump_target, ssh_target, step_triggers
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.intents.exposure import consume_points
 from lanes.intents.gateway import GatewayModel, derive_gateways
@@ -30,7 +29,7 @@ class EdgeGatewayArgs:
     files: GatewayFiles
     target: SshTarget
     proxy: SshTarget | None
-    private_key: pulumi.Input[str]
+    private_key: pulumi.Input[str] | None
     confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT
     # How the confirm step reaches the host: through the management path the gateway carries
     # (its mapping of the jump host) when it carries one; else as the other steps do.
@@ -60,15 +59,16 @@ def _props(args: EdgeGatewayArgs) -> dict[str, Any]:
 class EdgeGateway(pulumi.ComponentResource):
     """A gateway host's NAT table and proxies, derived from the stack's gateway intents.
 
-    Children: ``<name>-prepare`` (the config directory), ``<name>-arm`` (snapshots the ruleset
-    and nginx config and arms their rollback, before the copies overwrite them),
-    ``<name>-ruleset`` and, with proxies, ``<name>-nginx`` (CopyToRemote of a StringAsset), then
-    ``<name>-apply``: a Command whose create and update check and load the ruleset atomically,
-    start or reload the lanes nginx and install the boot units, and whose delete removes the
-    lanes table, units and files only; last ``<name>-confirm``, over a new connection through
-    the management path (the gateway's mapping of the jump host, when it has one). Without that
-    confirmation the gateway puts the previous ruleset and proxies back by itself. Triggers are
-    content hashes, so an unchanged gateway is never touched, and a change updates in place.
+    Children: ``<name>-apply``, one Command that receives the ruleset and, with proxies, the
+    nginx config on stdin, checks them, arms their rollback (snapshots of the files it is about
+    to overwrite), puts them in place, checks and loads the ruleset atomically, starts or
+    reloads the lanes nginx and installs the boot units, in one SSH session; its delete removes
+    the lanes table, units and files only. Then ``<name>-confirm``, over a new connection
+    through the management path (the gateway's mapping of the jump host, when it has one).
+    Without that confirmation the gateway puts the previous ruleset and proxies back by itself.
+    The files' hashes are the component's ``files`` and the confirm step's triggers
+    (``<kind>=<sha256>``), so an unchanged gateway is never touched and a change updates in
+    place.
     ``after``: what must be in place before the first step, and is removed after the last.
     """
 
@@ -82,48 +82,19 @@ class EdgeGateway(pulumi.ComponentResource):
         after: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(self.TYPE, name, _props(args), opts)
-        files, paths, hashes = args.files, args.files.paths, args.files.hashes()
-        connection = connection_args(args.target, args.proxy, args.private_key)
-        prepare = command(
-            f"{name}-prepare",
-            connection=connection,
-            create=sh_command(files.prepare),
-            delete=sh_command(files.unprepare),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
-        )
-        generation = [hashes[k] for k in sorted(hashes)]
-        arm = command(
-            f"{name}-arm",
-            connection=connection,
-            create=sh_command(files.arm),
-            delete=sh_command(files.disarm),
-            triggers=generation,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
-        )
-        copies = [
-            remote.CopyToRemote(
-                f"{name}-{role}",
-                connection=connection,
-                source=pulumi.StringAsset(content),
-                remote_path=path,
-                triggers=[hashes[role]],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[arm]),
-            )
-            for role, content, path in (
-                ("ruleset", files.ruleset, paths.ruleset),
-                ("nginx", files.nginx, paths.nginx_conf),
-            )
-            if content is not None
-        ]
+        files, hashes = args.files, args.files.hashes()
+        provision, remove = sh_command(files.provision), sh_command(files.remove)
         apply = command(
             f"{name}-apply",
-            connection=connection,
-            create=sh_command(files.apply),
-            update=sh_command(files.apply),
-            delete=sh_command(files.delete),
-            triggers=generation,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=copies),
+            connection=connection_args(args.target, args.proxy, args.private_key),
+            create=provision,
+            delete=remove,
+            stdin=files.stdin,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
+        shipped = {"ruleset": hashes["ruleset"]}
+        if files.nginx is not None:
+            shipped["nginx"] = hashes["nginx"]
         command(
             f"{name}-confirm",
             connection=connection_args(
@@ -132,7 +103,7 @@ class EdgeGateway(pulumi.ComponentResource):
                 args.private_key,
             ),
             create=sh_command(files.confirm),
-            triggers=generation,
+            triggers=step_triggers(shipped, provision, remove),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[apply]),
         )
         self.hashes = hashes
@@ -159,7 +130,7 @@ def _through_jump_mapping(
 
 
 def gateway_args(
-    plan: Plan, model: GatewayModel, private_key: pulumi.Input[str]
+    plan: Plan, model: GatewayModel, private_key: pulumi.Input[str] | None
 ) -> EdgeGatewayArgs:
     """What a gateway's component is built from: its model, files and SSH targets."""
     host = plan.host(model.host)
@@ -179,7 +150,7 @@ def gateway_args(
 
 def declare_gateways(
     plan: Plan,
-    private_key: pulumi.Input[str],
+    private_key: pulumi.Input[str] | None,
     hosts: Mapping[str, pulumi.Resource],
 ) -> dict[str, EdgeGateway]:
     """One EdgeGateway per gateway whose host is in ``hosts`` (host name -> its BareMetalHost),

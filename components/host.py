@@ -1,13 +1,13 @@
-"""Bare-metal hosts: each rendered file copied over SSH and applied by a remote Command."""
+"""Bare-metal hosts: every rendered file sent over SSH and applied by one remote Command."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi_command import remote
 
 from components.connection import SshTarget, command, connection_args
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
@@ -16,15 +16,12 @@ from lanes.model.plan import HostPlan, Plan
 from lanes.remote.access import access
 from lanes.render.scripts import (
     HostFile,
-    apply_script,
-    arm_host_script,
     confirm_host_script,
-    delete_script,
-    disarm_script,
     host_files,
-    prepare_script,
+    host_stdin,
+    provision_host_script,
+    remove_host_script,
     sh_command,
-    unprepare_script,
 )
 
 __all__ = [
@@ -35,6 +32,7 @@ __all__ = [
     "jump_target",
     "host_args",
     "declare_hosts",
+    "step_triggers",
 ]
 
 
@@ -48,7 +46,7 @@ class BareMetalHostArgs:
     files: tuple[HostFile, ...]
     target: SshTarget
     proxy: SshTarget | None
-    private_key: pulumi.Input[str]
+    private_key: pulumi.Input[str] | None
     confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT
 
 
@@ -78,17 +76,28 @@ def _outputs(args: BareMetalHostArgs) -> dict[str, Any]:
     return {**identity, "address": args.target.host, "nodeIp": args.net.node_ip, "files": files}
 
 
-class BareMetalHost(pulumi.ComponentResource):
-    """A host of the stack's AZ: netplan, sysctl and kubelet files, each staged then applied.
+def step_triggers(files: dict[str, str], *scripts: str) -> list[str]:
+    """The confirm step's triggers: ``<kind>=<sha256>`` per file, so a preview names the file
+    that changes, and the hash of the step's scripts, so every run of the step that may arm a
+    rollback is followed by a confirmation."""
+    step = hashlib.sha256("\0".join(scripts).encode()).hexdigest()
+    return [f"{kind}={sha}" for kind, sha in files.items()] + [f"step={step}"]
 
-    Children: ``<name>-prepare`` (staging directory), then per file ``<name>-<kind>-copy``
-    (CopyToRemote of a StringAsset), ``<name>-arm`` (arms the rollback of every file), per file
-    ``<name>-<kind>-apply`` (Command), and ``<name>-confirm``: a Command of its own, so the
-    engine reaches the host over a new SSH connection through the new configuration. Without
-    that confirmation within ``confirm_timeout`` seconds the host puts the previous files back
-    and reloads them by itself, and the confirm step fails naming the host. Triggers are the
-    content hashes, so an unchanged file is never touched; applies run in file order (netplan
-    first: the sysctl drop-in names its interfaces).
+
+class BareMetalHost(pulumi.ComponentResource):
+    """A host of the stack's AZ: netplan, sysctl and kubelet files, staged, armed and applied in
+    one step.
+
+    Children: ``<name>-apply``, one Command that receives every file on stdin, stages and checks
+    them, arms the rollback of every file and applies each in file order (netplan first: the
+    sysctl drop-in names its interfaces), in one SSH session; a host whose files already hold
+    what is rendered says ``unchanged`` and arms nothing. Its delete puts every file back as it
+    was before lanes. Then ``<name>-confirm``: a Command of its own, so the engine reaches the
+    host over a new SSH connection through the new configuration. Without that confirmation
+    within ``confirm_timeout`` seconds the host puts the previous files back and reloads them by
+    itself, and the confirm step fails naming the host. The files' hashes are the component's
+    ``files`` and the confirm step's triggers (``<kind>=<sha256>``): a preview names the file of
+    the host that changes; an unchanged host is never touched.
     """
 
     TYPE = "lanes:host:BareMetalHost"
@@ -101,51 +110,24 @@ class BareMetalHost(pulumi.ComponentResource):
         after: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(self.TYPE, name, _props(args), opts)
-        connection = connection_args(args.target, args.proxy, args.private_key)
-        prepare = command(
-            f"{name}-prepare",
-            connection=connection,
-            create=sh_command(prepare_script()),
-            delete=sh_command(unprepare_script()),
+        provision = sh_command(provision_host_script(name, args.files, args.confirm_timeout))
+        remove = sh_command(remove_host_script(name, args.files))
+        apply = command(
+            f"{name}-apply",
+            connection=connection_args(args.target, args.proxy, args.private_key),
+            create=provision,
+            delete=remove,
+            stdin=host_stdin(args.files),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
-        copies = [
-            remote.CopyToRemote(
-                f"{name}-{file.kind}-copy",
-                connection=connection,
-                source=pulumi.StringAsset(file.content),
-                remote_path=file.staged_path,
-                triggers=[file.sha256],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[prepare]),
-            )
-            for file in args.files
-        ]
-        generation = [f.sha256 for f in args.files]
-        previous: pulumi.Resource = command(
-            f"{name}-arm",
-            connection=connection,
-            create=sh_command(arm_host_script(name, args.files, args.confirm_timeout)),
-            delete=sh_command(disarm_script(name)),
-            triggers=generation,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=copies),
-        )
-        for file in args.files:
-            previous = command(
-                f"{name}-{file.kind}-apply",
-                connection=connection,
-                create=sh_command(apply_script(file)),
-                delete=sh_command(delete_script(file)),
-                triggers=[file.sha256],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
-            )
+        self.files = {f.kind: f.sha256 for f in args.files}
         command(
             f"{name}-confirm",
             connection=connection_args(args.target, args.proxy, args.private_key),
             create=sh_command(confirm_host_script(name, args.files)),
-            triggers=generation,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
+            triggers=step_triggers(self.files, provision, remove),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[apply]),
         )
-        self.files = {f.kind: f.sha256 for f in args.files}
         self.register_outputs(_outputs(args))
 
 
@@ -167,7 +149,9 @@ def jump_target(plan: Plan, host: HostPlan) -> SshTarget | None:
     return SshTarget(jump.address, jump.port, jump.user, jump.host_key)
 
 
-def host_args(plan: Plan, host: HostPlan, private_key: pulumi.Input[str]) -> BareMetalHostArgs:
+def host_args(
+    plan: Plan, host: HostPlan, private_key: pulumi.Input[str] | None
+) -> BareMetalHostArgs:
     """What a host's component is built from: its model, files and SSH targets."""
     net = build_host_net(host, plan)
     return BareMetalHostArgs(
@@ -184,7 +168,7 @@ def host_args(plan: Plan, host: HostPlan, private_key: pulumi.Input[str]) -> Bar
 
 def declare_hosts(
     plan: Plan,
-    private_key: pulumi.Input[str],
+    private_key: pulumi.Input[str] | None,
     hosts: Sequence[HostPlan] | None = None,
     after: Sequence[pulumi.Resource] = (),
 ) -> dict[str, BareMetalHost]:

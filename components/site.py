@@ -21,7 +21,7 @@ __all__ = ["Site", "declare_site"]
 Site = tuple[dict[str, BareMetalHost], dict[str, EdgeGateway], dict[str, BgpSpeaker]]
 
 
-def declare_site(plan: Plan, private_key: pulumi.Input[str]) -> Site:
+def declare_site(plan: Plan, private_key: pulumi.Input[str] | None) -> Site:
     """Hosts, gateways and speakers of the stack's AZ: the directly reached first."""
     first = declare_hosts(plan, private_key, direct_hosts(plan))
     gateways = declare_gateways(plan, private_key, first)

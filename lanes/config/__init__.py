@@ -63,7 +63,8 @@ NAMESPACE = "lanes"
 SECRET_KEYS: frozenset[str] = frozenset({"sshPrivateKey", "kubeconfig"})
 # What each secret is, for the docs: set with `pulumi config set --secret lanes:<key> < file`.
 SECRET_DESCRIPTIONS: dict[str, str] = {
-    "sshPrivateKey": "The SSH private key of the `ssh` user (secret).",
+    "sshPrivateKey": "The SSH private key of the `ssh` user (secret); unset, every step "
+    "authenticates with the SSH agent `SSH_AUTH_SOCK` names, and the state holds no key.",
     "kubeconfig": "The cluster's admin kubeconfig; until it is set no cluster object is "
     "declared (secret).",
 }

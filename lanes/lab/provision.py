@@ -4,15 +4,16 @@ and order as the components, over real SSH from the deploy box.
 Each lab host has its own ``/etc``, ``/var/lib`` and ``/run`` (``lanes.lab.netns``), so every
 script runs unmodified: paths under ``/``, the real reload commands (``netplan apply``,
 ``sysctl --system``, ``systemctl``: the lab's stand-ins where a namespace cannot do the real
-thing). Per host, as ``BareMetalHost``: prepare, copy each file, arm the rollback, apply each
-file, confirm over a fresh session; per gateway, as ``EdgeGateway``: prepare, arm, copies, apply,
-confirm through the management path; per AZ router, as ``BgpSpeaker``: prepare, copy, apply.
+thing). Per host, as ``BareMetalHost``: its one step (every file on stdin, staged, armed and
+applied), then the confirmation over a fresh session; per gateway, as ``EdgeGateway``: its one
+step, then the confirmation through the management path; per AZ router, as ``BgpSpeaker``:
+prepare, copy, apply.
 In the order of ``lanes.remote.access``: the gateway hosts the deploy box reaches directly first (their
 host files, gateways, BGP), then every other host through the jump host.
 
-Where Pulumi keeps state and skips what did not change, the lab asks the host: a host whose
-files all hold what would be applied is left alone (no arm, no confirm), as Pulumi leaves an
-unchanged host alone.
+Where Pulumi keeps state and skips what did not change, the lab runs the step and the host
+answers: a host whose files all hold what would be applied says ``unchanged`` and arms nothing
+(and is not confirmed), as Pulumi leaves an unchanged host alone.
 
 ``base_netplan`` is a bare lab host's own network before lanes (a distribution's netplan file
 on a real host): the address SSH reaches it on, and the main-table routes lanes' own model puts
@@ -43,11 +44,10 @@ from lanes.render.bird import STAGED_CONF, render_bird, render_bird_apply, rende
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.netplan import netplan_document
 from lanes.render.scripts import (
-    apply_script,
-    arm_host_script,
     confirm_host_script,
     host_files,
-    prepare_script,
+    host_stdin,
+    provision_host_script,
     sh_command,
 )
 
@@ -56,7 +56,9 @@ __all__ = ["BASE_NETPLAN", "base_netplan", "Provisioner", "provision"]
 BASE_NETPLAN = "/etc/netplan/50-lab.yaml"
 WORKERS = 8
 Progress = Callable[[str], None]
-_CHANGE_RE = re.compile(r"^lanes: .*\b(changed|loaded table|nginx started|nginx reloaded)\b", re.M)
+_CHANGE_RE = re.compile(
+    r"^lanes: .*\b(changed|loaded table|nginx started|nginx reloaded|no longer rendered)\b", re.M
+)
 
 
 class Lab(Protocol):
@@ -172,8 +174,8 @@ class Provisioner:
 
     # --- steps -----------------------------------------------------------------------------
 
-    def run(self, ssh: SshClient, script: str, what: str) -> str:
-        result = ssh.run(sh_command(script), timeout=self._timeout + 90)
+    def run(self, ssh: SshClient, script: str, what: str, stdin: str | None = None) -> str:
+        result = ssh.run(sh_command(script), stdin=stdin, timeout=self._timeout + 90)
         if result.exit_code != 0:
             said = result.stderr.strip() or f"ssh exit {result.exit_code}"
             raise LabError(f"{what}: exit {result.exit_code}: {said}")
@@ -198,35 +200,32 @@ class Provisioner:
                 ssh.copy(content, path)
 
     def host(self, host: HostPlan) -> str:
-        """As BareMetalHost: prepare, copies, arm, each file's apply, confirm (a fresh session)."""
+        """As BareMetalHost: the one step (every file on stdin; staged, armed, applied), then
+        the confirmation over a fresh session. A host that says ``unchanged`` armed nothing and
+        is not confirmed, as Pulumi runs neither step of an unchanged host."""
         name, ssh = host.name, self.session(host.name)
         files = host_files(self.site.nets[name])
-        self.run(ssh, prepare_script(), f"host {name}: prepare")
-        self.copy(ssh, [(f.content, f.staged_path) for f in files])
-        live = self._hashes(ssh, [f.path for f in files])
-        if all(live.get(f.path) == f.sha256 for f in files):
+        script = provision_host_script(name, files, self._timeout)
+        out = self.run(ssh, script, f"host {name}: apply", host_stdin(files))
+        said = [
+            line.removeprefix("lanes: ").split(" /", 1)[0]
+            for line in out.splitlines()
+            if re.match(r"^lanes: [a-z]+: (changed|unchanged|restored|removed) ", line)
+        ]
+        if f"lanes: {name}: unchanged" in out.splitlines():
             return "unchanged"
-        self.run(ssh, arm_host_script(name, files, self._timeout), f"host {name}: arm")
-        said = []
-        for file in files:
-            out = self.run(ssh, apply_script(file), f"host {name}: {file.kind}-apply")
-            said.append(out.strip().removeprefix("lanes: ").split(" /", 1)[0])
         self.run(self.session(name), confirm_host_script(name, files), f"host {name}: confirm")
         return ", ".join(said)
 
     def gateway(self, model: GatewayModel) -> str:
-        """As EdgeGateway: prepare, arm, copies, apply, confirm through the management path."""
+        """As EdgeGateway: the one step (files on stdin; armed, applied), then the confirmation
+        through the management path."""
         ssh = self.session(model.host)
         files = render_gateway(model, timeout=self._timeout)
-        self.run(ssh, files.prepare, f"gateway {model.name}: prepare")
-        self.run(ssh, files.arm, f"gateway {model.name}: arm")
-        copies = [(files.ruleset, files.paths.ruleset)]
-        if files.nginx is not None:
-            copies.append((files.nginx, files.paths.nginx_conf))
-        self.copy(ssh, copies)
-        out = self.run(ssh, files.apply, f"gateway {model.name}: apply")
+        out = self.run(ssh, files.provision, f"gateway {model.name}: apply", files.stdin)
         self.run(self.confirm_session(model), files.confirm, f"gateway {model.name}: confirm")
-        return "; ".join(line.removeprefix("lanes: ") for line in out.splitlines())
+        said = [line for line in out.splitlines() if not re.search(r": armed rollback ", line)]
+        return "; ".join(line.removeprefix("lanes: ") for line in said)
 
     def speaker(self, router: BgpRouter) -> str:
         """As BgpSpeaker: prepare, copy the rendered bird.conf, apply."""

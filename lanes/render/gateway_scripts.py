@@ -15,6 +15,7 @@ from shlex import quote
 
 from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.intents.gateway import GatewayModel, GatewayPaths, content_hash
+from lanes.render.bundle import Part, bundle, receive_lines
 from lanes.render.nftables import FAMILY, render_ruleset
 from lanes.render.nginx import NginxSettings, render_nginx
 from lanes.render.rollback import Expect, Undo, arm_script, confirm_script, disarm_script
@@ -30,6 +31,9 @@ __all__ = [
     "render_unprepare",
     "render_disarm",
     "render_gateway",
+    "render_provision",
+    "render_remove",
+    "gateway_parts",
 ]
 
 
@@ -257,6 +261,58 @@ def render_confirm(
     return confirm_script(model.name, paths.state_dir, tuple(expects))
 
 
+def gateway_parts(paths: GatewayPaths, ruleset: str, nginx: str | None) -> tuple[Part, ...]:
+    """The files the gateway's step receives on stdin, each staged beside its target."""
+    parts = [Part("ruleset", ruleset, f"{paths.ruleset}.lanes-staged")]
+    if nginx is not None:
+        parts.append(Part("nginx", nginx, f"{paths.nginx_conf}.lanes-staged"))
+    return tuple(parts)
+
+
+def _subshell(script: str) -> str:
+    """One step's script inside the combined one: its ``exit`` ends only that step."""
+    return "(\n" + script.rstrip("\n") + "\n)\n"
+
+
+def render_provision(
+    model: GatewayModel,
+    paths: GatewayPaths,
+    ruleset: str,
+    nginx: str | None,
+    timeout: int,
+    watchdog: str = "auto",
+) -> str:
+    """The gateway's one step (create and update), its files on stdin: prepare, receive and
+    check them, arm the rollback of the ruleset and nginx config (before they are overwritten),
+    put the new ones in place and apply them."""
+    parts = gateway_parts(paths, ruleset, nginx)
+    receive = receive_lines(model.name, parts, paths.conf_dir)
+    # A file that already holds the content is left alone (its mtime too): a re-run writes nothing.
+    install = [
+        f"if cmp -s {quote(p.staged)} {quote(target)}; then rm -f {quote(p.staged)}; "
+        f"else mv -f {quote(p.staged)} {quote(target)}; fi"
+        for p, target in ((p, p.staged.removesuffix(".lanes-staged")) for p in parts)
+    ]
+    return "".join(
+        [
+            f"# Gateway {model.name} on {model.host}: provision, written by lanes. Run as root.\n",
+            "set -eu\numask 022\n",
+            _subshell(render_prepare(paths)),
+            "\n".join(receive) + "\n",
+            _subshell(render_arm(model, paths, timeout, watchdog)),
+            "\n".join(install) + "\n",
+            _subshell(render_apply(model, paths)),
+        ]
+    )
+
+
+def render_remove(model: GatewayModel, paths: GatewayPaths) -> str:
+    """The step's delete (``pulumi destroy``): lanes' table, nginx, units and files removed, the
+    rollback disarmed, lanes' folders removed once empty."""
+    steps = (render_delete(model, paths), render_disarm(model, paths), render_unprepare(paths))
+    return "set -eu\n" + "".join(_subshell(step) for step in steps)
+
+
 @dataclass(frozen=True)
 class GatewayFiles:
     """Everything provisioning one gateway needs: files to copy and the commands to run."""
@@ -272,6 +328,13 @@ class GatewayFiles:
     units: tuple[Unit, ...] = ()
     unprepare: str = ""
     disarm: str = ""
+    provision: str = ""
+    remove: str = ""
+
+    @property
+    def stdin(self) -> str:
+        """What the gateway's step receives: the ruleset, then the nginx config (with proxies)."""
+        return bundle(gateway_parts(self.paths, self.ruleset, self.nginx))
 
     def hashes(self) -> dict[str, str]:
         """sha256 per rendered piece: the triggers of the provisioning steps."""
@@ -319,4 +382,6 @@ def render_gateway(
         render_units(model.name, paths, bool(model.proxies)),
         render_unprepare(paths),
         render_disarm(model, paths),
+        render_provision(model, paths, ruleset, conf, timeout, watchdog),
+        render_remove(model, paths),
     )

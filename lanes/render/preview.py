@@ -5,7 +5,8 @@ each step's operation and its resource's parent, the policy packs' verdicts, the
 comment counts, per kind of lanes component (``BareMetalHost``, ``EdgeGateway``, the networks,
 the cluster), the components the preview creates, updates, replaces and deletes: a component
 counts as replaced when any of its steps is replaced (a host's file changed), as updated when
-only updates touch it. Then every policy violation (level, policy, resource, message), or the
+only updates touch it. A host or gateway that stays names the files that change (its ``files``
+input: each file's path and SHA-256). Then every policy violation (level, policy, resource, message), or the
 packs that passed. The same events give the same text, byte for byte.
 """
 
@@ -43,6 +44,7 @@ class Preview:
     components: dict[str, tuple[str, str, str]] = field(
         default_factory=dict
     )  # urn -> kind, name, op
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # urn -> changed file kinds
     verdicts: list[Verdict] = field(default_factory=list)
     packs: dict[str, str] = field(default_factory=dict)
     passed: set[str] = field(default_factory=set)
@@ -61,6 +63,15 @@ def _stronger(a: str | None, b: str | None) -> str | None:
     return a if order.index(a) >= order.index(b) else b
 
 
+def _changed_files(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The file kinds whose content differs between the step's old and new ``files`` input."""
+    old = ((meta.get("old") or {}).get("inputs") or {}).get("files")
+    new = ((meta.get("new") or {}).get("inputs") or {}).get("files")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return ()
+    return tuple(sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)))
+
+
 def read_events(events: Iterable[dict[str, Any]]) -> Preview:
     """The engine's events as a Preview."""
     preview = Preview()
@@ -75,6 +86,8 @@ def read_events(events: Iterable[dict[str, Any]]) -> Preview:
             parents[urn] = state.get("parent", "")
             kinds[urn] = typ
             ops[urn] = _stronger(ops.get(urn), _category(meta["op"]))
+            if typ.startswith("lanes:") and _changed_files(meta):
+                preview.files[urn] = _changed_files(meta)
         elif "policyEvent" in event:
             p = event["policyEvent"]
             resource = (p.get("resourceUrn") or "").rsplit("::", 1)[-1] or "(stack)"
@@ -143,8 +156,10 @@ def render_preview(stack: str, preview: Preview) -> str:
             "|---|---:|---:|---:|---:|",
         ]
         by_kind: dict[str, dict[str, list[str]]] = {}
-        for kind, name, op in preview.components.values():
-            by_kind.setdefault(kind, {o: [] for o in OPS})[op].append(name)
+        for urn, (kind, name, op) in preview.components.items():
+            files = preview.files.get(urn, ()) if op in ("update", "replace") else ()
+            named = f"`{name}`" + (f" ({', '.join(files)})" if files else "")
+            by_kind.setdefault(kind, {o: [] for o in OPS})[op].append(named)
         for kind in sorted(by_kind):
             counts = [str(len(by_kind[kind][op])) for op in OPS]
             lines.append(f"| {kind} | " + " | ".join(counts) + " |")
@@ -153,7 +168,7 @@ def render_preview(stack: str, preview: Preview) -> str:
             for op in OPS:
                 names = sorted(by_kind[kind][op])
                 if names:
-                    lines.append(f"- {kind} {op}: {', '.join(f'`{n}`' for n in names)}")
+                    lines.append(f"- {kind} {op}: {', '.join(names)}")
     else:
         lines.append("No component changes.")
     lines += ["", "#### Policies", ""]

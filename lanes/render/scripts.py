@@ -1,7 +1,8 @@
 """The files a host gets and the POSIX sh scripts that install and remove them over SSH.
 
-Each rendered file is copied by ``CopyToRemote`` to a content-addressed staging path, then a
-``Command`` runs ``apply_script``: it checks the staged file against its SHA-256, says
+One ``Command`` receives every rendered file on its stdin (``lanes.render.bundle``) and runs
+``provision_host_script``: each file to a content-addressed staging path, then, unless every
+target already holds its file, the rollback armed and each file's ``apply_script``: it checks the staged file against its SHA-256, says
 ``unchanged`` when the target already holds it, otherwise backs up what was there (once: the
 first lanes install keeps the pre-lanes file), installs atomically (copy beside the target,
 ``mv``) and reloads. ``delete_script`` restores the backup (or removes the file when there was
@@ -22,6 +23,7 @@ import shlex
 from dataclasses import dataclass
 
 from lanes.model.hostnet import HostNet
+from lanes.render.bundle import Part, bundle, receive_lines
 from lanes.render.checks import check_path, check_value
 from lanes.render.kubelet import KUBELET_PATH, render_kubelet
 from lanes.render.netplan import NETPLAN_PATH, render_netplan
@@ -45,12 +47,16 @@ __all__ = [
     "confirm_host_script",
     "disarm_script",
     "unprepare_script",
+    "host_stdin",
+    "provision_host_script",
+    "remove_host_script",
 ]
 
 STATE_DIR = "/var/lib/lanes"
 STAGING_DIR = f"{STATE_DIR}/staged"
 BACKUP_DIR = f"{STATE_DIR}/backup"
 
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _KIND_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 _MODE_RE = re.compile(r"^[0-7]{3}$")
@@ -92,6 +98,15 @@ class HostFile:
     def staged_path(self) -> str:
         """Content-addressed, so a replaced copy never overwrites the one being removed."""
         return f"{STAGING_DIR}/{self.kind}-{self.sha256[:16]}"
+
+
+# Every file a host may get, so a file no longer rendered (a node that became a service host
+# loses its kubelet drop-in) is put back as it was before lanes.
+_SLOTS: dict[str, tuple[str, Reload]] = {
+    "netplan": (NETPLAN_PATH, NETPLAN_RELOAD),
+    "sysctl": (SYSCTL_PATH, SYSCTL_RELOAD),
+    "kubelet": (KUBELET_PATH, KUBELET_RELOAD),
+}
 
 
 def host_files(net: HostNet) -> tuple[HostFile, ...]:
@@ -254,13 +269,15 @@ def arm_host_script(
     reloads: dict[str, Reload] | None = None,
     watchdog: str = "auto",
 ) -> str:
-    """Before the files' applies: snapshot every target and arm their rollback (reloads as in
-    ``apply_script``, per kind), which puts them back in file order after ``timeout`` seconds
+    """Before the files' applies: snapshot every target (and those of files no longer rendered,
+    which the step puts back) and arm their rollback (reloads as in ``apply_script``, per kind),
+    which puts them back in file order after ``timeout`` seconds
     unless ``confirm_host_script`` runs first."""
     prefix, reloads = _root(root), reloads or {}
+    slots = [(f.kind, f.path, f.reload) for f in files] + _retired(files)
     undos = tuple(
-        Undo(f.kind, prefix + f.path, " && ".join(_reload_lines(reloads.get(f.kind, f.reload))))
-        for f in files
+        Undo(kind, prefix + path, " && ".join(_reload_lines(reloads.get(kind, reload))))
+        for kind, path, reload in slots
     )
     return arm_script(name, prefix + STATE_DIR, undos, timeout, watchdog=watchdog)
 
@@ -275,3 +292,113 @@ def confirm_host_script(name: str, files: tuple[HostFile, ...], root: str = "") 
     prefix = _root(root)
     expects = tuple(Expect(f.kind, prefix + f.path, f.sha256) for f in files)
     return confirm_script(name, prefix + STATE_DIR, expects)
+
+
+def _subshell(script: str) -> list[str]:
+    """One step's script inside the combined one: its ``exit 0`` ends only that step."""
+    return ["(", script.rstrip("\n"), ")"]
+
+
+def _parts(files: tuple[HostFile, ...], root: str) -> tuple[Part, ...]:
+    return tuple(Part(f.kind, f.content, _root(root) + f.staged_path) for f in files)
+
+
+def host_stdin(files: tuple[HostFile, ...]) -> str:
+    """What the host's step receives on stdin: every rendered file, in file order."""
+    return bundle(_parts(files, ""))
+
+
+def _retired(files: tuple[HostFile, ...]) -> list[tuple[str, str, Reload]]:
+    kinds = {f.kind for f in files}
+    return [(kind, path, reload) for kind, (path, reload) in _SLOTS.items() if kind not in kinds]
+
+
+def _retire_script(kind: str, path: str, reload: Reload, root: str) -> str:
+    """Put back what lanes' no longer rendered file replaced (a backup exists only while lanes'
+    file is installed), and reload it."""
+    prefix = _root(root)
+    values = [("label", kind), ("target", prefix + path), ("backup", prefix + BACKUP_DIR + path)]
+    lines = [
+        "set -eu",
+        *(f"{key}={shlex.quote(value)}" for key, value in values),
+        'if [ -e "$backup" ]; then',
+        '  mv -f "$backup" "$target"',
+        '  echo "lanes: $label: restored $target (no longer rendered)"',
+        'elif [ -e "$backup.absent" ]; then',
+        '  rm -f "$target" "$backup.absent"',
+        '  echo "lanes: $label: removed $target (no longer rendered)"',
+        "else",
+        "  exit 0",
+        "fi",
+        *_reload_lines(reload),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _unchanged_lines(files: tuple[HostFile, ...], root: str) -> list[str]:
+    """``same`` stays set only while every target holds its file and nothing is to retire."""
+    prefix, lines = _root(root), ["same=1"]
+    for file in files:
+        target = shlex.quote(prefix + file.path)
+        lines += [
+            f'if [ ! -f {target} ] || [ "$(digest {target})" != {file.sha256} ] \\',
+            f'    || [ "$(stat -c %a {target})" != {file.mode} ]; then same=; fi',
+        ]
+    for _, path, _ in _retired(files):
+        backup = shlex.quote(prefix + BACKUP_DIR + path)
+        lines.append(f"if [ -e {backup} ] || [ -e {backup}.absent ]; then same=; fi")
+    return lines
+
+
+def provision_host_script(
+    name: str,
+    files: tuple[HostFile, ...],
+    timeout: int,
+    root: str = "",
+    reloads: dict[str, Reload] | None = None,
+    watchdog: str = "auto",
+) -> str:
+    """The host's one step (create and update), its files on stdin (``host_stdin``): prepare,
+    receive and check every file; when every target already holds its file, say ``unchanged``
+    and arm nothing; else arm the rollback of every file (``arm_host_script``), apply each in
+    file order (netplan first: the sysctl drop-in names its interfaces), and put back a file no
+    longer rendered. The confirmation is a step of its own, over a new connection."""
+    reloads = reloads or {}
+    staged = " ".join(shlex.quote(p.staged) for p in _parts(files, root))
+    lines = [
+        "set -eu",
+        "umask 077",
+        _SUM,
+        f"name={shlex.quote(check_value(_NAME_RE, name, 'name'))}",
+        *_subshell(prepare_script(root)),
+        # Lanes' staging folder holds only what this step received: an older run's files go.
+        f"find {shlex.quote(_root(root) + STAGING_DIR)} -maxdepth 1 -type f -delete",
+        *receive_lines(name, _parts(files, root), _root(root) + STAGING_DIR),
+        *_unchanged_lines(files, root),
+        'if [ -n "$same" ]; then',
+        f"  rm -f {staged}",
+        '  echo "lanes: $name: unchanged"',
+        "  exit 0",
+        "fi",
+        *_subshell(arm_host_script(name, files, timeout, root, reloads, watchdog)),
+    ]
+    for file in files:
+        lines += _subshell(apply_script(file, root, reloads.get(file.kind)))
+    for kind, path, reload in _retired(files):
+        lines += _subshell(_retire_script(kind, path, reloads.get(kind, reload), root))
+    lines.append(f"rm -f {staged}")
+    return "\n".join(lines) + "\n"
+
+
+def remove_host_script(
+    name: str, files: tuple[HostFile, ...], root: str = "", reloads: dict[str, Reload] | None = None
+) -> str:
+    """The host's step's delete (``pulumi destroy``): each file put back in reverse file order,
+    then the rollback disarmed and lanes' folders removed once empty."""
+    reloads = reloads or {}
+    lines = ["set -eu"]
+    for file in reversed(files):
+        lines += _subshell(delete_script(file, root, reloads.get(file.kind)))
+    lines += _subshell(disarm_script(name, root))
+    lines += _subshell(unprepare_script(root))
+    return "\n".join(lines) + "\n"

@@ -22,20 +22,35 @@ def child(op: str, owner: str, name: str, typ: str = "command:remote:Command") -
     return step(op, f"urn:pulumi:prod::lanes::{prefix}${typ}::{name}", owner)
 
 
+def files(netplan: str, sysctl: str) -> dict:
+    return {
+        "netplan": {"path": "/etc/netplan/60-lanes.yaml", "sha256": netplan},
+        "sysctl": {"path": "/etc/sysctl.d/60-lanes.conf", "sha256": sysctl},
+    }
+
+
+def host_update(urn: str, old: dict, new: dict) -> dict:
+    event = step("update", urn)
+    meta = event["resourcePreEvent"]["metadata"]
+    meta["old"] = {**meta["new"], "inputs": {"files": old}}
+    meta["new"]["inputs"] = {"files": new}
+    return event
+
+
 EVENTS = [
     step("same", STACK, ""),
-    step("same", HOST),
-    child("replace", HOST, "worker-1-netplan-copy"),
-    child("same", HOST, "worker-1-kubelet-apply"),
+    host_update(HOST, files("a" * 64, "b" * 64), files("c" * 64, "b" * 64)),
+    child("replace", HOST, "worker-1-confirm"),
+    child("update", HOST, "worker-1-apply"),
     step("same", GW),
     child("update", GW, "edge-apply"),
     step("update", NET),
     step("create", NEW),
-    child("create", NEW, "worker-9-prepare"),
+    child("create", NEW, "worker-9-apply"),
     {
         "policyEvent": {
-            "resourceUrn": "urn:pulumi:prod::lanes::lanes:host:BareMetalHost$command:remote:Command::lb-arm",
-            "message": "Every SSH connection pins the host key.\nlb-arm: SSH to 100.64.0.53 | accepts any key",
+            "resourceUrn": "urn:pulumi:prod::lanes::lanes:host:BareMetalHost$command:remote:Command::lb-apply",
+            "message": "Every SSH connection pins the host key.\nlb-apply: SSH to 100.64.0.53 | accepts any key",
             "policyName": "ssh-host-keys-pinned",
             "policyPackName": "lanes-network-rules",
             "enforcementLevel": "advisory",
@@ -63,7 +78,7 @@ def test_changes_are_counted_per_component_kind_and_the_verdicts_listed():
         "| StorageNetwork | 0 | 1 | 0 | 0 |\n"
         "\n"
         "- BareMetalHost create: `worker-9`\n"
-        "- BareMetalHost replace: `worker-1`\n"
+        "- BareMetalHost replace: `worker-1` (netplan)\n"
         "- EdgeGateway update: `edge`\n"
         "- StorageNetwork update: `east-storage`\n"
         "\n"
@@ -71,8 +86,8 @@ def test_changes_are_counted_per_component_kind_and_the_verdicts_listed():
         "\n"
         "| level | policy | resource | message |\n"
         "|---|---|---|---|\n"
-        "| advisory | ssh-host-keys-pinned | `lb-arm` | Every SSH connection pins the host key. "
-        "lb-arm: SSH to 100.64.0.53 \\| accepts any key |\n"
+        "| advisory | ssh-host-keys-pinned | `lb-apply` | Every SSH connection pins the host key. "
+        "lb-apply: SSH to 100.64.0.53 \\| accepts any key |\n"
         "\n"
         "lanes-network-rules 0.1.0: 0 mandatory and 1 advisory violation(s).\n"
         "\n"

@@ -11,7 +11,9 @@ each after the one before):
 2. an MTU change and a route change on worker-1 each preview only worker-1's URNs; ``up``;
 3. ``destroy``: the hosts behind the router first, the jump mapping last; every host holds the
    files, addresses, routes, rules, nft ruleset, nginx and BIRD it held before the first ``up``;
-4. ``up`` again succeeds and the matrix passes.
+4. ``up`` again succeeds and the matrix passes;
+5. the key dropped from the config, ``up`` through an SSH agent (``SSH_AUTH_SOCK``) works and
+   the state, decrypted, then holds no key at all.
 
 No private key text is in the state, the stack's outputs, any run's output or any event log.
 """
@@ -19,12 +21,15 @@ No private key text is in the state, the stack's outputs, any run's output or an
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from lanes.lab.site import run_check
+from lanes.render.preview import read_events
 from tests.engine.lab import (
     REPO,
     BareLab,
@@ -65,7 +70,7 @@ def greenfield(lab: BareLab, before):
 
 def test_a_greenfield_up_creates_every_resource_router_first(lab: BareLab, greenfield):
     run, events = greenfield
-    assert "+ 59 created" in run.output, run.log
+    assert "+ 27 created" in run.output, run.log
     assert ACCEPT_ENV not in run.output and "AcceptEnv" not in run.output
     # Steps in the order they finished: the router's (host, gateway, BGP) before any other's.
     done = [
@@ -111,7 +116,7 @@ def test_lanes_lab_pulumi_runs_the_cli_on_the_labs_stack(lab: BareLab, greenfiel
 def test_an_unchanged_stack_previews_no_change(lab: BareLab, greenfield):
     run, events = lab.pulumi(STACK, "preview", "--expect-no-changes", "--policy-pack", "policies")
     assert run.ok, run.log
-    assert "59 unchanged" in run.output
+    assert "27 unchanged" in run.output
 
 
 def _worker_nic(config: dict, name: str) -> dict:
@@ -131,25 +136,19 @@ def route(config: dict) -> None:
     host["nics"] = [n for n in host["nics"] if n["name"] != "eth2"]
 
 
-def worker_urns(lab: BareLab, *steps: str) -> set[str]:
-    command = "lanes:host:BareMetalHost$command:remote:"
-    return {
-        f"urn:pulumi:{STACK}::lanes::{command}{kind}::worker-1-{step}"
-        for step in steps
-        for kind in (("CopyToRemote",) if step.endswith("-copy") else ("Command",))
-    } | {f"urn:pulumi:{STACK}::lanes::lanes:host:BareMetalHost::worker-1"}
+WORKER = f"urn:pulumi:{STACK}::lanes::lanes:host:BareMetalHost"
+WORKER_URNS = {
+    f"{WORKER}::worker-1",
+    f"{WORKER}$command:remote:Command::worker-1-apply",
+    f"{WORKER}$command:remote:Command::worker-1-confirm",
+}
 
 
 @pytest.mark.parametrize(
-    ("change", "steps"),
-    [
-        (mtu, ("netplan-copy", "arm", "netplan-apply", "confirm")),
-        (route, ("netplan-copy", "sysctl-copy", "arm", "netplan-apply", "sysctl-apply", "confirm")),
-    ],
-    ids=["mtu", "route"],
+    ("change", "files"), [(mtu, ["netplan"]), (route, ["netplan", "sysctl"])], ids=["mtu", "route"]
 )
-def test_a_change_on_one_host_previews_only_that_hosts_urns(
-    lab: BareLab, greenfield, change, steps
+def test_a_change_on_one_host_previews_only_that_hosts_urns_and_names_its_files(
+    lab: BareLab, greenfield, change, files
 ):
     old = lab.edit_stack(STACK, change)
     try:
@@ -157,7 +156,19 @@ def test_a_change_on_one_host_previews_only_that_hosts_urns(
     finally:
         lab.stack_file(STACK).write_text(old)
     assert run.ok, run.log
-    assert changed_urns(run) == worker_urns(lab, *steps)
+    assert changed_urns(run) == WORKER_URNS
+    # The preview names the files that change: the confirm step's ``<kind>=<sha256>`` triggers.
+    (confirm, *_) = [
+        s
+        for s in json.loads(run.stdout)["steps"]
+        if s["urn"].endswith("::worker-1-confirm") and "oldState" in s and "newState" in s
+    ]
+    olds, news = (
+        confirm["oldState"]["inputs"]["triggers"],
+        confirm["newState"]["inputs"]["triggers"],
+    )
+    differing = [o.split("=")[0] for o, n in zip(olds, news, strict=True) if o != n]
+    assert differing == [*files, "step"]
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +179,8 @@ def changed(lab: BareLab, greenfield):
     run, events = lab.pulumi(STACK, "up", "--yes")
     assert run.ok, run.log
     assert set(step_hosts(events)) == {"worker-1"}
+    # The engine's events name the files that changed, as a pull request's comment shows them.
+    assert read_events(events).files == {f"{WORKER}::worker-1": ("netplan", "sysctl")}
     worker = lab.host("worker-1")
     assert "mtu 9000" in worker.run(["ip", "-o", "link", "show", "eth1"]).stdout
     assert "table 103" not in worker.run(["ip", "rule"]).stdout  # no storage table any more
@@ -183,7 +196,7 @@ def destroyed(lab: BareLab, before, changed):
 
 def test_destroy_removes_the_jump_mapping_last(lab: BareLab, destroyed):
     run, events = destroyed
-    assert "- 59 deleted" in run.output, run.log
+    assert "- 27 deleted" in run.output, run.log
     deleted = [
         e["resOutputsEvent"]["metadata"]
         for e in events
@@ -216,7 +229,7 @@ def test_up_again_after_destroy_succeeds(lab: BareLab, changed, destroyed):
     lab.stack_file(STACK).write_text(changed)  # the config before the changes
     run, _ = lab.pulumi(STACK, "up", "--yes")
     assert run.ok, run.log
-    assert "+ 59 created" in run.output, run.log
+    assert "+ 27 created" in run.output, run.log
     probes = run_check(lab.prefix, lab.site.flows)
     assert [p.flow.cell() for p in probes if not p.ok] == []
 
@@ -237,3 +250,61 @@ def test_no_private_key_text_anywhere(lab: BareLab, changed, destroyed):
     assert leaking == []
     stack_file = json.dumps(lab.stack_file(STACK).read_text())
     assert "secure: v1:" in lab.stack_file(STACK).read_text() and body[0] not in stack_file
+
+
+@pytest.fixture(scope="module")
+def agent(lab: BareLab, changed, destroyed):
+    """An ssh-agent holding the lab's client key, its socket in the lab's project folder."""
+    socket = lab.project / "agent.sock"
+    socket.unlink(missing_ok=True)
+    proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if socket.exists():
+                break
+            time.sleep(0.05)
+        key = f"/run/lanes-lab/{lab.prefix}/client_ed25519"
+        env = {**os.environ, "SSH_AUTH_SOCK": str(socket)}
+        subprocess.run(["ssh-add", "-q", key], env=env, check=True, capture_output=True)
+        yield str(socket)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        socket.unlink(missing_ok=True)
+
+
+def _exported(lab: BareLab) -> str:
+    """The stack's current state, its secrets decrypted: what it holds, even encrypted."""
+    return lab.engine.check(
+        lab.project, "stack", "export", "--show-secrets", "--stack", STACK
+    ).stdout
+
+
+def test_up_with_an_agent_works_and_the_state_then_holds_no_key(lab: BareLab, agent):
+    """The operator drops ``lanes:sshPrivateKey`` and runs pulumi with ``SSH_AUTH_SOCK``: every
+    step reconnects through the agent (every connection changed: each step runs again and
+    changes nothing), the matrix passes, a preview finds no change, and the state, decrypted,
+    holds no key material at all."""
+    secret = open(f"/run/lanes-lab/{lab.prefix}/client_ed25519").read()
+    body = [line for line in secret.splitlines() if line and not line.startswith("-----")]
+    held = _exported(lab)
+    assert '"privateKey"' in held and body[0] in held  # the check can fail: the key way holds it
+    lab.engine.check(lab.project, "config", "rm", "lanes:sshPrivateKey", "--stack", STACK)
+    without = lab.pulumi(STACK, "preview")[0]  # a preview connects nowhere: no agent needed
+    assert without.ok, without.log
+    lab.engine.env["SSH_AUTH_SOCK"] = agent
+    try:
+        run, events = lab.pulumi(STACK, "up", "--yes")
+        assert run.ok, run.log
+        assert "27 unchanged" not in run.output  # every connection changed: every step ran
+        again, _ = lab.pulumi(STACK, "preview", "--expect-no-changes")
+        assert again.ok, again.log
+    finally:
+        del lab.engine.env["SSH_AUTH_SOCK"]
+    probes = run_check(lab.prefix, lab.site.flows)
+    assert [p.flow.cell() for p in probes if not p.ok] == []
+    state = _exported(lab)
+    assert '"privateKey"' not in state and "PRIVATE KEY" not in state
+    assert [b for b in body if b in state] == []
+    assert agent not in state  # nor the agent's path: the provider reads SSH_AUTH_SOCK itself
+    assert "lanes:sshPrivateKey" not in lab.stack_file(STACK).read_text()

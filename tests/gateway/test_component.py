@@ -3,7 +3,6 @@
 import copy
 import json
 
-import pulumi
 import pytest
 
 from lanes.render.gateway_scripts import render_gateway
@@ -24,17 +23,14 @@ def gateway_tree(run: Run) -> set[tuple[str, str, str]]:
     return {t for t in run.tree() if t[0] == GATEWAY or t[2].startswith(f"{GATEWAY}$")}
 
 
-def children(name: str, nginx: bool = False) -> set[tuple[str, str, str]]:
+def children(name: str) -> set[tuple[str, str, str]]:
+    """Three resources per gateway: the component, its one apply step and its confirm step."""
     parent = f"{GATEWAY}${name}"
-    tree = {
+    return {
         (GATEWAY, name, ""),
-        (COMMAND, f"{name}-prepare", parent),
-        (COMMAND, f"{name}-arm", parent),
-        (COPY, f"{name}-ruleset", parent),
         (COMMAND, f"{name}-apply", parent),
         (COMMAND, f"{name}-confirm", parent),
     }
-    return tree | ({(COPY, f"{name}-nginx", parent)} if nginx else set())
 
 
 @pytest.fixture(scope="module")
@@ -49,50 +45,52 @@ def test_dev_has_the_lab_router(dev):
 def test_prod_has_every_az_1_gateway_and_nginx_only_where_there_are_proxies():
     run = run_program("prod", secrets=SECRETS)
     assert gateway_tree(run) == (
-        children("edge")
-        | children("sso", nginx=True)
-        | children("vpc-1-nat")
-        | children("vpc-2-nat")
+        children("edge") | children("sso") | children("vpc-1-nat") | children("vpc-2-nat")
     )
+    assert not [r for r in run.resources if r.type == COPY and f"{GATEWAY}$" in r.urn]
     files = render_gateway(models_of(plan_of("prod"))["sso"])
-    nginx = run.by_name("sso-nginx").inputs
-    assert nginx["source"].text == files.nginx
-    assert nginx["remotePath"] == "/etc/lanes/gateway/nginx.conf"
+    assert run.by_name("sso-apply").inputs["stdin"] == files.ruleset + files.nginx
+    assert run.by_name("sso-confirm").inputs["triggers"][1] == f"nginx={files.hashes()['nginx']}"
+    edge = render_gateway(models_of(plan_of("prod"))["edge"])
+    assert run.by_name("edge-apply").inputs["stdin"] == edge.ruleset
+    assert [t.split("=")[0] for t in run.by_name("edge-confirm").inputs["triggers"]] == [
+        "ruleset",
+        "step",
+    ]
 
 
-def test_apply_runs_the_rendered_scripts_with_content_triggers(dev):
+def test_apply_runs_the_rendered_scripts_and_the_confirm_carries_the_hashes(dev):
     files = render_gateway(models_of(plan_of("dev"))["lab-router"])
     apply = dev.by_name("lab-router-apply").inputs
-    assert apply["create"] == apply["update"] == sh_command(files.apply)
-    assert apply["delete"] == sh_command(files.delete)
-    hashes = files.hashes()
-    assert apply["triggers"] == [hashes[k] for k in ("apply", "delete", "nginx", "ruleset")]
-    ruleset = dev.by_name("lab-router-ruleset").inputs
-    assert isinstance(ruleset["source"], pulumi.StringAsset)
-    assert ruleset["source"].text == files.ruleset
-    assert ruleset["remotePath"] == "/etc/lanes/gateway/lanes.nft"
-    assert ruleset["triggers"] == [hashes["ruleset"]]
-    assert dev.by_name("lab-router-prepare").inputs["create"] == sh_command(files.prepare)
+    assert apply["create"] == sh_command(files.provision)
+    assert "update" not in apply  # an update runs create again
+    assert apply["delete"] == sh_command(files.remove)
+    assert apply["stdin"] == files.ruleset == files.stdin
+    assert "triggers" not in apply  # a change updates in place
+    confirm = dev.by_name("lab-router-confirm").inputs
+    assert confirm["triggers"][0] == f"ruleset={files.hashes()['ruleset']}"
+    assert confirm["create"] == sh_command(files.confirm)
 
 
 def test_steps_run_in_order(dev):
     urn = {r.name: r.urn for r in dev.resources}
-    # The rollback is armed before the copies overwrite the previous ruleset.
-    assert urn["lab-router-prepare"] in dev.by_name("lab-router-arm").dependencies
-    assert urn["lab-router-arm"] in dev.by_name("lab-router-ruleset").dependencies
-    assert urn["lab-router-ruleset"] in dev.by_name("lab-router-apply").dependencies
-    assert urn["lab-router-apply"] in dev.by_name("lab-router-confirm").dependencies
+    assert dev.by_name("lab-router-confirm").dependencies == [urn["lab-router-apply"]]
+    # The script arms the rollback before it overwrites the previous ruleset, then applies.
+    script = render_gateway(models_of(plan_of("dev"))["lab-router"]).provision
+    armed = script.index("armed rollback")
+    staged = "/etc/lanes/gateway/lanes.nft.lanes-staged"
+    assert armed < script.index(f"else mv -f {staged} /etc/lanes/gateway/lanes.nft; fi\n")
+    assert script.index("received content is not sha256") < armed
 
 
 def test_the_router_is_reached_directly_and_confirmed_through_its_jump_mapping(dev):
     # The router maps the jump host in: the deploy box reaches it at its own enterprise address
     # (a new site has no other path), and the confirm step through the mapping it just loaded.
-    for name in (f"lab-router-{step}" for step in ("prepare", "arm", "ruleset", "apply")):
-        connection = dev.by_name(name).inputs["connection"]["value"]
-        assert connection["host"] == "192.168.0.51"
-        assert connection["hostKey"] == ROUTER_KEY
-        assert connection["privateKey"] == KEY
-        assert "proxy" not in connection
+    connection = dev.by_name("lab-router-apply").inputs["connection"]["value"]
+    assert connection["host"] == "192.168.0.51"
+    assert connection["hostKey"] == ROUTER_KEY
+    assert connection["privateKey"] == KEY
+    assert "proxy" not in connection
     confirm = dev.by_name("lab-router-confirm").inputs["connection"]["value"]
     assert confirm["host"] == "100.64.0.1" and confirm["hostKey"] == ROUTER_KEY
     assert confirm["proxy"]["host"] == "192.168.0.52"
@@ -114,10 +112,10 @@ def test_a_change_touches_only_the_gateway_it_concerns():
     next(g for g in values["gateways"] if g["name"] == "edge")["ingress"][0]["ports"] = [80]
     after = run_program("prod", values=values, secrets=SECRETS)
 
-    def triggers(run: Run) -> dict[str, list]:
-        names = {f"{n}-apply" for n in ("edge", "sso", "vpc-1-nat", "vpc-2-nat")}
-        return {r.name: r.inputs["triggers"] for r in run.of_type(COMMAND) if r.name in names}
+    def inputs(run: Run) -> dict[str, str]:
+        mine = [r for r in run.resources if r.type == GATEWAY or f"{GATEWAY}$" in r.urn]
+        return {r.name: json.dumps(r.inputs, sort_keys=True) for r in mine}
 
-    assert triggers(again) == triggers(before)
-    changed = {n for n, t in triggers(after).items() if t != triggers(before)[n]}
-    assert changed == {"edge-apply"}
+    assert inputs(again) == inputs(before)
+    changed = {n for n, t in inputs(after).items() if t != inputs(before)[n]}
+    assert changed == {"edge", "edge-apply", "edge-confirm"}

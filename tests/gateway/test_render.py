@@ -60,6 +60,12 @@ def test_gateway_files_match_golden(stack, name):
     assert_golden(f"gateway/{stack}/{name}.nft", files.ruleset)
     assert_golden(f"gateway/{stack}/{name}.apply.sh", files.apply)
     assert_golden(f"gateway/{stack}/{name}.delete.sh", files.delete)
+    # The component's one step and its delete: the pieces above, in a subshell each.
+    assert_golden(f"gateway/{stack}/{name}.provision.sh", files.provision)
+    assert_golden(f"gateway/{stack}/{name}.remove.sh", files.remove)
+    for script in (files.provision, files.remove):
+        proc = subprocess.run(["dash", "-n"], input=script, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
     if files.nginx is not None:
         assert_golden(f"gateway/{stack}/{name}.nginx.conf", files.nginx)
 

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pulumi
 import pytest
 from pulumi.runtime import rpc
 
+from lanes.config.apply import DEFAULT_CONFIRM_TIMEOUT
 from lanes.config.stackfile import load_stack
 from lanes.model.hostnet import build_host_net
-from lanes.render.scripts import apply_script, delete_script, host_files, sh_command
+from lanes.render.scripts import (
+    confirm_host_script,
+    host_files,
+    host_stdin,
+    provision_host_script,
+    remove_host_script,
+    sh_command,
+)
 from lanes.rules import checked_plan
 from tests.support.mutate import DELETE, changed
 from tests.support.pulumi_run import ROOT, Run, run_program, stack_values
@@ -26,26 +35,20 @@ def host_tree(run: Run) -> set[tuple[str, str, str]]:
     return {t for t in run.tree() if t[0] == HOST or t[2].startswith(f"{HOST}$")}
 
 
-def expected_tree(hosts: dict[str, bool]) -> set[tuple[str, str, str]]:
-    """host -> is a Kubernetes node (gets the kubelet drop-in)."""
+def expected_tree(hosts: set[str]) -> set[tuple[str, str, str]]:
+    """Three resources per host: the component, its one apply step and its confirm step."""
     tree = set()
-    for name, k8s in hosts.items():
+    for name in hosts:
         parent = f"{HOST}${name}"
-        tree |= {(HOST, name, ""), (COMMAND, f"{name}-prepare", parent)}
-        tree |= {(COMMAND, f"{name}-arm", parent), (COMMAND, f"{name}-confirm", parent)}
-        for kind in ["netplan", "sysctl"] + (["kubelet"] if k8s else []):
-            tree |= {
-                (COPY, f"{name}-{kind}-copy", parent),
-                (COMMAND, f"{name}-{kind}-apply", parent),
-            }
+        tree |= {(HOST, name, ""), (COMMAND, f"{name}-apply", parent)}
+        tree |= {(COMMAND, f"{name}-confirm", parent)}
     return tree
 
 
-def test_dev_tree_has_one_host_per_inventory_host_with_a_copy_and_apply_per_file():
+def test_dev_tree_has_three_resources_per_inventory_host():
     run = run_program("dev", secrets=SECRETS)
-    assert host_tree(run) == expected_tree(
-        {"router": False, "jump": False, "lb": False, "master-1": True, "worker-1": True}
-    )
+    assert host_tree(run) == expected_tree({"router", "jump", "lb", "master-1", "worker-1"})
+    assert not [r for r in run.resources if r.type == COPY and f"{HOST}$" in r.urn]
 
 
 def test_prod_tree_covers_the_az_1_inventory():
@@ -53,7 +56,7 @@ def test_prod_tree_covers_the_az_1_inventory():
     k8s = {"master-1"} | {f"worker-{i}" for i in (1, 2, 3, 4)}
     k8s |= {f"ingress-{i}" for i in (1, 2, 3)}
     others = {"edge-1", "sso-gw", "jump-1", "vpc1-nat", "vpc2-nat"}
-    assert host_tree(run) == expected_tree({n: n in k8s for n in k8s | others})
+    assert host_tree(run) == expected_tree(k8s | others)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +68,7 @@ def test_prod_tree_covers_the_az_1_inventory():
 )
 def test_each_prod_az_stack_covers_its_az_of_the_region(stack, edge, k8s):
     run = run_program(stack, secrets=SECRETS)
-    assert host_tree(run) == expected_tree({n: n in k8s for n in k8s | {edge}})
+    assert host_tree(run) == expected_tree(k8s | {edge})
 
 
 def _plain(value) -> str:
@@ -95,9 +98,35 @@ def test_the_private_key_stays_secret(stack):
     assert "test-key" not in _plain(run.outputs)
 
 
-def test_a_missing_private_key_stops_the_program_naming_the_key():
-    with pytest.raises(Exception, match=r"lanes:sshPrivateKey"):
+@pytest.mark.parametrize("agent", [None, "/nonexistent/agent.sock"])
+def test_neither_a_key_nor_an_agent_stops_the_program_naming_both(monkeypatch, agent):
+    if agent is None:
+        monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    else:
+        monkeypatch.setenv("SSH_AUTH_SOCK", agent)
+    with pytest.raises(Exception, match=r"lanes:sshPrivateKey is not set and SSH_AUTH_SOCK"):
         run_program("dev", secrets={})
+
+
+def test_with_an_agent_no_connection_carries_a_key_and_a_preview_needs_neither(
+    monkeypatch, tmp_path
+):
+    """``SSH_AUTH_SOCK`` names the agent; the provider finds it there itself, so neither a key
+    nor the socket's path is a resource input (nothing of either reaches the state)."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "agent.sock"))
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+    run = run_program("dev", secrets={})
+    commands = [r for r in run.resources if r.type in (COPY, COMMAND)]
+    assert commands
+    for r in commands:
+        connection = r.inputs["connection"]["value"]
+        assert "privateKey" not in connection and "agentSocketPath" not in connection, r.name
+        assert "privateKey" not in connection.get("proxy", {}), r.name
+        assert str(tmp_path) not in _plain(r.inputs)
+    sock.close()
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    assert run_program("dev", secrets={}, preview=True).resources  # a PR's preview: no agent
 
 
 @pytest.mark.parametrize(
@@ -120,7 +149,7 @@ def test_connection_pins_host_keys_and_goes_through_the_jump_host():
     run = run_program("dev", secrets=SECRETS)
     cfg = stack_values("dev")
     keys = {h["name"]: h["ssh"]["host_key"] for h in cfg["hosts"]}
-    master = run.by_name("master-1-netplan-apply").inputs["connection"]["value"]
+    master = run.by_name("master-1-apply").inputs["connection"]["value"]
     assert master["host"] == "100.64.0.2" and master["user"] == "root" and master["port"] == 22
     assert master["hostKey"] == keys["master-1"]
     assert master["proxy"] == {
@@ -133,34 +162,33 @@ def test_connection_pins_host_keys_and_goes_through_the_jump_host():
         "perDialTimeout": 15.0,  # the provider's defaults
     }
     # The jump host itself is reached directly on its mapped enterprise address.
-    jump = run.by_name("jump-prepare").inputs["connection"]["value"]
+    jump = run.by_name("jump-apply").inputs["connection"]["value"]
     assert jump["host"] == "192.168.0.52" and "proxy" not in jump
     assert jump["hostKey"] == keys["jump"]
 
 
-def test_copies_and_commands_carry_the_rendered_files_and_scripts():
+def test_the_steps_carry_the_rendered_files_and_scripts():
     run = run_program("prod", secrets=SECRETS)
     plan = checked_plan(load_stack(ROOT, "prod")).plan
     net = build_host_net(plan.host("worker-1"), plan)
-    files = {f.kind: f for f in host_files(net)}
-    assert set(files) == {"netplan", "sysctl", "kubelet"}
-    for kind, file in files.items():
-        copy = run.by_name(f"worker-1-{kind}-copy").inputs
-        apply = run.by_name(f"worker-1-{kind}-apply").inputs
-        assert copy["source"].text == file.content
-        assert copy["remotePath"] == file.staged_path
-        assert copy["triggers"] == [file.sha256] == apply["triggers"]
-        assert apply["create"] == sh_command(apply_script(file))
-        assert apply["delete"] == sh_command(delete_script(file))
-    # netplan before sysctl before kubelet: the sysctl drop-in names netplan's interfaces.
+    files = host_files(net)
+    assert [f.kind for f in files] == ["netplan", "sysctl", "kubelet"]
+    apply = run.by_name("worker-1-apply").inputs
+    provision = sh_command(provision_host_script("worker-1", files, DEFAULT_CONFIRM_TIMEOUT))
+    remove = sh_command(remove_host_script("worker-1", files))
+    assert apply["create"] == provision and apply["delete"] == remove
+    assert "update" not in apply  # an update runs create again: the same idempotent step
+    # Every file on stdin, in file order (netplan first: the sysctl drop-in names its devices).
+    assert apply["stdin"] == "".join(f.content for f in files) == host_stdin(files)
+    assert "triggers" not in apply  # a change updates in place: no replacement, no delete
+    confirm = run.by_name("worker-1-confirm").inputs
+    assert confirm["triggers"][:3] == [f"{f.kind}={f.sha256}" for f in files]
+    assert confirm["triggers"][3].startswith("step=")
+    assert confirm["create"] == sh_command(confirm_host_script("worker-1", files))
     urn = {r.name: r.urn for r in run.resources}
     deps = {r.name: r.dependencies for r in run.resources}
-    assert urn["worker-1-netplan-apply"] in deps["worker-1-sysctl-apply"]
-    assert urn["worker-1-sysctl-apply"] in deps["worker-1-kubelet-apply"]
-    # Every copy before the rollback is armed, the rollback armed before the first apply.
-    assert urn["worker-1-netplan-copy"] in deps["worker-1-arm"]
-    assert urn["worker-1-arm"] in deps["worker-1-netplan-apply"]
-    assert urn["worker-1-prepare"] in deps["worker-1-netplan-copy"]
+    assert deps["worker-1-confirm"] == [urn["worker-1-apply"]]
+    assert run.by_name("worker-1").outputs["files"] == {f.kind: f.sha256 for f in files}
 
 
 def test_host_component_props_carry_the_model():
@@ -211,14 +239,14 @@ def test_changing_one_host_changes_only_that_hosts_resources():
     differing = {key for key in old if old[key] != new[key]}
     assert differing  # the change reached the program at all
     assert {_owner(name, hosts) for _, name in differing} == {"worker-2"}
-    # Only the netplan file changed: sysctl and kubelet inputs are untouched.
-    assert {name for _, name in differing} == {
-        "worker-2",
-        "worker-2-netplan-copy",
-        "worker-2-arm",
-        "worker-2-netplan-apply",
-        "worker-2-confirm",
-    }
+    assert {name for _, name in differing} == {"worker-2", "worker-2-apply", "worker-2-confirm"}
+    # Only the netplan file changed: the triggers say so, file by file.
+    old_triggers = before.by_name("worker-2-confirm").inputs["triggers"]
+    new_triggers = after.by_name("worker-2-confirm").inputs["triggers"]
+    assert [a.split("=")[0] for a, b in zip(old_triggers, new_triggers, strict=True) if a != b] == [
+        "netplan",
+        "step",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ from lanes.render.scripts import (
     disarm_script,
     host_files,
     prepare_script,
+    provision_host_script,
+    remove_host_script,
     sh_command,
     unprepare_script,
 )
@@ -44,13 +46,17 @@ HOSTS = [(stack, host) for stack in STACKS for host in models(stack)]
 
 
 @pytest.mark.parametrize(("stack", "host"), HOSTS)
-def test_arm_and_confirm_scripts_match_their_golden_files_and_are_posix_sh(stack, host):
+def test_the_step_arm_and_confirm_scripts_match_their_golden_files_and_are_posix_sh(stack, host):
     files = host_files(models(stack)[host])
     arm = arm_host_script(host, files, DEFAULT_CONFIRM_TIMEOUT)
     confirm = confirm_host_script(host, files)
+    provision = provision_host_script(host, files, DEFAULT_CONFIRM_TIMEOUT)
+    remove = remove_host_script(host, files)
     assert_golden(f"host/{stack}/{host}/arm.sh", arm)
     assert_golden(f"host/{stack}/{host}/confirm.sh", confirm)
-    for script in (arm, confirm):
+    assert_golden(f"host/{stack}/{host}/provision.sh", provision)
+    assert_golden(f"host/{stack}/{host}/remove.sh", remove)
+    for script in (arm, confirm, provision, remove):
         assert script.startswith("set -eu\n")
         proc = subprocess.run(["dash", "-n"], input=script, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
@@ -201,23 +207,25 @@ def test_the_host_component_arms_before_the_applies_and_confirms_afresh_after():
     run = run_program("dev", secrets=SECRETS)
     net = models("dev")["master-1"]
     files = host_files(net)
-    arm, confirm = run.by_name("master-1-arm"), run.by_name("master-1-confirm")
-    assert arm.inputs["create"] == sh_command(
-        arm_host_script("master-1", files, DEFAULT_CONFIRM_TIMEOUT)
-    )
+    apply, confirm = run.by_name("master-1-apply"), run.by_name("master-1-confirm")
+    script = provision_host_script("master-1", files, DEFAULT_CONFIRM_TIMEOUT)
+    assert apply.inputs["create"] == sh_command(script)
+    # One session: every file received and checked, the rollback armed, then each file applied.
+    arm = arm_host_script("master-1", files, DEFAULT_CONFIRM_TIMEOUT)
+    received = script.index("received content is not sha256")
+    first = apply_script(files[0]).rstrip("\n")
+    assert received < script.index(arm.rstrip("\n")) < script.index(first)
     assert confirm.inputs["create"] == sh_command(confirm_host_script("master-1", files))
-    hashes = [f.sha256 for f in files]
-    assert arm.inputs["triggers"] == hashes == confirm.inputs["triggers"]
-    # The arm's delete (pulumi destroy) decides a pending change, so no rollback follows it.
-    assert arm.inputs["delete"] == sh_command(disarm_script("master-1"))
+    assert confirm.inputs["triggers"][:-1] == [f"{f.kind}={f.sha256}" for f in files]
+    # The step's delete (pulumi destroy) decides a pending change, so no rollback follows it.
+    remove = remove_host_script("master-1", files)
+    assert apply.inputs["delete"] == sh_command(remove)
+    assert disarm_script("master-1").rstrip("\n") in remove
     assert "delete" not in confirm.inputs
     urn = {r.name: r.urn for r in run.resources}
-    deps = {r.name: r.dependencies for r in run.resources}
-    assert {urn[f"master-1-{f.kind}-copy"] for f in files} <= set(deps["master-1-arm"])
-    assert deps["master-1-netplan-apply"] == [urn["master-1-arm"]]
-    assert deps["master-1-confirm"] == [urn["master-1-kubelet-apply"]]
+    assert confirm.dependencies == [urn["master-1-apply"]]
     # Its own connection, to the same pinned host through the same jump host.
-    assert confirm.inputs["connection"] == arm.inputs["connection"]
+    assert confirm.inputs["connection"] == apply.inputs["connection"]
     assert run.by_name("master-1").inputs["confirmTimeout"] == DEFAULT_CONFIRM_TIMEOUT
 
 
@@ -225,8 +233,8 @@ def test_the_timeout_is_stack_config():
     values = changed(stack_values("dev"), "apply", {"confirm_timeout": 45})
     run = run_program("dev", values=values, secrets=SECRETS)
     files = host_files(models("dev")["worker-1"])
-    assert run.by_name("worker-1-arm").inputs["create"] == sh_command(
-        arm_host_script("worker-1", files, 45)
+    assert run.by_name("worker-1-apply").inputs["create"] == sh_command(
+        provision_host_script("worker-1", files, 45)
     )
 
 

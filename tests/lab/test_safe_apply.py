@@ -117,7 +117,7 @@ def assert_reverted(lab, outcome: Outcome) -> float:
     name = outcome.host
     assert not outcome.confirmed
     assert outcome.message.startswith(f"{name}-"), outcome
-    assert outcome.step in ("netplan-apply", "confirm"), outcome
+    assert outcome.step in ("apply", "confirm"), outcome
     if outcome.step == "confirm":
         assert "rolled back" in outcome.message and "previous configuration is live" in (
             outcome.message

@@ -82,7 +82,7 @@ def dev():
         found = take_down(prefix)
         assert_gone(prefix, found.pids)
     assert [p.exists() for p in REAL_TARGETS] == before  # this machine's /etc untouched
-    assert len(guard.seen) > 50  # every host wrote its files, to its own view
+    assert len(guard.seen) > 40  # every host wrote its files, to its own view
     assert guard.changes() == []
 
 

@@ -350,7 +350,7 @@ CASES = [
         "host-key-unpinned",
         "ssh-host-keys-pinned",
         "dev",
-        "lb-prepare.connection.hostKey: SSH to 100.64.0.53 accepts whatever key it is shown; pin "
+        "lb-apply.connection.hostKey: SSH to 100.64.0.53 accepts whatever key it is shown; pin "
         "the host's key (ssh-keyscan) so a spoofed host is refused [connection-host-key]",
         config=setting("hosts[2].ssh.host_key", DELETE),
         cli="hosts[2].ssh.host_key: lb has no pinned host key; add the `ssh-keyscan` line of its "

@@ -1,4 +1,5 @@
-"""Hosts and gateways applied in a lab the way their components do: arm, apply, confirm.
+"""Hosts and gateways applied in a lab the way their components do: one step that stages, arms
+and applies, then the confirmation.
 
 Each step is its own SSH connection from the deploy box, as each of the component's Commands
 is, so the confirm step reaches the host afresh through the configuration just applied. The
@@ -19,10 +20,9 @@ from lanes.lab.remote import LabHosts
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import (
     HostFile,
-    apply_script,
-    arm_host_script,
     confirm_host_script,
-    prepare_script,
+    host_stdin,
+    provision_host_script,
     sh_command,
 )
 
@@ -45,20 +45,16 @@ class Outcome:
 def safe_apply_host(
     hosts: LabHosts, name: str, files: tuple[HostFile, ...], timeout: int
 ) -> Outcome:
-    """prepare, copy, arm, apply each file, confirm: stops at the first failing step, as the
-    engine stops a resource's dependents."""
+    """The one apply step (every file on stdin: staged, armed, applied), then the confirm step:
+    stops at the first failing step, as the engine stops a resource's dependents."""
     # A step cut off by its own change waits for the rollback to bring the host back.
     patience = timeout + 90
-    steps = [("prepare", prepare_script())]
-    steps.append(("arm", arm_host_script(name, files, timeout)))
-    steps += [(f"{f.kind}-apply", apply_script(f)) for f in files]
-    steps.append(("confirm", confirm_host_script(name, files)))
-    for step, script in steps:
-        ssh = hosts.session(name)
-        if step == "arm":
-            for file in files:
-                ssh.copy(file.content, file.staged_path)
-        result = ssh.run(sh_command(script), timeout=patience)
+    steps = [
+        ("apply", provision_host_script(name, files, timeout), host_stdin(files)),
+        ("confirm", confirm_host_script(name, files), None),
+    ]
+    for step, script, stdin in steps:
+        result = hosts.session(name).run(sh_command(script), stdin=stdin, timeout=patience)
         if result.exit_code != 0:
             said = result.stderr.strip() or f"ssh exit {result.exit_code}"
             return Outcome(name, step, f"{name}-{step}: {said}")
@@ -76,26 +72,19 @@ def wait_for_ssh(ssh: SshClient, within: float) -> float:
 
 
 def safe_apply_gateway(hosts: LabHosts, model: GatewayModel, timeout: int) -> Outcome:
-    """prepare, arm, copy, apply, confirm through the management path, as EdgeGateway."""
+    """The one apply step (files on stdin), then confirm through the management path, as
+    EdgeGateway."""
     files = render_gateway(model, timeout=timeout)
     patience = timeout + 90
-    copies = [(files.ruleset, files.paths.ruleset)]
-    if files.nginx is not None:
-        copies.append((files.nginx, files.paths.nginx_conf))
-    for step, script in (
-        ("prepare", files.prepare),
-        ("arm", files.arm),
-        ("apply", files.apply),
-        ("confirm", files.confirm),
+    for step, script, stdin in (
+        ("apply", files.provision, files.stdin),
+        ("confirm", files.confirm, None),
     ):
         if step == "confirm":
             ssh = hosts.prov.confirm_session(model)
         else:
             ssh = hosts.session(model.host)
-        if step == "apply":
-            for content, path in copies:
-                ssh.copy(content, path)
-        result = ssh.run(sh_command(script), timeout=patience)
+        result = ssh.run(sh_command(script), stdin=stdin, timeout=patience)
         if result.exit_code != 0:
             said = result.stderr.strip() or f"ssh exit {result.exit_code}"
             return Outcome(model.name, step, f"{model.name}-{step}: {said}")

@@ -20,6 +20,7 @@ txn="$txns/$id"
 mkdir "$txn"
 if [ -f /etc/netplan/60-lanes.yaml ]; then cp -p /etc/netplan/60-lanes.yaml "$txn/netplan"; else : > "$txn/netplan.absent"; fi
 if [ -f /etc/sysctl.d/60-lanes.conf ]; then cp -p /etc/sysctl.d/60-lanes.conf "$txn/sysctl"; else : > "$txn/sysctl.absent"; fi
+if [ -f /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf ]; then cp -p /etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf "$txn/kubelet"; else : > "$txn/kubelet.absent"; fi
 cat > "$txn/rollback.sh" <<'LANES_ROLLBACK_END'
 set -u
 umask 077
@@ -59,6 +60,22 @@ if [ -n "$restored" ]; then
   echo "lanes: $name: rollback: restored $target"
   { sysctl -e -q --system
   } || echo "lanes: $name: rollback: reloading sysctl failed"
+fi
+# kubelet
+target=/etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf
+saved="$txn/kubelet"
+restored=
+if [ -f "$saved" ]; then
+  if ! cmp -s "$saved" "$target"; then
+    cp -p "$saved" "$target.lanes-rb" && mv -f "$target.lanes-rb" "$target" && restored=1
+  fi
+elif [ -e "$saved.absent" ] && [ -e "$target" ]; then
+  rm -f "$target" && restored=1
+fi
+if [ -n "$restored" ]; then
+  echo "lanes: $name: rollback: restored $target"
+  { systemctl daemon-reload && systemctl try-restart kubelet.service
+  } || echo "lanes: $name: rollback: reloading kubelet failed"
 fi
 date -u +%Y-%m-%dT%H:%M:%SZ > "$txn/rolled-back"
 LANES_ROLLBACK_END

@@ -1,0 +1,76 @@
+set -eu
+(
+set -eu
+label=sysctl
+staged=/var/lib/lanes/staged/sysctl-cd7200d2d563036f
+target=/etc/sysctl.d/60-lanes.conf
+backup=/var/lib/lanes/backup/etc/sysctl.d/60-lanes.conf
+want=cd7200d2d563036f2a83b9e58fe8492c986a86c0b57697094587e7797fc481ee
+mode=644
+digest() { sha256sum < "$1" | cut -d ' ' -f 1; }
+rm -f "$staged"
+if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then
+  echo "lanes: $label: $target no longer holds what this resource installed: left alone"
+  exit 0
+fi
+if [ -e "$backup" ]; then
+  mv -f "$backup" "$target"
+  echo "lanes: $label: restored $target"
+elif [ -e "$backup.absent" ]; then
+  rm -f "$target" "$backup.absent"
+  echo "lanes: $label: removed $target"
+else
+  echo "lanes: $label: unchanged $target (nothing to restore)"
+  exit 0
+fi
+sysctl -e -q --system
+)
+(
+set -eu
+label=netplan
+staged=/var/lib/lanes/staged/netplan-f4d229aabf9c6011
+target=/etc/netplan/60-lanes.yaml
+backup=/var/lib/lanes/backup/etc/netplan/60-lanes.yaml
+want=f4d229aabf9c601169359a08e8f759cb4a3377b139fd26a2279adb657337121a
+mode=600
+digest() { sha256sum < "$1" | cut -d ' ' -f 1; }
+rm -f "$staged"
+if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then
+  echo "lanes: $label: $target no longer holds what this resource installed: left alone"
+  exit 0
+fi
+if [ -e "$backup" ]; then
+  mv -f "$backup" "$target"
+  echo "lanes: $label: restored $target"
+elif [ -e "$backup.absent" ]; then
+  rm -f "$target" "$backup.absent"
+  echo "lanes: $label: removed $target"
+else
+  echo "lanes: $label: unchanged $target (nothing to restore)"
+  exit 0
+fi
+netplan apply
+)
+(
+set -eu
+umask 077
+name=router
+txns=/var/lib/lanes/txn
+id="$(cat "$txns/current" 2>/dev/null || true)"
+txn="$txns/$id"
+if [ -n "$id" ] && [ -d "$txn" ] && mkdir "$txn/decided" 2>/dev/null; then
+    if [ -f "$txn/watchdog.pid" ]; then kill -- "-$(cat "$txn/watchdog.pid")" 2>/dev/null || true; fi
+    if [ -f "$txn/watchdog.timer" ]; then systemctl stop "$(cat "$txn/watchdog.timer")" 2>/dev/null || true; fi
+  echo "lanes: $name: disarm: the change armed as $id will not be rolled back"
+fi
+rm -rf "$txns"
+echo "lanes: $name: disarmed"
+)
+(
+set -eu
+for dir in /var/lib/lanes/staged /var/lib/lanes/backup; do
+  if [ -d "$dir" ]; then find "$dir" -depth -type d -empty -delete; fi
+done
+rmdir /var/lib/lanes 2>/dev/null || true
+echo 'lanes: staging removed'
+)

@@ -1,0 +1,76 @@
+set -eu
+(
+set -eu
+label=sysctl
+staged=/var/lib/lanes/staged/sysctl-fd707727acc1b68c
+target=/etc/sysctl.d/60-lanes.conf
+backup=/var/lib/lanes/backup/etc/sysctl.d/60-lanes.conf
+want=fd707727acc1b68cc791605a9190149277a26576e8bdf08bee7ebba72086abfb
+mode=644
+digest() { sha256sum < "$1" | cut -d ' ' -f 1; }
+rm -f "$staged"
+if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then
+  echo "lanes: $label: $target no longer holds what this resource installed: left alone"
+  exit 0
+fi
+if [ -e "$backup" ]; then
+  mv -f "$backup" "$target"
+  echo "lanes: $label: restored $target"
+elif [ -e "$backup.absent" ]; then
+  rm -f "$target" "$backup.absent"
+  echo "lanes: $label: removed $target"
+else
+  echo "lanes: $label: unchanged $target (nothing to restore)"
+  exit 0
+fi
+sysctl -e -q --system
+)
+(
+set -eu
+label=netplan
+staged=/var/lib/lanes/staged/netplan-a5f6acd3009a0cfe
+target=/etc/netplan/60-lanes.yaml
+backup=/var/lib/lanes/backup/etc/netplan/60-lanes.yaml
+want=a5f6acd3009a0cfe739ea20a9f0c1d741f96616dc4994fd284c581ad2dae60a8
+mode=600
+digest() { sha256sum < "$1" | cut -d ' ' -f 1; }
+rm -f "$staged"
+if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then
+  echo "lanes: $label: $target no longer holds what this resource installed: left alone"
+  exit 0
+fi
+if [ -e "$backup" ]; then
+  mv -f "$backup" "$target"
+  echo "lanes: $label: restored $target"
+elif [ -e "$backup.absent" ]; then
+  rm -f "$target" "$backup.absent"
+  echo "lanes: $label: removed $target"
+else
+  echo "lanes: $label: unchanged $target (nothing to restore)"
+  exit 0
+fi
+netplan apply
+)
+(
+set -eu
+umask 077
+name=jump-1
+txns=/var/lib/lanes/txn
+id="$(cat "$txns/current" 2>/dev/null || true)"
+txn="$txns/$id"
+if [ -n "$id" ] && [ -d "$txn" ] && mkdir "$txn/decided" 2>/dev/null; then
+    if [ -f "$txn/watchdog.pid" ]; then kill -- "-$(cat "$txn/watchdog.pid")" 2>/dev/null || true; fi
+    if [ -f "$txn/watchdog.timer" ]; then systemctl stop "$(cat "$txn/watchdog.timer")" 2>/dev/null || true; fi
+  echo "lanes: $name: disarm: the change armed as $id will not be rolled back"
+fi
+rm -rf "$txns"
+echo "lanes: $name: disarmed"
+)
+(
+set -eu
+for dir in /var/lib/lanes/staged /var/lib/lanes/backup; do
+  if [ -d "$dir" ]; then find "$dir" -depth -type d -empty -delete; fi
+done
+rmdir /var/lib/lanes 2>/dev/null || true
+echo 'lanes: staging removed'
+)

@@ -1,0 +1,103 @@
+set -eu
+(
+set -eu
+label=kubelet
+staged=/var/lib/lanes/staged/kubelet-3c569751f56830a2
+target=/etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf
+backup=/var/lib/lanes/backup/etc/systemd/system/kubelet.service.d/20-lanes-node-ip.conf
+want=3c569751f56830a2f7da301d3fe4cf1f3d98778820bd0121d60be0ac977d93cd
+mode=644
+digest() { sha256sum < "$1" | cut -d ' ' -f 1; }
+rm -f "$staged"
+if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then
+  echo "lanes: $label: $target no longer holds what this resource installed: left alone"
+  exit 0
+fi
+if [ -e "$backup" ]; then
+  mv -f "$backup" "$target"
+  echo "lanes: $label: restored $target"
+elif [ -e "$backup.absent" ]; then
+  rm -f "$target" "$backup.absent"
+  echo "lanes: $label: removed $target"
+else
+  echo "lanes: $label: unchanged $target (nothing to restore)"
+  exit 0
+fi
+systemctl daemon-reload
+systemctl try-restart kubelet.service
+)
+(
+set -eu
+label=sysctl
+staged=/var/lib/lanes/staged/sysctl-6f172b76625624b8
+target=/etc/sysctl.d/60-lanes.conf
+backup=/var/lib/lanes/backup/etc/sysctl.d/60-lanes.conf
+want=6f172b76625624b8e3dfe91fe150492e9ec0482e7ba2d2fc4f5d3baeb69155f1
+mode=644
+digest() { sha256sum < "$1" | cut -d ' ' -f 1; }
+rm -f "$staged"
+if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then
+  echo "lanes: $label: $target no longer holds what this resource installed: left alone"
+  exit 0
+fi
+if [ -e "$backup" ]; then
+  mv -f "$backup" "$target"
+  echo "lanes: $label: restored $target"
+elif [ -e "$backup.absent" ]; then
+  rm -f "$target" "$backup.absent"
+  echo "lanes: $label: removed $target"
+else
+  echo "lanes: $label: unchanged $target (nothing to restore)"
+  exit 0
+fi
+sysctl -e -q --system
+)
+(
+set -eu
+label=netplan
+staged=/var/lib/lanes/staged/netplan-7c56b56337e146ad
+target=/etc/netplan/60-lanes.yaml
+backup=/var/lib/lanes/backup/etc/netplan/60-lanes.yaml
+want=7c56b56337e146ad472776161b4daa264f3293baaf2d5db7d4335ddf0cef0148
+mode=600
+digest() { sha256sum < "$1" | cut -d ' ' -f 1; }
+rm -f "$staged"
+if [ -f "$target" ] && [ "$(digest "$target")" != "$want" ]; then
+  echo "lanes: $label: $target no longer holds what this resource installed: left alone"
+  exit 0
+fi
+if [ -e "$backup" ]; then
+  mv -f "$backup" "$target"
+  echo "lanes: $label: restored $target"
+elif [ -e "$backup.absent" ]; then
+  rm -f "$target" "$backup.absent"
+  echo "lanes: $label: removed $target"
+else
+  echo "lanes: $label: unchanged $target (nothing to restore)"
+  exit 0
+fi
+netplan apply
+)
+(
+set -eu
+umask 077
+name=worker-3
+txns=/var/lib/lanes/txn
+id="$(cat "$txns/current" 2>/dev/null || true)"
+txn="$txns/$id"
+if [ -n "$id" ] && [ -d "$txn" ] && mkdir "$txn/decided" 2>/dev/null; then
+    if [ -f "$txn/watchdog.pid" ]; then kill -- "-$(cat "$txn/watchdog.pid")" 2>/dev/null || true; fi
+    if [ -f "$txn/watchdog.timer" ]; then systemctl stop "$(cat "$txn/watchdog.timer")" 2>/dev/null || true; fi
+  echo "lanes: $name: disarm: the change armed as $id will not be rolled back"
+fi
+rm -rf "$txns"
+echo "lanes: $name: disarmed"
+)
+(
+set -eu
+for dir in /var/lib/lanes/staged /var/lib/lanes/backup; do
+  if [ -d "$dir" ]; then find "$dir" -depth -type d -empty -delete; fi
+done
+rmdir /var/lib/lanes 2>/dev/null || true
+echo 'lanes: staging removed'
+)
