@@ -153,6 +153,7 @@ bench: venv deps engine
 	$(SUDO) $(PY) benchmarks/lab_up.py
 	$(SUDO) $(PY) benchmarks/region_lab.py
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/engine_scale.py
 	$(SUDO) $(PY) benchmarks/engine_lab.py
 	$(PY) benchmarks/engine_build.py
 

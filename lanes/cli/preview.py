@@ -67,7 +67,11 @@ def run_preview(args: argparse.Namespace) -> int:
     except (EngineError, ValueError) as exc:
         say(f"error: {exc}")
         return EXIT_INPUT
-    env = dict(engine.env, PULUMI_ENABLE_STREAMING_JSON_PREVIEW="true")
+    # A preview changes nothing that a crash could lose: no checkpoint after every step (the
+    # engine's whole-state save is what makes a big stack's preview slow; README "Pull requests").
+    env = dict(
+        engine.env, PULUMI_ENABLE_STREAMING_JSON_PREVIEW="true", PULUMI_SKIP_CHECKPOINTS="true"
+    )
     argv = engine.argv(
         "preview", "--json", "--stack", args.stack, "--policy-pack", args.policy_pack,
         "--non-interactive",
