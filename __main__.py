@@ -78,7 +78,8 @@ def main() -> None:
     declare_cluster(cluster, config.get_secret("kubeconfig"), f"{plan.region}-cluster")
     pulumi.export("region", plan.region)
     pulumi.export("az", plan.az)
-    pulumi.export("plan", plan.to_dict())
+    # The AZ's own part of the plan (the region's: `lanes plan --format json`).
+    pulumi.export("plan", plan.stack_dict())
     pulumi.export("networks", {name: net.blocks for name, net in networks.items()})
     pulumi.export("cluster", cluster.to_dict())
 

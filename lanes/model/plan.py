@@ -471,6 +471,11 @@ class Plan:
             "hosts": [h.to_dict() for h in self.hosts],
         } | ({"line": self.line.to_dict()} if self.line else {})
 
+    def stack_dict(self) -> dict[str, Any]:
+        """What the stack's AZ owns of ``to_dict``: every key, the hosts of its AZ only, so that
+        a host added to another AZ changes nothing of this stack (its outputs, its state)."""
+        return self.to_dict() | {"hosts": [h.to_dict() for h in self.stack_hosts()]}
+
 
 def parse_cidr(value: str, path: str) -> IPNetwork:
     """A prefix that must sit on its own boundary; never masked (brief, errata)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import json
+
 import pytest
 
 from lanes.config.stackfile import load_stack
@@ -14,12 +17,35 @@ SECRETS = {
 }
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_program_exports_the_plan_the_cli_computes(stack):
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-az-2"])
+def test_the_program_exports_its_azs_part_of_the_plan_the_cli_computes(stack):
     run = run_program(stack, secrets=SECRETS)
     plan = checked_plan(load_stack(ROOT, stack)).plan
-    assert run.outputs["plan"] == plan.to_dict()
+    region = plan.to_dict()
+    own = [h for h in region["hosts"] if h["az"] == plan.az]
+    assert own and len(own) < len(region["hosts"]) or stack == "dev"
+    assert run.outputs["plan"] == region | {"hosts": own}
     assert run.outputs["region"] == plan.region and run.outputs["az"] == plan.az
+
+
+def test_a_host_added_to_another_az_changes_nothing_of_this_azs_stack():
+    """A pull request adding a host in az-2 previews no change of the az-1 stack."""
+    values = stack_values("prod")
+    (worker,) = [h for h in values["hosts"] if h["name"] == "worker-5"]
+    assert worker["az"] == "az-2"
+    added = copy.deepcopy(worker) | {"name": "worker-9", "number": 99}
+    before = run_program("prod", values=values, secrets=SECRETS)
+    after = run_program("prod", values={**values, "hosts": [*values["hosts"], added]},
+                        secrets=SECRETS)  # fmt: skip
+    assert after.outputs == before.outputs
+
+    def inputs(run):  # an asset by its text
+        return {r.name: json.dumps(r.inputs, sort_keys=True, default=vars) for r in run.resources}
+
+    assert inputs(after) == inputs(before)
+    grown = {**values, "az": "az-2", "hosts": [*values["hosts"], added]}
+    az2 = run_program("prod-az-2", values=grown, secrets=SECRETS)
+    assert "worker-9" in [h["name"] for h in az2.outputs["plan"]["hosts"]]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
