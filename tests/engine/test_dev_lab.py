@@ -225,9 +225,16 @@ def test_destroy_leaves_every_host_as_it_was_before_up(lab: BareLab, before, des
     assert "table ip lanes" not in after["router"].nft
 
 
-def test_up_again_after_destroy_succeeds(lab: BareLab, changed, destroyed):
-    lab.stack_file(STACK).write_text(changed)  # the config before the changes
+@pytest.fixture(scope="module")
+def again(lab: BareLab, changed, destroyed):
+    """``up`` of the config before the changes, after the destroy."""
+    lab.stack_file(STACK).write_text(changed)
     run, _ = lab.pulumi(STACK, "up", "--yes")
+    return run
+
+
+def test_up_again_after_destroy_succeeds(lab: BareLab, again):
+    run = again
     assert run.ok, run.log
     assert "+ 27 created" in run.output, run.log
     probes = run_check(lab.prefix, lab.site.flows)
@@ -253,7 +260,7 @@ def test_no_private_key_text_anywhere(lab: BareLab, changed, destroyed):
 
 
 @pytest.fixture(scope="module")
-def agent(lab: BareLab, changed, destroyed):
+def agent(lab: BareLab, again):
     """An ssh-agent holding the lab's client key, its socket in the lab's project folder."""
     socket = lab.project / "agent.sock"
     socket.unlink(missing_ok=True)
@@ -288,7 +295,8 @@ def test_up_with_an_agent_works_and_the_state_then_holds_no_key(lab: BareLab, ag
     secret = open(f"/run/lanes-lab/{lab.prefix}/client_ed25519").read()
     body = [line for line in secret.splitlines() if line and not line.startswith("-----")]
     held = _exported(lab)
-    assert '"privateKey"' in held and body[0] in held  # the check can fail: the key way holds it
+    # The check can fail: the key way holds it (in a secret's plaintext, itself JSON text).
+    assert "privateKey" in held and body[0] in held
     lab.engine.check(lab.project, "config", "rm", "lanes:sshPrivateKey", "--stack", STACK)
     without = lab.pulumi(STACK, "preview")[0]  # a preview connects nowhere: no agent needed
     assert without.ok, without.log
@@ -304,7 +312,7 @@ def test_up_with_an_agent_works_and_the_state_then_holds_no_key(lab: BareLab, ag
     probes = run_check(lab.prefix, lab.site.flows)
     assert [p.flow.cell() for p in probes if not p.ok] == []
     state = _exported(lab)
-    assert '"privateKey"' not in state and "PRIVATE KEY" not in state
+    assert "privateKey" not in state and "PRIVATE KEY" not in state
     assert [b for b in body if b in state] == []
     assert agent not in state  # nor the agent's path: the provider reads SSH_AUTH_SOCK itself
     assert "lanes:sshPrivateKey" not in lab.stack_file(STACK).read_text()
