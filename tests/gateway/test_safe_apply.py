@@ -16,10 +16,13 @@ from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import sh_command
 from tests.gateway.support import Gateway, models_of, node, plan_of, seen, serve, wire_gateway
+from tests.support.safe_apply import CONFIRM_WINDOW
 
 pytestmark = pytest.mark.netns
 
-TIMEOUT = 10  # seconds from arming to rollback (a loaded machine takes seconds to apply)
+# Seconds from arming to rollback of a change left unconfirmed (a loaded machine takes seconds
+# to apply); a change confirmed gets CONFIRM_WINDOW, room for its steps' SSH sessions.
+TIMEOUT = 10
 
 
 def until(check, seconds: float) -> bool:
@@ -33,7 +36,8 @@ def until(check, seconds: float) -> bool:
 
 
 def arm_and_apply(gateway: Gateway, model, confirm: bool = False):
-    files = render_gateway(model, gateway.paths, timeout=TIMEOUT, watchdog="sh")
+    window = CONFIRM_WINDOW if confirm else TIMEOUT
+    files = render_gateway(model, gateway.paths, timeout=window, watchdog="sh")
     assert gateway.ssh.run(sh_command(files.prepare)).exit_code == 0
     armed = gateway.ssh.run(sh_command(files.arm))
     assert armed.exit_code == 0 and "armed rollback" in armed.stdout, armed.stderr
