@@ -21,12 +21,11 @@ import pytest
 from lanes.lab.netns import NsHost, SshClient
 from lanes.lab.reboot import boot, power_off
 from lanes.lab.remote import LabHosts
-from lanes.lab.site import AttachedLab, bring_up, run_check, site_model, take_down
+from lanes.lab.site import AttachedLab, run_check
 from lanes.model.hostnet import Address, HostNet, Link, Route, Rule
 from lanes.render.netplan import render_netplan
 from lanes.render.scripts import HostFile, arm_host_script, host_files, sh_command
 from tests.gateway.support import models_of, plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
 from tests.lab.test_verify import verify
 from tests.support.safe_apply import (
     CONFIRM_WINDOW,
@@ -43,27 +42,39 @@ pytestmark = pytest.mark.netns
 # out. A change that must be confirmed gets CONFIRM_WINDOW: its steps' SSH sessions take seconds
 # on a loaded machine, and whether it stays is seen past that window, counted from its arming.
 TIMEOUT = 10
-NAMESPACES: dict = {}  # prefix -> the live NetLab of the module's lab
+NAMESPACES: dict = {}  # prefix -> the live NetLab of the shared lab
+BASE = "/etc/netplan/50-lab.yaml"  # the file a bare lab host is reached by (its installer's)
+LANES_ONLY = "lanes-only"  # the shared lab's note: host -> its BASE, while it is removed
 
 
-@pytest.fixture(scope="module")
-def lab():
-    require_root()
-    site = site_model(plan_of("dev"), "dev")
-    prefix = new_prefix()
-    try:
-        up = bring_up(site, prefix)
-        NAMESPACES[prefix] = up.lab
-        # Hosts whose only network config is lanes' (their installer's file removed, as the
-        # README asks where it would say otherwise): a wrong file really cuts them off.
+@pytest.fixture
+def lab(dev_lab):
+    """The shared dev lab, its hosts' only network config lanes' (their installer's file
+    removed, as the README asks where it would say otherwise): a wrong file really cuts them
+    off. The files come back when the module ends (``put_back_the_base_files``)."""
+    site, up = dev_lab.site, dev_lab.result
+    if LANES_ONLY not in dev_lab.notes:
+        saved = {}
         for name in site.nets:
             host = up.lab.hosts[name]
-            host.run(["rm", "/etc/netplan/50-lab.yaml"])
+            saved[name] = host.read_file(BASE)
+            assert saved[name] is not None, f"{name}: no {BASE}"
+            host.run(["rm", BASE])
             host.run(["/usr/local/sbin/netplan", "apply"])
-        yield site, prefix, LabHosts(site, prefix)
-    finally:
-        found = take_down(prefix)
-        assert_gone(prefix, found.pids)
+        dev_lab.notes[LANES_ONLY] = saved
+    NAMESPACES[up.prefix] = up.lab
+    return site, up.prefix, LabHosts(site, up.prefix)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def put_back_the_base_files(shared_labs):
+    yield
+    dev_lab = shared_labs.live("dev")
+    if dev_lab is not None and LANES_ONLY in dev_lab.notes:
+        for name, content in dev_lab.notes.pop(LANES_ONLY).items():
+            host = dev_lab.result.lab.hosts[name]
+            host.write_file(BASE, content, "600")
+            host.run(["/usr/local/sbin/netplan", "apply"])
 
 
 def on(prefix: str, name: str) -> NsHost:
