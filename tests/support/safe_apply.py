@@ -6,12 +6,18 @@ scripts are the components' own; the host's ``netplan apply`` (the lab's stand-i
 changes the namespace's network, so a bad file cuts the host off, and its rollback brings it
 back. Unlike ``lanes.lab.provision``, every step runs whatever the host holds, and a failing
 step is the outcome, not an error: the rehearsals look at what the host does about it.
+
+The confirm window counts from the arm step: everything up to the confirmation (each step a new
+SSH session, through the jump host for most hosts) must fit in it, which takes seconds on a
+loaded machine. A change that must be confirmed is armed with ``CONFIRM_WINDOW``; a test that
+waits out a window to see that nothing rolls back counts it from ``Outcome.armed`` (the arm
+step's return: the watchdog was running by then), never from the confirmation.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lanes.intents.gateway import GatewayModel
 from lanes.lab.netns import SshClient
@@ -26,7 +32,18 @@ from lanes.render.scripts import (
     sh_command,
 )
 
-__all__ = ["Outcome", "safe_apply_host", "safe_apply_gateway", "wait_for_ssh"]
+__all__ = [
+    "CONFIRM_WINDOW",
+    "Outcome",
+    "safe_apply_host",
+    "safe_apply_gateway",
+    "wait_for_ssh",
+    "wait_out",
+]
+
+# Seconds from arming to rollback for a change the test expects to be confirmed: room for the
+# steps' SSH sessions on a loaded machine (the default of ``lanes:apply.confirm_timeout`` is 120).
+CONFIRM_WINDOW = 30
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,8 @@ class Outcome:
     host: str
     step: str | None
     message: str
+    # time.monotonic() when the arm step returned (None: it did not); not part of equality.
+    armed: float | None = field(default=None, compare=False)
 
     @property
     def confirmed(self) -> bool:
@@ -53,6 +72,7 @@ def safe_apply_host(
     steps.append(("arm", arm_host_script(name, files, timeout)))
     steps += [(f"{f.kind}-apply", apply_script(f)) for f in files]
     steps.append(("confirm", confirm_host_script(name, files)))
+    armed = None
     for step, script in steps:
         ssh = hosts.session(name)
         if step == "arm":
@@ -61,8 +81,16 @@ def safe_apply_host(
         result = ssh.run(sh_command(script), timeout=patience)
         if result.exit_code != 0:
             said = result.stderr.strip() or f"ssh exit {result.exit_code}"
-            return Outcome(name, step, f"{name}-{step}: {said}")
-    return Outcome(name, None, f"{name}: confirmed")
+            return Outcome(name, step, f"{name}-{step}: {said}", armed)
+        if step == "arm":
+            armed = time.monotonic()
+    return Outcome(name, None, f"{name}: confirmed", armed)
+
+
+def wait_out(outcome: Outcome, window: int) -> None:
+    """Sleep until the watchdog armed with ``window`` would have fired (plus a second)."""
+    assert outcome.armed is not None, outcome
+    time.sleep(max(0.0, outcome.armed + window + 1 - time.monotonic()))
 
 
 def wait_for_ssh(ssh: SshClient, within: float) -> float:
@@ -82,6 +110,7 @@ def safe_apply_gateway(hosts: LabHosts, model: GatewayModel, timeout: int) -> Ou
     copies = [(files.ruleset, files.paths.ruleset)]
     if files.nginx is not None:
         copies.append((files.nginx, files.paths.nginx_conf))
+    armed = None
     for step, script in (
         ("prepare", files.prepare),
         ("arm", files.arm),
@@ -98,5 +127,7 @@ def safe_apply_gateway(hosts: LabHosts, model: GatewayModel, timeout: int) -> Ou
         result = ssh.run(sh_command(script), timeout=patience)
         if result.exit_code != 0:
             said = result.stderr.strip() or f"ssh exit {result.exit_code}"
-            return Outcome(model.name, step, f"{model.name}-{step}: {said}")
-    return Outcome(model.name, None, f"{model.name}: confirmed")
+            return Outcome(model.name, step, f"{model.name}-{step}: {said}", armed)
+        if step == "arm":
+            armed = time.monotonic()
+    return Outcome(model.name, None, f"{model.name}: confirmed", armed)
