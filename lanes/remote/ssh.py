@@ -133,7 +133,10 @@ class SshClient:
             "GlobalKnownHostsFile": "/dev/null",
             "UpdateHostKeys": "no",
             "BatchMode": "yes",
-            "ConnectTimeout": "5",
+            # The TCP connect and the server's banner, per hop: 15 s as the command provider's
+            # per-dial timeout (the engine reaches the same hosts). 5 s timed out in the banner
+            # exchange on a loaded deploy host (20 sshds starting sessions at once).
+            "ConnectTimeout": "15",
             "LogLevel": "ERROR",
         }
         argv = ["-F", "/dev/null", "-i", str(endpoint.key_path)]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lanes.render.kubelet import render_kubelet
 from tests.support.verdicts import gateway_models, host_nets, plan_of
 
 
@@ -56,3 +57,19 @@ def test_a_stack_planned_twice_gives_equal_plans():
     first, second = plan_of("prod"), plan_of("prod")
     assert first == second and first is not second
     assert {first: "plan"}[second] == "plan"
+
+
+@pytest.mark.parametrize(
+    "zones", [["cloud-management", "k8s-nodes"], ["k8s-nodes", "cloud-management"]]
+)
+def test_a_node_in_two_management_zones_runs_kubelet_on_its_k8s_nodes_address(zones):
+    # worker-1 of prod, given an address in the cloud-management zone too, in either order
+    change = ("hosts[5].zones", zones)
+    worker = plan_of("prod", change).host("worker-1")
+    assert {a.zone: str(a.address) for a in worker.addresses if a.network == "management"} == {
+        "cloud-management": "100.64.0.21",
+        "k8s-nodes": "100.64.64.21",
+    }
+    dropin = render_kubelet(host_nets("prod", change)["worker-1"])
+    assert dropin is not None
+    assert 'Environment="KUBELET_EXTRA_ARGS=--node-ip=100.64.64.21"' in dropin.splitlines()

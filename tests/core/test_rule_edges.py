@@ -15,8 +15,10 @@ from netaddr import IPAddress, IPNetwork
 from lanes.config import ConfigError
 from lanes.rules import check_pools_disjoint
 from tests.support.mutate import DELETE
+from tests.support.policy_run import run_policies
 from tests.support.verdicts import (
     checked_apart,
+    netplan_of,
     pack_violations,
     plan_of,
     report,
@@ -406,3 +408,14 @@ def test_check_of_a_config_and_its_plan_is_checked_plans_verdict():
 def test_check_leaves_out_what_only_follows_from_an_unknown_zone():
     found = checked_apart("prod", ("hosts[5].zones", ["cloud"]))
     assert found == ["hosts[5].zones[0]: cloud is not a management zone [host-zone]"]
+
+
+@pytest.mark.parametrize("vlan", [1, 4094])
+def test_a_tagged_nic_carries_the_first_and_the_last_vlan(vlan):
+    # prod's nodes carry management tagged on eno1: both ends of 1..4094 plan, pass the pack's
+    # judgement of the rendered devices, and render
+    change = ("networks.management.vlan", vlan)
+    assert violations("prod", change) == []
+    assert run_policies("prod", values_of("prod", change)).reported == []
+    tagged = netplan_of("prod", "worker-1", change)["vlans"][f"eno1.{vlan}"]
+    assert (tagged["id"], tagged["link"]) == (vlan, "eno1")

@@ -322,6 +322,15 @@ def test_zone_outside_parent_and_zone_overlap_on_a_rebuilt_plan():
     assert "networks.management.zones[2]: overlaps networks.management.zones[0] [zone-overlap]" in (
         found
     )
+    # the moved zone's blocks stayed where they were: each is named outside its zone
+    assert {
+        f"networks.management.zones[1].blocks.{az}: {block} is outside 100.70.0.0/18 "
+        "[block-outside-parent]"
+        for az, block in zip(
+            ("az-1", "az-2", "az-3"), ("100.64.64.0/20", "100.64.80.0/20", "100.64.96.0/20"),
+            strict=True,
+        )
+    } <= set(found)
 
 
 def test_block_gateway_and_block_overlap_on_a_rebuilt_plan():

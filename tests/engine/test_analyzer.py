@@ -4,7 +4,7 @@
 Each case is a project of its own whose program is lanes' with that case built in
 (``tests.engine.tampered``), previewed by the built engine with the pack given as its folder;
 the engine's events (``--event-log``) say which policies reported what. The cases run two at a
-time. Six cases break Kubernetes objects, which the program declares only with
+time. Fourteen cases break Kubernetes objects, which the program declares only with
 ``lanes:kubeconfig`` and which need the pulumi-kubernetes plugin under the engine; they are
 named here (``KUBERNETES``) and run under the SDK's mocks in ``tests/policy``.
 """
@@ -28,6 +28,16 @@ KUBERNETES = {
     "calico-on-management",
     "tenant-deny-ingress-only",
     "gateway-listener-open-to-all",
+    # the API server's limits (kubernetes-objects-within-limits)
+    "gateway-class-over-a-label",
+    "listener-names-collide",
+    "hostname-label-over-63",
+    "as-number-over-int32",
+    "gateway-over-16-addresses",
+    # grants within their exposure (the NetworkPolicies) and usable AS numbers (BGP objects)
+    "grant-opens-the-consumers-ssh",
+    "nodes-as-trans",
+    "routers-as-65535",
 }
 ENGINE_CASES = [c for c in CASES if c.id not in KUBERNETES]
 PROGRAM = '''"""The lanes program with the broken stack {case} of tests/policy built in."""

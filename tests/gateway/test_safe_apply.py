@@ -16,10 +16,14 @@ from lanes.remote.confirm import confirm_address
 from lanes.render.gateway_scripts import render_gateway
 from lanes.render.scripts import sh_command
 from tests.gateway.support import Gateway, models_of, node, plan_of, seen, serve, wire_gateway
+from tests.support.safe_apply import CONFIRM_WINDOW
 
 pytestmark = pytest.mark.netns
 
-TIMEOUT = 10  # seconds from arming to rollback (a loaded machine takes seconds to apply)
+# Seconds from arming to rollback of a change left unconfirmed: room for the copies and the
+# apply (three SSH sessions, seconds each on a loaded machine) before the watchdog fires; a change
+# confirmed gets CONFIRM_WINDOW, room for the confirm's session too.
+TIMEOUT = 20
 
 
 def until(check, seconds: float) -> bool:
@@ -33,13 +37,22 @@ def until(check, seconds: float) -> bool:
 
 
 def arm_and_apply(gateway: Gateway, model, confirm: bool = False):
-    files = render_gateway(model, gateway.paths, timeout=TIMEOUT, watchdog="sh")
+    """prepare, arm, copy, apply (then confirm, if asked), as EdgeGateway does. The apply must
+    land inside the window counted from the arm step's start: when it did not, the rollback came
+    first and the test would prove nothing, which is said here rather than by a later assert."""
+    window = CONFIRM_WINDOW if confirm else TIMEOUT
+    files = render_gateway(model, gateway.paths, timeout=window, watchdog="sh")
     assert gateway.ssh.run(sh_command(files.prepare)).exit_code == 0
+    start = time.monotonic()
     armed = gateway.ssh.run(sh_command(files.arm))
     assert armed.exit_code == 0 and "armed rollback" in armed.stdout, armed.stderr
-    gateway.copy(files)
+    gateway.ssh.copy(files.ruleset, gateway.paths.ruleset)
+    if files.nginx is not None:
+        gateway.ssh.copy(files.nginx, gateway.paths.nginx_conf)
     applied = gateway.ssh.run(sh_command(files.apply))
+    took = time.monotonic() - start
     assert applied.exit_code == 0, applied.stderr
+    assert took < window, f"applied {took:.1f}s after arming: past its {window}s window"
     if confirm:
         return gateway.ssh.run(sh_command(files.confirm))
     return files

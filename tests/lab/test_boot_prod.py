@@ -13,25 +13,17 @@ import pytest
 
 from lanes.lab.reboot import boot, power_off
 from lanes.lab.remote import LabHosts
-from lanes.lab.site import bring_up, run_check, site_model, take_down
+from lanes.lab.site import run_check
 from lanes.remote.verify import expected_targets
 from lanes.remote.verify_run import verify_targets
-from tests.gateway.support import plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
 
 pytestmark = pytest.mark.netns
 
 
-@pytest.fixture(scope="module")
-def prod():
-    require_root()
-    site = site_model(plan_of("prod"), "prod")
-    prefix = new_prefix()
-    try:
-        yield site, bring_up(site, prefix)
-    finally:
-        found = take_down(prefix)
-        assert_gone(prefix, found.pids)
+@pytest.fixture
+def prod(prod_lab):
+    """The shared prod lab (tests/support/labs.py): every test puts back what it changes."""
+    return prod_lab.site, prod_lab.result
 
 
 def test_after_every_gateway_reboots_the_whole_prod_matrix_passes(prod):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.test_site import require_root
+from tests.support.labs import require_root
 from tests.support.machine import MachineGuard
 
 pytestmark = pytest.mark.netns

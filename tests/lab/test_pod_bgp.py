@@ -35,7 +35,7 @@ from tests.cluster.netpol import Cluster, host, pod
 from tests.gateway.support import plan_of
 from tests.lab.test_exposure_consumers import AT as CONSUME_AT
 from tests.lab.test_exposure_consumers import consume_on_management
-from tests.lab.test_site import assert_gone, new_prefix, require_root
+from tests.support.labs import assert_gone, new_prefix, require_root
 
 pytestmark = pytest.mark.netns
 

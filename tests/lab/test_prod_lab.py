@@ -1,6 +1,6 @@
 """``lab up`` + ``lab check`` on the prod AZ-1 stack, outside parties included.
 
-One lab for the module (about 35 s): every cell passes, among them the ingress path from the
+The shared prod lab (``tests/support/labs.py``, about 35 s, once): every cell passes, among them the ingress path from the
 front load balancer, egress SNAT, the jump host mapping, the SSO proxy and the vpc-1 -> vpc-2
 exposure; then the edge gateway's live table is tampered with, exactly its cells fail, and
 ``bring_up`` on the same prefix re-applies the table and every cell passes again.
@@ -12,27 +12,19 @@ import pytest
 
 from lanes.lab.matrix import PROBE_PORT
 from lanes.lab.remote import LabHosts
-from lanes.lab.site import Probe, bring_up, lab_status, run_check, site_model, take_down
+from lanes.lab.site import Probe, bring_up, lab_status, run_check
 from lanes.remote.verify import expected_targets
 from lanes.remote.verify_run import verify_targets
-from tests.gateway.support import plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
 
 pytestmark = pytest.mark.netns
 
 PARTIES = ["edge-lb", "sso-upstream", "vpc-1-client", "vpc-2-web"]
 
 
-@pytest.fixture(scope="module")
-def prod():
-    require_root()
-    site = site_model(plan_of("prod"), "prod")
-    prefix = new_prefix()
-    try:
-        yield site, bring_up(site, prefix)
-    finally:
-        found = take_down(prefix)
-        assert_gone(prefix, found.pids)
+@pytest.fixture
+def prod(prod_lab):
+    """The shared prod lab (tests/support/labs.py): every test puts back what it changes."""
+    return prod_lab.site, prod_lab.result
 
 
 def failed(probes: list[Probe]) -> dict[str, str | None]:

@@ -13,7 +13,7 @@ import pytest
 
 from lanes.lab.site import bring_up, region_site_model, run_check, take_down
 from tests.gateway.support import plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
+from tests.support.labs import assert_gone, new_prefix, require_root
 
 pytestmark = pytest.mark.netns
 

@@ -22,7 +22,7 @@ from lanes.lab.site import Probe, bring_up, lab_status, region_site_model, run_c
 from lanes.model.flows import L2_KINDS, PROBE_PORT
 from lanes.remote.verify_run import verify_targets
 from tests.gateway.support import plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
+from tests.support.labs import assert_gone, new_prefix, require_root
 from tests.support.pulumi_run import ROOT
 
 pytestmark = pytest.mark.netns

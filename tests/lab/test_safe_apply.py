@@ -21,39 +21,60 @@ import pytest
 from lanes.lab.netns import NsHost, SshClient
 from lanes.lab.reboot import boot, power_off
 from lanes.lab.remote import LabHosts
-from lanes.lab.site import AttachedLab, bring_up, run_check, site_model, take_down
+from lanes.lab.site import AttachedLab, run_check
 from lanes.model.hostnet import Address, HostNet, Link, Route, Rule
 from lanes.render.netplan import render_netplan
 from lanes.render.scripts import HostFile, arm_host_script, host_files, sh_command
 from tests.gateway.support import models_of, plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
 from tests.lab.test_verify import verify
-from tests.support.safe_apply import Outcome, safe_apply_gateway, safe_apply_host, wait_for_ssh
+from tests.support.safe_apply import (
+    CONFIRM_WINDOW,
+    Outcome,
+    safe_apply_gateway,
+    safe_apply_host,
+    wait_for_ssh,
+    wait_out,
+)
 
 pytestmark = pytest.mark.netns
 
-TIMEOUT = 10  # seconds from arming to rollback: short, for the tests (on a loaded machine)
-NAMESPACES: dict = {}  # prefix -> the live NetLab of the module's lab
+# Seconds from arming to rollback of a change that must roll back: short, as the test waits it
+# out. A change that must be confirmed gets CONFIRM_WINDOW: its steps' SSH sessions take seconds
+# on a loaded machine, and whether it stays is seen past that window, counted from its arming.
+TIMEOUT = 10
+NAMESPACES: dict = {}  # prefix -> the live NetLab of the shared lab
+BASE = "/etc/netplan/50-lab.yaml"  # the file a bare lab host is reached by (its installer's)
+LANES_ONLY = "lanes-only"  # the shared lab's note: host -> its BASE, while it is removed
 
 
-@pytest.fixture(scope="module")
-def lab():
-    require_root()
-    site = site_model(plan_of("dev"), "dev")
-    prefix = new_prefix()
-    try:
-        up = bring_up(site, prefix)
-        NAMESPACES[prefix] = up.lab
-        # Hosts whose only network config is lanes' (their installer's file removed, as the
-        # README asks where it would say otherwise): a wrong file really cuts them off.
+@pytest.fixture
+def lab(dev_lab):
+    """The shared dev lab, its hosts' only network config lanes' (their installer's file
+    removed, as the README asks where it would say otherwise): a wrong file really cuts them
+    off. The files come back when the module ends (``put_back_the_base_files``)."""
+    site, up = dev_lab.site, dev_lab.result
+    if LANES_ONLY not in dev_lab.notes:
+        saved = {}
         for name in site.nets:
             host = up.lab.hosts[name]
-            host.run(["rm", "/etc/netplan/50-lab.yaml"])
+            saved[name] = host.read_file(BASE)
+            assert saved[name] is not None, f"{name}: no {BASE}"
+            host.run(["rm", BASE])
             host.run(["/usr/local/sbin/netplan", "apply"])
-        yield site, prefix, LabHosts(site, prefix)
-    finally:
-        found = take_down(prefix)
-        assert_gone(prefix, found.pids)
+        dev_lab.notes[LANES_ONLY] = saved
+    NAMESPACES[up.prefix] = up.lab
+    return site, up.prefix, LabHosts(site, up.prefix)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def put_back_the_base_files(shared_labs):
+    yield
+    dev_lab = shared_labs.live("dev")
+    if dev_lab is not None and LANES_ONLY in dev_lab.notes:
+        for name, content in dev_lab.notes.pop(LANES_ONLY).items():
+            host = dev_lab.result.lab.hosts[name]
+            host.write_file(BASE, content, "600")
+            host.run(["/usr/local/sbin/netplan", "apply"])
 
 
 def on(prefix: str, name: str) -> NsHost:
@@ -161,13 +182,13 @@ def test_a_good_change_is_confirmed_and_stays(lab):
     net = site.nets["worker-1"]
     extra = dataclasses.replace(net.addresses[0], address="100.64.0.203", cidr="100.64.0.203/21")
     good = with_netplan(dataclasses.replace(net, addresses=(*net.addresses, extra)))
-    outcome = safe_apply_host(hosts, "worker-1", good, TIMEOUT)
+    outcome = safe_apply_host(hosts, "worker-1", good, CONFIRM_WINDOW)
     assert outcome == Outcome("worker-1", None, "worker-1: confirmed")
-    time.sleep(TIMEOUT + 1)  # past the timeout: nothing rolls back
+    wait_out(outcome, CONFIRM_WINDOW)  # past the window it was armed with: nothing rolls back
     assert "100.64.0.203/21" in site_ip(hosts, "worker-1")
     assert drift(prefix) == changed_worker("100.64.0.203")
     # Back to the config, the same way.
-    assert safe_apply_host(hosts, "worker-1", host_files(net), TIMEOUT).confirmed
+    assert safe_apply_host(hosts, "worker-1", host_files(net), CONFIRM_WINDOW).confirmed
     assert verify(prefix).returncode == 0
 
 
@@ -195,10 +216,11 @@ def test_two_hosts_changed_at_once_only_the_bad_one_reverts(lab):
         "worker-1": with_netplan(dataclasses.replace(worker, addresses=(*worker.addresses, extra))),
         "master-1": with_netplan(renumbered(site.nets["master-1"], "100.64.0.2", "100.64.0.202")),
     }
+    windows = {"worker-1": CONFIRM_WINDOW, "master-1": TIMEOUT}
     outcomes: dict[str, Outcome] = {}
 
     def run(name: str) -> None:
-        outcomes[name] = safe_apply_host(hosts, name, changes[name], TIMEOUT)
+        outcomes[name] = safe_apply_host(hosts, name, changes[name], windows[name])
 
     threads = [threading.Thread(target=run, args=(name,)) for name in changes]
     for t in threads:
@@ -208,10 +230,10 @@ def test_two_hosts_changed_at_once_only_the_bad_one_reverts(lab):
     assert outcomes["worker-1"].confirmed, outcomes["worker-1"]
     assert not outcomes["master-1"].confirmed
     wait_for_ssh(hosts.session("master-1"), TIMEOUT + 30)
-    time.sleep(TIMEOUT + 1)
+    wait_out(outcomes["worker-1"], CONFIRM_WINDOW)
     assert "100.64.0.204/21" in site_ip(hosts, "worker-1")
     assert drift(prefix) == changed_worker("100.64.0.204")
-    assert safe_apply_host(hosts, "worker-1", host_files(worker), TIMEOUT).confirmed
+    assert safe_apply_host(hosts, "worker-1", host_files(worker), CONFIRM_WINDOW).confirmed
     assert verify(prefix).returncode == 0
 
 
@@ -287,7 +309,7 @@ def test_a_gateway_change_that_cuts_the_management_path_reverts_by_itself(lab):
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout + proc.stderr
     assert back < TIMEOUT + 30
     # The same model again is a good change: confirmed through the mapping, and it stays.
-    good = safe_apply_gateway(hosts, site.models[0], TIMEOUT)
+    good = safe_apply_gateway(hosts, site.models[0], CONFIRM_WINDOW)
     assert good == Outcome("lab-router", None, "lab-router: confirmed")
 
 

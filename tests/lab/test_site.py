@@ -1,16 +1,14 @@
 """``lab up`` on the dev stack with real namespaces, sshd, SSH provisioning and TCP probes.
 
-One lab is brought up for the module (about 20 s); the proof that a probe can fail gets its
-own lab, built through the CLI with policy routing left out. Each host writes to its own view:
-this machine's /etc, /var/lib and kernel keys are checked unchanged after the module's lab.
+The tests share the dev lab of the lab tests (``tests/support/labs.py``: about 20 s, once); the
+proof that a probe can fail gets its own lab, built through the CLI with policy routing left out.
+Each host writes to its own view: this machine's /etc, /var/lib and kernel keys are checked
+unchanged when the shared lab is taken down.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,72 +16,24 @@ from pathlib import Path
 import pytest
 
 from lanes.lab.matrix import PROBE_PORT
-from lanes.lab.netns import STATE_ROOT, VIEWS, LabError, NsHost, SshClient, list_resources
+from lanes.lab.netns import VIEWS, LabError, NsHost, SshClient, list_resources
 from lanes.lab.probe import seen, serve
 from lanes.lab.site import bring_up, lab_status, run_check, site_model, take_down
 from lanes.model.hostnet import build_host_net
 from lanes.render.scripts import host_files
 from tests.gateway.support import plan_of
 from tests.host.test_netplan_generate import NETPLAN, parse_unit, routes, rules
-from tests.support.machine import MachineGuard
+from tests.support.labs import assert_gone, new_prefix, require_root
 from tests.support.pulumi_run import ROOT
 
 pytestmark = pytest.mark.netns
 
 ASYMMETRIC = ("lb", "master-1", "storage", "100.64.64.2")
-REAL_TARGETS = [
-    Path("/etc/netplan/60-lanes.yaml"),
-    Path("/etc/sysctl.d/60-lanes.conf"),
-    Path("/etc/lanes"),
-]
 
 
-def new_prefix() -> str:
-    return f"lt{secrets.token_hex(3)}-"
-
-
-def netns_list() -> str:
-    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def assert_gone(prefix: str, pids: list[int]) -> None:
-    assert prefix not in netns_list()
-    assert list_resources(prefix).empty()
-    assert not (STATE_ROOT / prefix).exists()
-    assert not any(alive(p) for p in pids)
-
-
-def require_root() -> None:
-    # Never a skip: a namespace test that silently does not run checks nothing.
-    if os.geteuid() != 0 or not shutil.which("sshd", path="/usr/sbin"):
-        pytest.fail("the lab needs root, iproute2 and openssh-server: run `make test`")
-
-
-@pytest.fixture(scope="module")
-def dev():
-    require_root()
-    before = [p.exists() for p in REAL_TARGETS]
-    site = site_model(plan_of("dev"), "dev")
-    guard = MachineGuard({k for net in site.nets.values() for k, _ in net.sysctls})
-    prefix = new_prefix()
-    lines: list[str] = []
-    try:
-        result = bring_up(site, prefix, lines.append)
-        yield site, result, lines
-    finally:
-        guard.note_views(prefix)
-        found = take_down(prefix)
-        assert_gone(prefix, found.pids)
-    assert [p.exists() for p in REAL_TARGETS] == before  # this machine's /etc untouched
-    assert len(guard.seen) > 40  # every host wrote its files, to its own view
-    assert guard.changes() == []
+@pytest.fixture
+def dev(dev_lab):
+    return dev_lab.site, dev_lab.result, dev_lab.lines
 
 
 def ports(n: int) -> list[str]:

@@ -16,26 +16,17 @@ import pytest
 import yaml
 
 from lanes.lab.netns import NsHost
-from lanes.lab.site import bring_up, site_model, take_down
+from lanes.lab.site import bring_up
 from lanes.render.netplan import NETPLAN_PATH
-from tests.gateway.support import plan_of
-from tests.lab.test_site import assert_gone, new_prefix, require_root
 from tests.support.pulumi_run import ROOT
 
 pytestmark = pytest.mark.netns
 
 
-@pytest.fixture(scope="module")
-def lab():
-    require_root()
-    site = site_model(plan_of("dev"), "dev")
-    prefix = new_prefix()
-    try:
-        result = bring_up(site, prefix)
-        yield site, result
-    finally:
-        found = take_down(prefix)
-        assert_gone(prefix, found.pids)
+@pytest.fixture
+def lab(dev_lab):
+    """The shared dev lab (tests/support/labs.py): every test puts back what it changes."""
+    return dev_lab.site, dev_lab.result
 
 
 def verify(prefix: str, *extra: str, netns: str | None = None, project: Path = ROOT):
