@@ -261,7 +261,8 @@ def test_the_rollback_survives_the_arming_session_being_killed(lab):
     time.sleep(TIMEOUT + 2)
     assert lb.read_file(target) == files[1].content  # put back by the orphaned watchdog
     holder.join(timeout=TIMEOUT + 60)
-    lb.run(["rm", "-f", shell_pid])
+    # the shared lab as it was: no pid file, nothing left staged by the killed session
+    lb.run(["rm", "-f", shell_pid, *(file.staged_path for file in changed)])
 
 
 def kill_session(pid: int) -> list[int]:
