@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -39,6 +38,7 @@ from lanes.lab.apiserver import (
 )
 from lanes.lab.clustertools import tool_path
 from lanes.lab.crds import lab_crds
+from lanes.lab.procs import start_time, stop_processes
 from lanes.model.plan import Plan
 from lanes.render.cluster import GATEWAY_NAMESPACE
 
@@ -179,22 +179,6 @@ def _free_ports() -> Ports:
     return Ports(etcd_client, etcd_peer, apiserver)
 
 
-def _start_time(pid: int) -> str | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _recorded(plane: ControlPlane) -> dict[str, int]:
     """name -> pid of each process whose pidfile still names the very process it recorded."""
     found = {}
@@ -203,7 +187,7 @@ def _recorded(plane: ControlPlane) -> dict[str, int]:
             pid_text, start = plane.pidfile(name).read_text().split()
         except (OSError, ValueError):
             continue
-        if _start_time(int(pid_text)) == start:
+        if start_time(int(pid_text)) == start:
             found[name] = int(pid_text)
     return found
 
@@ -221,23 +205,8 @@ def _spawn(plane: ControlPlane, name: str, argv: list[str]) -> subprocess.Popen:
         )
     finally:
         log.close()
-    plane.pidfile(name).write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
+    plane.pidfile(name).write_text(f"{proc.pid} {start_time(proc.pid)}\n")
     return proc
-
-
-def _stop_processes(pids: Iterable[int], grace: float = 10.0) -> None:
-    pids = list(pids)
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
-            time.sleep(0.05)
-        if not any(_alive(p) for p in pids):
-            return
 
 
 def _log_tail(plane: ControlPlane, name: str, lines: int = 15) -> str:
@@ -290,7 +259,15 @@ def _make_pki(plane: ControlPlane) -> None:
             "-out", str(plane.cert(spec.name)), "-days", "2", "-subj", spec.subject(),
             "-CA", str(plane.cert("ca")), "-CAkey", str(plane.key("ca")), *extensions,
         )  # fmt: skip
-    _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(pki / "sa.key"))
+    _openssl(
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        str(pki / "sa.key"),
+    )
     _openssl("pkey", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
     for path in pki.iterdir():
         path.chmod(0o600)
@@ -299,7 +276,11 @@ def _make_pki(plane: ControlPlane) -> None:
 def _write_kubeconfigs(plane: ControlPlane) -> None:
     for path, cert, user in (
         (plane.admin_kubeconfig, "admin", ADMIN_USER),
-        (plane.controller_manager_kubeconfig, "controller-manager", "system:kube-controller-manager"),
+        (
+            plane.controller_manager_kubeconfig,
+            "controller-manager",
+            "system:kube-controller-manager",
+        ),
     ):
         text = kubeconfig(
             plane.name,
@@ -356,7 +337,9 @@ def _healthy(client: KubeClient, path: str) -> Callable[[], bool]:
 
 def _etcd_ready(plane: ControlPlane) -> Callable[[], bool]:
     context = ssl.create_default_context(cafile=str(plane.cert("ca")))
-    context.load_cert_chain(str(plane.cert("apiserver-etcd-client")), str(plane.key("apiserver-etcd-client")))
+    context.load_cert_chain(
+        str(plane.cert("apiserver-etcd-client")), str(plane.key("apiserver-etcd-client"))
+    )
     url = f"https://{LOOPBACK}:{plane.ports.etcd_client}/health"
 
     def ready() -> bool:
@@ -413,7 +396,9 @@ def start(root: Path, name: str, service_cidr: str, plans: Iterable[Plan]) -> La
         client = KubeClient(plane)
         etcd = _spawn(plane, "etcd", plane.etcd_args(tool_path("etcd")))
         _wait(plane, "etcd", _etcd_ready(plane), etcd)
-        apiserver = _spawn(plane, "kube-apiserver", plane.apiserver_args(tool_path("kube-apiserver")))
+        apiserver = _spawn(
+            plane, "kube-apiserver", plane.apiserver_args(tool_path("kube-apiserver"))
+        )
         _wait(plane, "kube-apiserver", _healthy(client, "/readyz"), apiserver)
         kcm = plane.controller_manager_args(tool_path("kube-controller-manager"))
         manager = _spawn(plane, "kube-controller-manager", kcm)
@@ -436,7 +421,7 @@ def stop(root: Path) -> list[str]:
     # The controller-manager and the API server first, etcd (their store) last.
     for name in reversed(PROCESSES):
         if name in running:
-            _stop_processes([running[name]])
+            stop_processes([running[name]], term_grace=10.0, kill_grace=5.0)
     shutil.rmtree(root, ignore_errors=True)
     if root.parent.name.startswith("lanes-cluster-"):
         with contextlib.suppress(OSError):  # the user's folder of clusters, once it is empty
@@ -458,7 +443,9 @@ def status(root: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def lab_cluster(plans: Iterable[Plan], service_cidr: str, name: str = "lab") -> Iterator[LabCluster]:
+def lab_cluster(
+    plans: Iterable[Plan], service_cidr: str, name: str = "lab"
+) -> Iterator[LabCluster]:
     """A control plane in a fresh tmp folder for the duration of the block; its processes are
     stopped and the folder removed when the block exits, however it exits."""
     root = Path(tempfile.mkdtemp(prefix="lanes-cluster-")) / "cluster"
@@ -467,4 +454,3 @@ def lab_cluster(plans: Iterable[Plan], service_cidr: str, name: str = "lab") -> 
     finally:
         stop(root)
         shutil.rmtree(root.parent, ignore_errors=True)
-

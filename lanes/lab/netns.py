@@ -24,13 +24,13 @@ import re
 import secrets
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lanes.lab.procs import start_time, stop_processes
 from lanes.lab.standins import write_shims
 from lanes.remote import ssh
 from lanes.remote.ssh import SshEndpoint, SshResult
@@ -142,37 +142,6 @@ def _netns_pids(ns: str) -> list[int]:
     return sorted(int(p) for p in proc.stdout.split() if p.isdigit())
 
 
-def _start_time(pid: int) -> str | None:
-    """The kernel start time of pid, so a recycled pid is never mistaken for ours."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _kill_all(pids: list[int], grace: float = 2.0) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
-            time.sleep(0.02)
-        if not any(_alive(p) for p in pids):
-            return
-
-
 def _recorded_pids(state_dir: Path) -> list[int]:
     """Pids from the lab's pidfiles that still belong to the process that wrote them."""
     pids = []
@@ -181,7 +150,7 @@ def _recorded_pids(state_dir: Path) -> list[int]:
             pid_text, start = pidfile.read_text().split()
         except (OSError, ValueError):
             continue
-        if _start_time(int(pid_text)) == start:
+        if start_time(int(pid_text)) == start:
             pids.append(int(pid_text))
     return pids
 
@@ -205,7 +174,7 @@ def list_resources(prefix: str) -> LabResources:
 def cleanup_stale(prefix: str) -> LabResources:
     """Kill, delete and remove everything list_resources(prefix) finds; return what was found."""
     found = list_resources(prefix)
-    _kill_all(found.pids)
+    stop_processes(found.pids, term_grace=2.0, kill_grace=2.0)
     errors = []
     for ns in found.namespaces:
         proc = _run(["ip", "netns", "delete", ns], check=False)
@@ -267,7 +236,7 @@ class NsHost:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise LabError(f"{self.ns}: the host's view did not come up: {log.read_text()}")
             time.sleep(0.02)
-        start = _start_time(proc.pid)
+        start = start_time(proc.pid)
         (self.view_dir / "holder.pid").write_text(f"{proc.pid} {start}\n")
         self.view_pid = proc.pid
 
@@ -441,7 +410,7 @@ def _holder(view_dir: Path) -> int | None:
         pid_text, start = (view_dir / "holder.pid").read_text().split()
     except (OSError, ValueError):
         return None
-    return int(pid_text) if _start_time(int(pid_text)) == start else None
+    return int(pid_text) if start_time(int(pid_text)) == start else None
 
 
 def _opaque(folder: Path) -> None:
@@ -635,7 +604,7 @@ class NetLab:
                 start_new_session=True,
             )
         self._procs.append(proc)
-        start = _start_time(proc.pid)
+        start = start_time(proc.pid)
         if start is not None:
             (self.state_dir / "pids" / f"{n}.pid").write_text(f"{proc.pid} {start}\n")
         return proc
@@ -651,7 +620,7 @@ class NetLab:
         pids.update(_recorded_pids(self.state_dir))
         for ns in self._namespaces:
             pids.update(_netns_pids(ns))
-        _kill_all(sorted(pids))
+        stop_processes(sorted(pids), term_grace=2.0, kill_grace=2.0)
         for proc in self._procs:
             try:
                 proc.wait(timeout=2)

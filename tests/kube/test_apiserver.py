@@ -22,6 +22,7 @@ from lanes.lab.apiserver import CONTROLLERS, ControlPlane, Ports, kubeconfig, no
 from lanes.lab.apiserver_run import ClusterError, lab_cluster
 from lanes.lab.clustertools import KUBERNETES_RELEASE
 from lanes.lab.crds import lab_crds
+from lanes.lab.procs import alive
 from lanes.render.cluster import GATEWAY_NAMESPACE
 from lanes.rules import checked_plan
 from tests.support.pulumi_run import ROOT
@@ -166,13 +167,6 @@ def test_the_regions_nodes_and_lanes_crds_are_there(lab_apiserver):
 # --- more servers: the command and a failed start -----------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_a_failed_start_stops_what_it_started_and_removes_its_folder(monkeypatch, tmp_path):
     started: list[int] = []
     roots: set[Path] = set()
@@ -191,7 +185,7 @@ def test_a_failed_start_stops_what_it_started_and_removes_its_folder(monkeypatch
         with lab_cluster(plans(), "100.80.0.0/16"):
             pytest.fail("the block must not run")
     assert len(started) == 2  # etcd, then the API server that failed
-    assert not [pid for pid in started if _alive(pid)]
+    assert not [pid for pid in started if alive(pid)]
     (root,) = roots
     assert not root.exists() and not root.parent.exists()
 
@@ -219,12 +213,12 @@ def test_lab_cluster_up_status_down(tmp_path):
         status = _lanes(tmp_path, "status")
         assert status.stdout.startswith(f"cluster lab: up at {server}\n"), status.stdout
         pids = [int(line.split()[-1]) for line in status.stdout.splitlines()[1:]]
-        assert len(pids) == 3 and all(_alive(p) for p in pids)
+        assert len(pids) == 3 and all(alive(p) for p in pids)
         again = _lanes(tmp_path, "up")
         assert again.returncode == 0 and "already up" in again.stderr, again.stderr
         down = _lanes(tmp_path, "down")
         assert down.returncode == 0 and "stopped 3 process(es)" in down.stderr, down.stderr
-        assert not [p for p in pids if _alive(p)]
+        assert not [p for p in pids if alive(p)]
         assert not kubeconfig_path.parent.exists()
         assert _lanes(tmp_path, "status").stdout == "cluster lab: absent\n"
     finally:

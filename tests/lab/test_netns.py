@@ -14,20 +14,13 @@ from lanes.lab.netns import (
     cleanup_stale,
     list_resources,
 )
+from lanes.lab.procs import alive
 
 pytestmark = pytest.mark.netns  # needs root; the netlab fixture fails (never skips) without it
 
 
 def root_links() -> str:
     return subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def serve_http(host, address: str, port: int = 8080):
@@ -155,7 +148,7 @@ def assert_gone(prefix: str, pids: list[int], before: str) -> None:
     assert list_resources(prefix).empty()
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert prefix not in names
-    assert [p for p in pids if pid_alive(p)] == []
+    assert [p for p in pids if alive(p)] == []
     assert not (STATE_ROOT / prefix).exists()
     assert root_links() == before
 

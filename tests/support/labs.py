@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from lanes.lab.netns import STATE_ROOT, list_resources
+from lanes.lab.procs import alive
 from lanes.lab.site import SiteModel, UpResult, bring_up, site_model, take_down
 from tests.gateway.support import plan_of
 from tests.support.machine import MachineGuard
@@ -50,13 +51,6 @@ def new_prefix() -> str:
 
 def netns_list() -> str:
     return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def assert_gone(prefix: str, pids: list[int]) -> None:
